@@ -1,0 +1,14 @@
+# The two commands of the README. Both set up .venv on first use.
+.PHONY: run test lint bench setup
+
+setup:
+	@bash infra/scripts/setup-venv.sh
+
+run: setup
+	.venv/bin/python -m handler.local
+
+test: setup
+	.venv/bin/python -m pytest
+
+lint: setup
+	.venv/bin/python -m pytest tests/unit/test_static_checks.py

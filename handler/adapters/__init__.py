@@ -1,0 +1,1 @@
+"""Adapters: the ports of `handler.core` implemented on DynamoDB, SQLite and the Bot API."""

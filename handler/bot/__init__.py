@@ -1,0 +1,1 @@
+"""The conversation: python-telegram-bot handlers, one module per user-facing feature."""

@@ -1,0 +1,1 @@
+"""Loopback stand-ins: a fake Telegram Bot API, a DynamoDB-compatible server, the Lambda emulator."""

@@ -1,0 +1,1 @@
+"""Stylebot's models and image pipeline (torch); the webhook never imports this package."""

@@ -1,0 +1,102 @@
+"""Shared fixtures: the real parts every test runs against, all on loopback."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from infra.local.dynamodb import LocalDynamoDB, create_tables, local_aws_environment
+from infra.local.fake_bot_api import FakeBotApi
+from infra.local.lambda_emulator import EmulatedFunction
+
+BOT_TOKEN = "123456789:AAtest-token-for-the-fake-bot-api_00"
+WEBHOOK_SECRET = "webhook-secret-" + uuid.uuid4().hex
+
+
+@pytest.fixture(scope="session")
+def bot_api() -> Iterator[FakeBotApi]:
+    api = FakeBotApi(BOT_TOKEN).start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture
+def telegram(bot_api: FakeBotApi) -> FakeBotApi:
+    """The fake Bot API with an empty call log for this test."""
+    bot_api.reset()
+    return bot_api
+
+
+@pytest.fixture(scope="session")
+def dynamodb_server() -> Iterator[LocalDynamoDB]:
+    server = LocalDynamoDB().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def aws_env(dynamodb_server: LocalDynamoDB) -> dict[str, str]:
+    """Environment that sends boto3 to the local server (DynamoDB and SSM) with dummy credentials."""
+    env = local_aws_environment(dynamodb_server.url)
+    env["AWS_ENDPOINT_URL_SSM"] = dynamodb_server.url
+    return env
+
+
+@pytest.fixture(scope="session")
+def aws_clients(aws_env: dict[str, str]) -> Iterator[dict[str, Any]]:
+    saved = {k: os.environ.get(k) for k in aws_env}
+    os.environ.update(aws_env)
+    yield {"dynamodb": boto3.client("dynamodb"), "ssm": boto3.client("ssm")}
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def tables(aws_clients: dict[str, Any]) -> dict[str, str]:
+    """The tables of template.yaml, created on the local server for this test session."""
+    return create_tables(aws_clients["dynamodb"], prefix=f"t{uuid.uuid4().hex[:8]}-")
+
+
+@pytest.fixture(scope="session")
+def secret_parameters(aws_clients: dict[str, Any]) -> dict[str, str]:
+    """The bot token and webhook secret as SSM SecureStrings, where the deployed stack reads them."""
+    names = {
+        "TELEGRAM_BOT_TOKEN_PARAMETER": "/stylebot-test/bot-token",
+        "TELEGRAM_WEBHOOK_SECRET_PARAMETER": "/stylebot-test/webhook-secret",
+    }
+    values = {"TELEGRAM_BOT_TOKEN_PARAMETER": BOT_TOKEN, "TELEGRAM_WEBHOOK_SECRET_PARAMETER": WEBHOOK_SECRET}
+    for key, name in names.items():
+        aws_clients["ssm"].put_parameter(Name=name, Value=values[key], Type="SecureString", Overwrite=True)
+    return names
+
+
+@pytest.fixture(scope="session")
+def function_env(
+    aws_env: dict[str, str], tables: dict[str, str], secret_parameters: dict[str, str], bot_api: FakeBotApi
+) -> dict[str, str]:
+    """The environment template.yaml gives the functions, pointed at the local servers."""
+    return {
+        **aws_env,
+        **secret_parameters,
+        "STATE_TABLE": tables["StateTable"],
+        "TELEGRAM_API_BASE_URL": bot_api.url,
+        "POWERTOOLS_SERVICE_NAME": "stylebot",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+
+
+@pytest.fixture(scope="module")
+def webhook(function_env: dict[str, str]) -> Iterator[EmulatedFunction]:
+    """The webhook function of template.yaml in one emulated Lambda execution environment."""
+    function = EmulatedFunction("WebhookFunction", function_env).start()
+    yield function
+    function.stop()

@@ -1,0 +1,63 @@
+"""The webhook's cold start: no torch, and a small import."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+from infra.local.lambda_emulator import ROOT
+
+PROBE = """
+import json, sys, time
+t0 = time.perf_counter()
+import handler.webhook
+elapsed = time.perf_counter() - t0
+print(json.dumps({"seconds": elapsed, "torch": "torch" in sys.modules, "ml": "ml" in sys.modules}))
+"""
+
+
+def test_webhook_import_never_loads_torch_and_is_quick() -> None:
+    # Given a fresh interpreter, as in a cold Lambda container
+    # When the webhook module is imported
+    runs = [
+        json.loads(subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, check=True).stdout)
+        for _ in range(3)
+    ]
+    # Then neither torch nor our ml package is loaded
+    assert not any(run["torch"] or run["ml"] for run in runs)
+    # And the import takes a fraction of a second (best of three, so a busy machine does not decide)
+    best = min(run["seconds"] for run in runs)
+    print(f"webhook cold import: {best * 1000:.0f} ms (best of 3)")
+    assert best < 1.0
+
+
+def test_processing_an_update_never_loads_torch(function_env: dict[str, str], bot_api: object) -> None:
+    # Given the webhook handler driven in-process through a whole update
+    probe = """
+import json, os, sys
+from tests.factories import api_gateway_event, message_update
+import handler.webhook as webhook
+
+class Context:
+    function_name = "WebhookFunction"; memory_limit_in_mb = 512; aws_request_id = "req-1"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:WebhookFunction"
+    def get_remaining_time_in_millis(self): return 30000
+
+event = api_gateway_event(message_update("/start"), secret=os.environ["PROBE_SECRET"])
+response = webhook.lambda_handler(event, Context())
+print(json.dumps({"status": response["statusCode"], "torch": "torch" in sys.modules}))
+"""
+    import os
+
+    from tests import conftest
+
+    env = {**os.environ, **function_env, "PYTHONPATH": str(ROOT), "PROBE_SECRET": conftest.WEBHOOK_SECRET}
+    started = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, check=False)
+    assert out.returncode == 0, out.stderr.decode()[-2000:]
+    result = json.loads(out.stdout.decode().strip().splitlines()[-1])
+    # Then the update was processed and torch was never imported
+    assert result == {"status": 200, "torch": False}
+    assert time.perf_counter() - started < 60
