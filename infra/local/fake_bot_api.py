@@ -71,6 +71,7 @@ class FakeBotApi:
         self.calls: list[Call] = []
         self.files: dict[str, bytes] = {}
         self.unauthorized_requests = 0
+        self.pending_updates: list[dict[str, Any]] = []
         self._failures: list[_Failure] = []
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
@@ -99,6 +100,7 @@ class FakeBotApi:
         with self._lock:
             self.calls.clear()
             self._failures.clear()
+            self.pending_updates.clear()
             self.unauthorized_requests = 0
 
     def calls_to(self, method: str, chat_id: int | None = None) -> list[Call]:
@@ -128,6 +130,11 @@ class FakeBotApi:
         """Answer the next `times` calls of `method` with a Telegram error."""
         with self._lock:
             self._failures.append(_Failure(method, status, description, retry_after, times))
+
+    def queue_update(self, update: dict[str, Any]) -> None:
+        """Hold an update for the next getUpdates call (long polling, as in local mode)."""
+        with self._lock:
+            self.pending_updates.append(update)
 
     def add_file(self, data: bytes, *, file_unique_id: str | None = None) -> str:
         """Store a file users 'sent'; returns its file_id, which getFile and the download URL then serve."""
@@ -215,7 +222,12 @@ class FakeBotApi:
         elif method == "getWebhookInfo":
             result = {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
         elif method == "getUpdates":
-            result = []
+            offset = int(params.get("offset") or 0)
+            with self._lock:
+                self.pending_updates = [u for u in self.pending_updates if u["update_id"] >= offset]
+                result = list(self.pending_updates)
+            if not result:
+                time.sleep(min(float(params.get("timeout") or 0), 0.2))
         return 200, {"ok": True, "result": result}
 
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
+from infra.local.fake_bot_api import FakeBotApi
 from infra.local.lambda_emulator import ROOT
+from tests.conftest import BOT_TOKEN
+from tests.factories import message_update
 
 
 def test_without_a_token_local_mode_says_how_to_get_one() -> None:
@@ -21,3 +25,28 @@ def test_without_a_token_local_mode_says_how_to_get_one() -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert "@BotFather" in lines[0] and "TELEGRAM_BOT_TOKEN=" in lines[0]
+
+
+def test_local_mode_answers_through_long_polling(telegram: FakeBotApi, tmp_path: Path) -> None:
+    # Given local mode started with a token, against a Bot API server (here the fake one)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "AWS_"))}
+    env |= {
+        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+        "TELEGRAM_API_BASE_URL": telegram.url,
+        "LOCAL_STATE_PATH": str(tmp_path / "state.sqlite3"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "handler.local"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        # When a user sends /start (delivered by getUpdates, with no AWS account anywhere)
+        telegram.queue_update(message_update("/start", user_id=6001))
+        # Then the bot greets them
+        calls = telegram.wait_for(lambda calls: any(c.method == "sendMessage" for c in calls), timeout=60)
+        (reply,) = [c for c in calls if c.method == "sendMessage"]
+        assert reply.chat_id == 6001 and "Ada" in (reply.text or "")
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0].decode()
+    # And the token never shows up in what local mode prints
+    assert BOT_TOKEN not in output
