@@ -6,12 +6,23 @@ import logging
 import sys
 
 from handler import credentials
+from handler.adapters.sqlite import SQLiteStore
 from handler.bot.application import ALLOWED_UPDATES, build_application
+from handler.bot.dialog import Deps
+from handler.core.presets import preset_catalog
+from handler.core.state import JobSpec
 from handler.settings import get_settings
 
 HOW_TO_GET_A_BOT = (
     "No bot token: in Telegram, ask @BotFather for /newbot, then run: TELEGRAM_BOT_TOKEN=<token> make run"
 )
+
+
+class _NoWorker:
+    """Local mode's job runner arrives with the job pipeline; until then a job is refused politely."""
+
+    def dispatch(self, job: JobSpec) -> None:
+        raise RuntimeError("no local job runner yet")
 
 
 def main() -> int:
@@ -25,7 +36,9 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL, and those URLs hold the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    app = build_application(settings, token.get_secret_value(), with_updater=True)
+    store = SQLiteStore(settings.local_state_path, claim_ttl_seconds=settings.update_claim_ttl_seconds)
+    deps = Deps(store=store, dispatcher=_NoWorker(), presets=preset_catalog())
+    app = build_application(settings, token.get_secret_value(), deps, with_updater=True)
     print("Stylebot is running with long polling. Press Ctrl+C to stop.", file=sys.stderr)
     app.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0

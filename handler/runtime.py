@@ -21,11 +21,19 @@ from telegram.ext import Application
 
 from handler import credentials
 from handler.bot.application import build_application
-from handler.core.ports import StoreUnavailable, UpdateLedger
+from handler.bot.dialog import Deps
+from handler.bot.errors import RETRY_MARK
+from handler.core.ports import JobDispatcher, StateStore, StoreUnavailable
+from handler.core.presets import preset_catalog
 from handler.core.webhook_request import SECRET_HEADER, BadRequest, WebhookRequest
 from handler.settings import Settings, get_settings
 
 logger = Logger(service="stylebot", child=True)
+
+
+class RedeliveryWanted(RuntimeError):
+    """Processing failed for a passing reason (state store down, contention): Telegram should redeliver."""
+
 
 Response = dict[str, Any]
 
@@ -40,13 +48,15 @@ class WebhookRuntime:
     def __init__(
         self,
         settings: Settings,
-        ledger: UpdateLedger,
+        store: StateStore,
+        dispatcher: JobDispatcher,
         *,
         secret: Callable[[], SecretStr] | None = None,
         token: Callable[[], SecretStr] | None = None,
     ) -> None:
         self._settings = settings
-        self._ledger = ledger
+        self._ledger = store
+        self._deps = Deps(store=store, dispatcher=dispatcher, presets=preset_catalog())
         self._secret = secret or (lambda: credentials.webhook_secret(settings))
         self._token = token or (lambda: credentials.bot_token(settings))
         self._loop = asyncio.new_event_loop()
@@ -92,10 +102,13 @@ class WebhookRuntime:
     async def _process(self, data: dict[str, Any]) -> None:
         app = await self._application()
         await app.process_update(Update.de_json(data, app.bot))
+        if data["update_id"] in app.bot_data.get(RETRY_MARK, set()):
+            app.bot_data[RETRY_MARK].discard(data["update_id"])
+            raise RedeliveryWanted("the update failed in a way its redelivery can get past")
 
     async def _application(self) -> Application:  # type: ignore[type-arg]
         if self._app is None:
-            app = build_application(self._settings, self._token().get_secret_value(), with_updater=False)
+            app = build_application(self._settings, self._token().get_secret_value(), self._deps, with_updater=False)
             await app.initialize()
             self._app = app
         return self._app
@@ -107,11 +120,13 @@ def default_runtime() -> WebhookRuntime:
     import boto3
 
     from handler.adapters.dynamodb import DynamoDBStore
+    from handler.adapters.lambda_dispatch import LambdaDispatcher
 
     settings = get_settings()
-    if not settings.state_table:
-        raise RuntimeError("STATE_TABLE is not set")
+    if not settings.state_table or not settings.worker_function_name:
+        raise RuntimeError("STATE_TABLE and WORKER_FUNCTION_NAME must be set")
     store = DynamoDBStore(
         boto3.client("dynamodb"), settings.state_table, claim_ttl_seconds=settings.update_claim_ttl_seconds
     )
-    return WebhookRuntime(settings, store)
+    dispatcher = LambdaDispatcher(boto3.client("lambda"), settings.worker_function_name)
+    return WebhookRuntime(settings, store, dispatcher)

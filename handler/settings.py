@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org"
     # DynamoDB table of per-user state and update claims (Lambda). Unset in local mode.
     state_table: str | None = None
+    # The worker function that runs style jobs (asynchronous invocation).
+    worker_function_name: str | None = None
     # Embedded store for local mode.
     local_state_path: Path = Path(".local-state/stylebot.sqlite3")
     # Telegram gives up redelivering an update after 24 hours; claims live a little longer.

@@ -13,6 +13,7 @@ import pytest
 from infra.local.dynamodb import LocalDynamoDB, create_tables, local_aws_environment
 from infra.local.fake_bot_api import FakeBotApi
 from infra.local.lambda_emulator import EmulatedFunction
+from infra.local.lambda_service import LocalLambdaService
 
 BOT_TOKEN = "123456789:AAtest-token-for-the-fake-bot-api_00"
 WEBHOOK_SECRET = "webhook-secret-" + uuid.uuid4().hex
@@ -40,10 +41,25 @@ def dynamodb_server() -> Iterator[LocalDynamoDB]:
 
 
 @pytest.fixture(scope="session")
-def aws_env(dynamodb_server: LocalDynamoDB) -> dict[str, str]:
-    """Environment that sends boto3 to the local server (DynamoDB and SSM) with dummy credentials."""
+def lambda_service() -> Iterator[LocalLambdaService]:
+    service = LocalLambdaService().start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def lambdas(lambda_service: LocalLambdaService) -> LocalLambdaService:
+    """The local Lambda Invoke API with an empty record for this test."""
+    lambda_service.reset()
+    return lambda_service
+
+
+@pytest.fixture(scope="session")
+def aws_env(dynamodb_server: LocalDynamoDB, lambda_service: LocalLambdaService) -> dict[str, str]:
+    """Environment that sends boto3 to the local servers (DynamoDB, SSM, Lambda) with dummy credentials."""
     env = local_aws_environment(dynamodb_server.url)
     env["AWS_ENDPOINT_URL_SSM"] = dynamodb_server.url
+    env["AWS_ENDPOINT_URL_LAMBDA"] = lambda_service.url
     return env
 
 
@@ -87,6 +103,7 @@ def function_env(
         **aws_env,
         **secret_parameters,
         "STATE_TABLE": tables["StateTable"],
+        "WORKER_FUNCTION_NAME": "WorkerFunction",
         "TELEGRAM_API_BASE_URL": bot_api.url,
         "POWERTOOLS_SERVICE_NAME": "stylebot",
         "POWERTOOLS_LOG_LEVEL": "INFO",

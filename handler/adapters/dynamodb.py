@@ -1,52 +1,161 @@
-"""The state store on DynamoDB: one table, items keyed by `pk`, expiring through the `expires_at` TTL."""
+"""The state store on DynamoDB: one table keyed by (`pk`, `sk`), items expiring through the `expires_at` TTL.
+
+Items: `user#<id>`/`state` (the user's state, with a `version` for optimistic concurrency),
+`user#<id>`/`job#<job id>` (one per job) and `update#<id>`/`update` (claims of Telegram updates).
+"""
 
 from __future__ import annotations
 
+import json
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from handler.core.ports import StoreUnavailable
+from handler.core.state import STATE_TTL_SECONDS, JobSpec, UserState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
+T = TypeVar("T")
+JOB_TTL_SECONDS = 7 * 24 * 3600
 
-def update_key(update_id: int) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": f"update#{update_id}"}}
+
+def _user_pk(user_id: int) -> dict[str, str]:
+    return {"S": f"user#{user_id}"}
+
+
+def _is_conflict(error: ClientError) -> bool:
+    code = error.response.get("Error", {}).get("Code")
+    return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
 
 
 class DynamoDBStore:
-    """Update ledger (later also per-user state) on a DynamoDB table; the client is made once, passed in."""
+    """Update ledger, per-user state and job items on one table; the client is made once and passed in."""
 
     def __init__(self, client: DynamoDBClient, table: str, *, claim_ttl_seconds: int) -> None:
         self._client = client
         self._table = table
         self._claim_ttl = claim_ttl_seconds
 
-    def claim_update(self, update_id: int) -> bool:
-        now = int(time.time())
+    def _call(self, operation: Callable[[], T]) -> T:
         try:
-            self._client.put_item(
-                TableName=self._table,
-                Item={
-                    **update_key(update_id),
-                    "kind": {"S": "update"},
-                    "expires_at": {"N": str(now + self._claim_ttl)},
-                },
-                ConditionExpression="attribute_not_exists(pk)",
-            )
+            return operation()
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise StoreUnavailable(str(error)) from error
+            if _is_conflict(error):
+                raise
+            raise StoreUnavailable(f"DynamoDB: {error.response.get('Error', {}).get('Code')}") from error
         except BotoCoreError as error:
-            raise StoreUnavailable(str(error)) from error
+            raise StoreUnavailable(f"DynamoDB: {type(error).__name__}") from error
+
+    # --- update ledger ----------------------------------------------------------------------------------------
+    def claim_update(self, update_id: int) -> bool:
+        item = {
+            "pk": {"S": f"update#{update_id}"},
+            "sk": {"S": "update"},
+            "expires_at": {"N": str(int(time.time()) + self._claim_ttl)},
+        }
+        try:
+            self._call(
+                lambda: self._client.put_item(
+                    TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+                )
+            )
+        except ClientError:
+            return False
         return True
 
     def release_update(self, update_id: int) -> None:
+        key = {"pk": {"S": f"update#{update_id}"}, "sk": {"S": "update"}}
+        self._call(lambda: self._client.delete_item(TableName=self._table, Key=key))
+
+    # --- user state -------------------------------------------------------------------------------------------
+    def load(self, user_id: int) -> UserState:
+        key = {"pk": _user_pk(user_id), "sk": {"S": "state"}}
+        response = self._call(lambda: self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True))
+        item = response.get("Item")
+        if item is None:
+            return UserState(user_id=user_id)
+        return UserState.from_body(user_id, int(item["version"]["N"]), item["body"]["S"])
+
+    def save(self, state: UserState) -> UserState | None:
+        new_version = state.version + 1
+        item = {
+            "pk": _user_pk(state.user_id),
+            "sk": {"S": "state"},
+            "version": {"N": str(new_version)},
+            "body": {"S": state.to_body()},
+            "expires_at": {"N": str(int(time.time()) + STATE_TTL_SECONDS)},
+        }
+        condition: dict[str, Any] = (
+            {"ConditionExpression": "attribute_not_exists(pk)"}
+            if state.version == 0
+            else {
+                "ConditionExpression": "version = :read",
+                "ExpressionAttributeValues": {":read": {"N": str(state.version)}},
+            }
+        )
         try:
-            self._client.delete_item(TableName=self._table, Key=update_key(update_id))
-        except (ClientError, BotoCoreError) as error:
-            raise StoreUnavailable(str(error)) from error
+            self._call(lambda: self._client.put_item(TableName=self._table, Item=item, **condition))
+        except ClientError:
+            return None
+        return state.with_(version=new_version)
+
+    # --- jobs -------------------------------------------------------------------------------------------------
+    def put_job(self, job: JobSpec, status: str) -> None:
+        now = int(time.time())
+        item = {
+            "pk": _user_pk(job.user_id),
+            "sk": {"S": f"job#{job.job_id}"},
+            "status": {"S": status},
+            "spec": {"S": json.dumps(job.to_payload(), separators=(",", ":"))},
+            "created_at": {"N": str(now)},
+            "expires_at": {"N": str(now + JOB_TTL_SECONDS)},
+        }
+        self._call(lambda: self._client.put_item(TableName=self._table, Item=item))
+
+    def job_status(self, user_id: int, job_id: str) -> str | None:
+        key = {"pk": _user_pk(user_id), "sk": {"S": f"job#{job_id}"}}
+        response = self._call(lambda: self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True))
+        item = response.get("Item")
+        return item["status"]["S"] if item else None
+
+    def set_job_status(self, user_id: int, job_id: str, status: str, *, only_from: tuple[str, ...]) -> bool:
+        key = {"pk": _user_pk(user_id), "sk": {"S": f"job#{job_id}"}}
+        names = {f":from{i}": {"S": s} for i, s in enumerate(only_from)}
+        try:
+            self._call(
+                lambda: self._client.update_item(
+                    TableName=self._table,
+                    Key=key,
+                    UpdateExpression="SET #s = :status",
+                    ConditionExpression=f"#s IN ({', '.join(names)})",
+                    ExpressionAttributeNames={"#s": "status"},
+                    ExpressionAttributeValues={":status": {"S": status}, **names},
+                )
+            )
+        except ClientError:
+            return False
+        return True
+
+    # --- erasure ----------------------------------------------------------------------------------------------
+    def forget(self, user_id: int) -> int:
+        deleted = 0
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": _user_pk(user_id)},
+            "ProjectionExpression": "pk, sk",
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._call(lambda: self._client.query(**query))
+            for item in page.get("Items", []):
+                key = {"pk": item["pk"], "sk": item["sk"]}
+                self._call(lambda key=key: self._client.delete_item(TableName=self._table, Key=key))  # type: ignore[misc]
+                deleted += 1
+            if "LastEvaluatedKey" not in page:
+                return deleted
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]

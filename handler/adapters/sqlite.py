@@ -1,40 +1,109 @@
-"""The embedded state store for local mode: SQLite with the same claim semantics as the DynamoDB adapter."""
+"""The embedded state store for local mode: SQLite with the same semantics as the DynamoDB adapter."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
 from pathlib import Path
 
+from handler.core.state import STATE_TTL_SECONDS, JobSpec, UserState
+
+JOB_TTL_SECONDS = 7 * 24 * 3600
+
 
 class SQLiteStore:
-    """Update ledger (and, later, per-user state) in one SQLite file; safe across threads and processes."""
+    """Update ledger, per-user state and job items in one SQLite file; safe across threads and processes."""
 
     def __init__(self, path: Path, *, claim_ttl_seconds: int) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS items (pk TEXT PRIMARY KEY, body TEXT, expires_at INTEGER)")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS items (pk TEXT, sk TEXT, version INTEGER, status TEXT, body TEXT,"
+            " expires_at INTEGER, PRIMARY KEY (pk, sk))"
+        )
         self._lock = threading.Lock()
         self._claim_ttl = claim_ttl_seconds
 
-    def _purge_expired(self, now: int) -> None:
-        self._db.execute("DELETE FROM items WHERE expires_at IS NOT NULL AND expires_at < ?", (now,))
+    def _execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        with self._lock:
+            # Expired items are gone, as DynamoDB's TTL makes them (eventually) gone.
+            self._db.execute("DELETE FROM items WHERE expires_at < ?", (int(time.time()),))
+            return self._db.execute(sql, args)
 
     def claim_update(self, update_id: int) -> bool:
-        now = int(time.time())
-        with self._lock:
-            self._purge_expired(now)
-            cursor = self._db.execute(
-                "INSERT OR IGNORE INTO items (pk, body, expires_at) VALUES (?, '{}', ?)",
-                (f"update#{update_id}", now + self._claim_ttl),
-            )
-            return cursor.rowcount == 1
+        cursor = self._execute(
+            "INSERT OR IGNORE INTO items (pk, sk, expires_at) VALUES (?, 'update', ?)",
+            f"update#{update_id}",
+            int(time.time()) + self._claim_ttl,
+        )
+        return cursor.rowcount == 1
 
     def release_update(self, update_id: int) -> None:
-        with self._lock:
-            self._db.execute("DELETE FROM items WHERE pk = ?", (f"update#{update_id}",))
+        self._execute("DELETE FROM items WHERE pk = ? AND sk = 'update'", f"update#{update_id}")
+
+    def load(self, user_id: int) -> UserState:
+        row = self._execute(
+            "SELECT version, body FROM items WHERE pk = ? AND sk = 'state'", f"user#{user_id}"
+        ).fetchone()
+        if row is None:
+            return UserState(user_id=user_id)
+        return UserState.from_body(user_id, int(row[0]), str(row[1]))
+
+    def save(self, state: UserState) -> UserState | None:
+        new_version = state.version + 1
+        expires = int(time.time()) + STATE_TTL_SECONDS
+        pk = f"user#{state.user_id}"
+        if state.version == 0:
+            cursor = self._execute(
+                "INSERT OR IGNORE INTO items (pk, sk, version, body, expires_at) VALUES (?, 'state', ?, ?, ?)",
+                pk,
+                new_version,
+                state.to_body(),
+                expires,
+            )
+        else:
+            cursor = self._execute(
+                "UPDATE items SET version = ?, body = ?, expires_at = ? WHERE pk = ? AND sk = 'state' AND version = ?",
+                new_version,
+                state.to_body(),
+                expires,
+                pk,
+                state.version,
+            )
+        return state.with_(version=new_version) if cursor.rowcount == 1 else None
+
+    def put_job(self, job: JobSpec, status: str) -> None:
+        self._execute(
+            "INSERT OR REPLACE INTO items (pk, sk, status, body, expires_at) VALUES (?, ?, ?, ?, ?)",
+            f"user#{job.user_id}",
+            f"job#{job.job_id}",
+            status,
+            json.dumps(job.to_payload()),
+            int(time.time()) + JOB_TTL_SECONDS,
+        )
+
+    def job_status(self, user_id: int, job_id: str) -> str | None:
+        row = self._execute(
+            "SELECT status FROM items WHERE pk = ? AND sk = ?", f"user#{user_id}", f"job#{job_id}"
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def set_job_status(self, user_id: int, job_id: str, status: str, *, only_from: tuple[str, ...]) -> bool:
+        marks = ", ".join("?" for _ in only_from)
+        cursor = self._execute(
+            f"UPDATE items SET status = ? WHERE pk = ? AND sk = ? AND status IN ({marks})",  # noqa: S608 (placeholders)
+            status,
+            f"user#{user_id}",
+            f"job#{job_id}",
+            *only_from,
+        )
+        return cursor.rowcount == 1
+
+    def forget(self, user_id: int) -> int:
+        return self._execute("DELETE FROM items WHERE pk = ?", f"user#{user_id}").rowcount
 
     def close(self) -> None:
         self._db.close()

@@ -2,29 +2,47 @@
 
 from __future__ import annotations
 
-from telegram.ext import Application, ApplicationBuilder, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
-from handler.bot.echo import echo
+from handler.bot.buttons import on_tap
+from handler.bot.commands import COMMANDS, on_command, on_unknown_command
+from handler.bot.dialog import Deps
 from handler.bot.errors import on_error
-from handler.bot.help import show_help
-from handler.bot.start import start
+from handler.bot.other_input import on_edited, on_group, on_other, on_text
+from handler.bot.pictures import on_picture
 from handler.settings import Settings
 
 # The updates the bot subscribes to (setWebhook / getUpdates `allowed_updates`).
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
+PICTURES = filters.PHOTO | (filters.Document.ALL & ~filters.ANIMATION)
+
 
 def wire(app: Application) -> None:  # type: ignore[type-arg]
-    """Register every handler, in order: the first matching handler of a group wins."""
-    # Commands first, so that "/help" is never taken for text to echo.
-    app.add_handler(CommandHandler("start", start))
-    app.add_handler(CommandHandler("help", show_help))
-    # Catch-all for text last.
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
+    """Register every handler, in order: within the group, the first handler that matches wins."""
+    private = filters.ChatType.PRIVATE
+    # Groups and edited messages first: nothing else may act on them.
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, on_edited))
+    app.add_handler(MessageHandler(~private & filters.UpdateType.MESSAGE, on_group))
+    app.add_handler(CallbackQueryHandler(on_tap))
+    # Known commands before the catch-all for unknown ones.
+    app.add_handler(CommandHandler(list(COMMANDS), on_command, filters=private))
+    app.add_handler(MessageHandler(private & filters.COMMAND, on_unknown_command))
+    app.add_handler(MessageHandler(private & PICTURES, on_picture))
+    app.add_handler(MessageHandler(private & filters.TEXT, on_text))
+    # Whatever is left (stickers, voice, video, locations, ...) last.
+    app.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE, on_other))
     app.add_error_handler(on_error)
 
 
-def build_application(settings: Settings, token: str, *, with_updater: bool) -> Application:  # type: ignore[type-arg]
+def build_application(settings: Settings, token: str, deps: Deps, *, with_updater: bool) -> Application:  # type: ignore[type-arg]
     """The Application for the webhook (no updater) or for long polling (with one)."""
     builder: ApplicationBuilder = (  # type: ignore[type-arg]
         Application.builder().token(token).base_url(settings.bot_api_url).base_file_url(settings.bot_file_url)
@@ -32,5 +50,6 @@ def build_application(settings: Settings, token: str, *, with_updater: bool) -> 
     if not with_updater:
         builder = builder.updater(None)
     app = builder.build()
+    app.bot_data["deps"] = deps
     wire(app)
     return app

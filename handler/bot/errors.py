@@ -7,21 +7,29 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from handler.bot.common import say
+from handler.bot.dialog import ConcurrentUpdateConflict
+from handler.core.ports import StoreUnavailable
+from handler.core.texts import language_of, text
 
 logger = Logger(service="stylebot", child=True)
 
+# Failures that a redelivery of the same update can get past: the webhook answers non-2xx for them.
+RETRYABLE = (StoreUnavailable, ConcurrentUpdateConflict)
+RETRY_MARK = "retry_update_ids"
+
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure and apologise to the user, if there is one to tell."""
+    """Log the failure; ask for redelivery when that can help, otherwise apologise to the user."""
     error = context.error
-    logger.error(
-        "update failed",
-        extra={"error_type": type(error).__name__, "update_id": getattr(update, "update_id", None)},
-        exc_info=error,
-    )
+    update_id = getattr(update, "update_id", None)
+    if isinstance(error, RETRYABLE) and isinstance(update_id, int):
+        logger.warning("update will be redelivered", extra={"error_type": type(error).__name__})
+        context.bot_data.setdefault(RETRY_MARK, set()).add(update_id)
+        return
+    logger.error("update failed", extra={"error_type": type(error).__name__}, exc_info=error)
     if isinstance(update, Update) and update.effective_chat is not None:
+        language = language_of(update.effective_user.language_code if update.effective_user else None)
         try:
-            await context.bot.send_message(update.effective_chat.id, say(update, "error"))
+            await context.bot.send_message(update.effective_chat.id, text("error", language))
         except TelegramError:
             logger.warning("could not tell the user about the failure")

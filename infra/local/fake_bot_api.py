@@ -34,6 +34,7 @@ class Call:
     params: dict[str, Any]
     files: dict[str, bytes] = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)
+    result: Any = None  # what the server answered (None for an error answer)
 
     @property
     def chat_id(self) -> int | None:
@@ -176,9 +177,15 @@ class FakeBotApi:
         return message
 
     def answer(self, method: str, params: dict[str, Any], files: dict[str, bytes]) -> tuple[int, dict[str, Any]]:
-        failure = self._record(Call(method, params, files))
+        call = Call(method, params, files)
+        failure = self._record(call)
         if failure is not None:
             return int(failure["error_code"]), failure
+        status, body = self._answer(method, params, files)
+        call.result = body.get("result")
+        return status, body
+
+    def _answer(self, method: str, params: dict[str, Any], files: dict[str, bytes]) -> tuple[int, dict[str, Any]]:
         result: Any = True
         if method == "getMe":
             result = {

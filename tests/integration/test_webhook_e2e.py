@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handler.core.texts import text
 from infra.local.fake_bot_api import FakeBotApi
 from infra.local.lambda_emulator import EmulatedFunction
 from tests.conftest import WEBHOOK_SECRET
@@ -33,14 +34,14 @@ def test_russian_user_is_greeted_in_russian(webhook: EmulatedFunction, telegram:
     assert "Привет" in (reply.text or "")
 
 
-def test_help_and_echo(webhook: EmulatedFunction, telegram: FakeBotApi) -> None:
+def test_help_and_plain_text(webhook: EmulatedFunction, telegram: FakeBotApi) -> None:
     # Given a user who asks for help and then writes some text
     webhook.invoke(api_gateway_event(message_update("/help", user_id=5003), secret=WEBHOOK_SECRET))
     webhook.invoke(api_gateway_event(message_update("hello there", user_id=5003), secret=WEBHOOK_SECRET))
-    # Then they get the command list, then their text back
-    help_reply, echo_reply = telegram.calls_to("sendMessage", chat_id=5003)
+    # Then they get the command list, then a pointer to the menu
+    help_reply, text_reply = telegram.calls_to("sendMessage", chat_id=5003)
     assert "/cancel" in (help_reply.text or "") and "/forget" in (help_reply.text or "")
-    assert echo_reply.text == "hello there"
+    assert text_reply.text == text("idle_text", "en")
 
 
 def test_rest_api_event_with_plain_body_is_accepted(webhook: EmulatedFunction, telegram: FakeBotApi) -> None:
@@ -107,8 +108,8 @@ def test_fifty_invocations_in_a_row_all_reach_telegram(webhook: EmulatedFunction
     ]
     # Then every one succeeded and every reply reached the Bot API (no "Event loop is closed")
     assert statuses == [200] * 50
-    echoed = [c.text for c in telegram.calls_to("sendMessage")]
-    assert echoed == [f"message {i}" for i in range(50)]
+    replied_to = [c.chat_id for c in telegram.calls_to("sendMessage")]
+    assert replied_to == [5100 + i for i in range(50)]
 
 
 def test_malformed_bodies_with_the_right_secret_are_refused_quietly(

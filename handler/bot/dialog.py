@@ -1,0 +1,169 @@
+"""The glue between Telegram and the core: load state, decide, save (retrying on conflict), then act."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from aws_lambda_powertools import Logger
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from handler.core.conversation import Context, Input, Keyboard, Outcome, PresetInfo, callback_data, decide
+from handler.core.ports import JobDispatcher, StateStore
+from handler.core.state import UserState
+from handler.core.texts import language_of, text
+
+logger = Logger(service="stylebot", child=True)
+
+MAX_ATTEMPTS = 8
+
+
+class ConcurrentUpdateConflict(RuntimeError):
+    """The user's state kept changing under us; the update is retried by Telegram's redelivery."""
+
+
+@dataclass
+class Deps:
+    """What the handlers need from the outside world, made once per process."""
+
+    store: StateStore
+    dispatcher: JobDispatcher
+    presets: Sequence[PresetInfo] = ()
+    new_job_id: Callable[[], str] = field(default=lambda: uuid.uuid4().hex[:16])
+    clock: Callable[[], float] = time.time
+
+
+def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
+    found: Deps = context.bot_data["deps"]
+    return found
+
+
+def transition(d: Deps, user_id: int, event: Input, base: Context) -> Outcome:
+    """Decide on the stored state and save the result; on a concurrent change, re-read and decide again."""
+    for _ in range(MAX_ATTEMPTS):
+        state = d.store.load(user_id)
+        status = d.store.job_status(user_id, state.active_job) if state.active_job else None
+        outcome = decide(state, event, replace(base, now=d.clock(), job_status=status))
+        if outcome.forget:
+            d.store.forget(user_id)
+            return outcome
+        if not outcome.write or outcome.state == state:
+            return outcome
+        saved = d.store.save(outcome.state)
+        if saved is not None:
+            return replace(outcome, state=saved)
+    raise ConcurrentUpdateConflict(f"state of user kept changing over {MAX_ATTEMPTS} attempts")
+
+
+def markup(keyboard: Keyboard | None, generation: int) -> InlineKeyboardMarkup | None:
+    """The inline keyboard, every button stamped with the user's current generation."""
+    if keyboard is None:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=callback_data(b.action, generation)) for b in row]
+            for row in keyboard
+        ]
+    )
+
+
+def base_context(update: Update, d: Deps) -> Context:
+    user = update.effective_user
+    chat = update.effective_chat
+    query = update.callback_query
+    return Context(
+        now=d.clock(),
+        chat_id=chat.id if chat else (user.id if user else 0),
+        first_name=user.first_name if user else "",
+        telegram_language=user.language_code if user else None,
+        presets=d.presets,
+        new_job_id=d.new_job_id(),
+        tapped_message_id=query.message.message_id if query and query.message else None,
+    )
+
+
+async def converse(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Input) -> None:
+    """Run one input through the core and carry out what it decided."""
+    user = update.effective_user
+    if user is None:
+        return
+    d = deps(context)
+    base = base_context(update, d)
+    outcome = transition(d, user.id, event, base)
+    await carry_out(update, context, outcome, base)
+
+
+async def carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, base: Context) -> None:
+    """Answer the tap first, then cancel, edit or send, and hand over a job."""
+    d = deps(context)
+    query = update.callback_query
+    if query is not None:
+        await query.answer(outcome.toast)
+    if outcome.cancel_job is not None:
+        d.store.set_job_status(outcome.state.user_id, outcome.cancel_job, "CANCELLED", only_from=("QUEUED", "RUNNING"))
+    if outcome.remove_tapped_keyboard and query is not None:
+        await _quietly(query.edit_message_reply_markup(reply_markup=None))
+    reply = outcome.reply
+    if reply is not None:
+        keyboard = markup(reply.keyboard, outcome.state.generation)
+        if reply.edit and query is not None and query.message is not None:
+            try:
+                await query.edit_message_text(reply.text, reply_markup=keyboard)
+            except BadRequest as error:
+                if "not modified" not in error.message.lower():
+                    await context.bot.send_message(base.chat_id, reply.text, reply_markup=keyboard)
+        else:
+            await context.bot.send_message(base.chat_id, reply.text, reply_markup=keyboard)
+    if outcome.job is not None:
+        await _hand_over(update, context, outcome, base)
+
+
+async def _hand_over(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, base: Context) -> None:
+    """Store the job and dispatch it; if it cannot be dispatched, free the user and say so."""
+    d = deps(context)
+    job = outcome.job
+    assert job is not None
+    d.store.put_job(job, "QUEUED")
+    try:
+        d.dispatcher.dispatch(job)
+    except Exception:
+        logger.exception("job could not be dispatched", extra={"job_id": job.job_id})
+        d.store.set_job_status(job.user_id, job.job_id, "FAILED", only_from=("QUEUED",))
+        _free_user(d, job.user_id, job.job_id)
+        message = text("job_start_failed", job.language)
+        if job.progress_message_id is not None:
+            await _quietly(
+                context.bot.edit_message_text(message, chat_id=job.chat_id, message_id=job.progress_message_id)
+            )
+        else:
+            await context.bot.send_message(job.chat_id, message)
+        return
+    logger.info("job dispatched", extra={"job_id": job.job_id, "kind": job.kind})
+
+
+def _free_user(d: Deps, user_id: int, job_id: str) -> None:
+    for _ in range(MAX_ATTEMPTS):
+        state = d.store.load(user_id)
+        if state.active_job != job_id:
+            return
+        if d.store.save(state.with_(active_job=None, job_started_at=None)) is not None:
+            return
+
+
+async def _quietly(call: object) -> None:
+    """Await a Bot API call whose 400 answer (message gone, not modified) changes nothing for the user."""
+    try:
+        await call  # type: ignore[misc]
+    except BadRequest as error:
+        logger.info("Bot API refused a cosmetic call", extra={"reason": error.message})
+
+
+def user_language(update: Update, state: UserState | None = None) -> str:
+    if state is not None and state.language:
+        return state.language
+    user = update.effective_user
+    return language_of(user.language_code if user else None)

@@ -1,0 +1,61 @@
+"""A quick look at a picture a user sent, before it is accepted: format, size, integrity. Pillow only."""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from dataclasses import dataclass, field
+
+from PIL import Image, UnidentifiedImageError
+
+# Bigger than any phone camera (48 MP sensors give 8000x6000); a decompression bomb is far beyond.
+MAX_PIXELS = 50_000_000
+# The Bot API lets bots download files up to 20 MB.
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+UNSUPPORTED_MIME = ("image/heic", "image/heif", "image/avif", "image/svg+xml", "image/x-icon", "image/vnd")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a picture cannot be used: `reason` names the reply (`bad_<reason>`)."""
+
+    reason: str
+    values: dict[str, object] = field(default_factory=dict)
+
+
+def check_document(mime_type: str | None, file_size: int | None) -> Problem | None:
+    """What can be told from a document's metadata alone."""
+    if not mime_type or not mime_type.startswith("image/"):
+        return Problem("not_image")
+    if mime_type.startswith(UNSUPPORTED_MIME):
+        return Problem("unsupported_format")
+    if file_size is not None and file_size > MAX_DOWNLOAD_BYTES:
+        return Problem("too_big")
+    return None
+
+
+def check_image(data: bytes) -> Problem | None:
+    """Decode the picture cheaply (JPEG at 1/8 scale) to catch corrupt, truncated and oversized images."""
+    too_many = Problem("too_many_pixels", {"limit": MAX_PIXELS // 1_000_000})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    return Problem(
+                        "too_many_pixels", {"limit": MAX_PIXELS // 1_000_000, "megapixels": width * height // 1_000_000}
+                    )
+                image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        # Pillow's own guard fired while reading the header; its message holds the pixel count.
+        found = re.search(r"\((\d+) pixels\)", str(error))
+        megapixels = int(found.group(1)) // 1_000_000 if found else f"{MAX_PIXELS // 1_000_000}+"
+        return Problem("too_many_pixels", {**too_many.values, "megapixels": megapixels})
+    except UnidentifiedImageError:
+        return Problem("unsupported_format")
+    except (OSError, SyntaxError, ValueError, EOFError):
+        return Problem("corrupt")
+    return None

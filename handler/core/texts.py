@@ -1,0 +1,193 @@
+"""Everything the bot says, in English and Russian, by key."""
+
+from __future__ import annotations
+
+from typing import Final
+
+DEFAULT_LANGUAGE: Final = "en"
+
+TEXTS: Final[dict[str, dict[str, str]]] = {
+    "en": {
+        "start": (
+            "Hi, {name}! I turn your photos into art.\n\n"
+            "• Your own style: send a photo and any picture whose style you like.\n"
+            "• Presets: Monet, Van Gogh, Cézanne, Ukiyo-e and anime looks in seconds.\n\n"
+            "/help shows what I can do."
+        ),
+        "help": (
+            "I restyle photos.\n\n"
+            "/start — the main menu\n"
+            "/styles — the preset gallery\n"
+            "/cancel — stop what is going on\n"
+            "/settings — language, output size, photo or file\n"
+            "/forget — erase everything stored about you\n"
+            "/help — this message\n\n"
+            "Photos are processed in memory and never stored."
+        ),
+        "btn_nst": "🎨 Your own style",
+        "btn_presets": "🖼 Presets",
+        "btn_settings": "⚙️ Settings",
+        "btn_help": "❓ Help",
+        "btn_start": "▶️ Start",
+        "btn_cancel": "✖️ Cancel",
+        "btn_cancel_job": "✖️ Cancel the job",
+        "ask_content": "Send me the photo to restyle (as a photo or an image file). You can also send the photo and the style picture together in one album.",
+        "ask_style": "Got the photo. Now send the picture whose style I should copy.",
+        "album_first": "Got the first picture of the album, waiting for the second.",
+        "album_too_big": "That album had more than two pictures. Send the photo and the style picture, two at most, and I'll take it from there.",
+        "one_at_a_time": "One picture at a time, please: I took the first one.",
+        "gallery": "Pick a style:",
+        "ask_preset_photo": "{preset}: send me the photo to restyle.",
+        "nst_options": "Ready. Options:\n• size: {size} px (long side)\n• strength: {strength}\n• original colours: {colors}\n• quality: {quality}\n\nTap ▶️ Start when you are happy.",
+        "preset_options": "Ready for {preset}.\n• strength: {strength}\n\nTap ▶️ Start.",
+        "opt_size": "📐 {size}",
+        "opt_strength": "💪 {strength}",
+        "opt_colors_on": "🎨 Keep colours: on",
+        "opt_colors_off": "🎨 Keep colours: off",
+        "opt_quality": "⚡ {quality}",
+        "strength_low": "low",
+        "strength_mid": "medium",
+        "strength_high": "high",
+        "quality_quick": "quick (seconds)",
+        "quality_best": "best (a minute or two)",
+        "yes": "yes",
+        "no": "no",
+        "job_queued": "Your picture is in the queue…",
+        "job_busy": "Your previous picture is still being made ({status}). Wait for it or cancel it.",
+        "job_status_queued": "queued",
+        "job_status_running": "in progress",
+        "job_cancelled": "Job cancelled. /start for the menu.",
+        "job_start_failed": "I couldn't start the job. Please try ▶️ Start again in a moment.",
+        "cancelled": "Cancelled. /start shows the menu.",
+        "nothing_to_cancel": "Nothing to cancel. /start shows the menu.",
+        "settings": "Settings:\n• language: {lang_name}\n• output size: {size} px\n• results as: {output}",
+        "set_lang": "🌐 {lang_name}",
+        "set_size": "📐 {size}",
+        "set_output_photo": "📷 as photo",
+        "set_output_file": "📄 as file",
+        "output_photo": "photo",
+        "output_file": "full-resolution file",
+        "language_name": "English",
+        "forgotten": "Done: I erased everything I stored about you. /start to begin again.",
+        "unknown_command": "I don't know that command. /help lists what I can do.",
+        "expect_picture": "I need a picture here: send a photo or an image file, or /cancel.",
+        "use_buttons": "Use the buttons above, or /cancel.",
+        "idle_text": "I work with pictures. /start shows the menu.",
+        "not_expecting_picture": "I wasn't expecting a picture. /start → choose your own style or a preset first.",
+        "bad_sticker": "That's a sticker. I need a photo or an image file.",
+        "bad_voice": "I can't listen to voice or audio. Please send a photo or an image file.",
+        "bad_video": "Videos aren't supported. Please send a photo or an image file.",
+        "bad_animation": "GIFs and animations aren't supported. Please send a still photo or image file.",
+        "bad_location": "A location isn't a picture. Please send a photo or an image file.",
+        "bad_contact": "A contact isn't a picture. Please send a photo or an image file.",
+        "bad_other": "I can't use that. Please send a photo or an image file.",
+        "bad_not_image": "That file isn't an image. Send a JPEG, PNG or WebP picture.",
+        "bad_too_big": "That file is over 20 MB, the most Telegram lets bots download. Send a smaller one or as a photo.",
+        "bad_corrupt": "I couldn't read that image: it looks damaged or incomplete. Please send another one.",
+        "bad_too_many_pixels": "That image is too large ({megapixels} megapixels). Please send one under {limit} megapixels.",
+        "bad_unsupported_format": "I can't read that image format. Send a JPEG, PNG or WebP picture.",
+        "group_chat": "I work in private chats only: open a chat with me to restyle your photos.",
+        "edited": "I don't follow edited messages: please send a new one.",
+        "flood": "You're sending a lot at once — please slow down a little and try again in a few seconds.",
+        "outdated": "This menu is outdated.",
+        "error": "Sorry, something went wrong on my side. Please try again in a moment.",
+    },
+    "ru": {
+        "start": (
+            "Привет, {name}! Я превращаю фотографии в картины.\n\n"
+            "• Свой стиль: пришлите фото и любую картинку, стиль которой вам нравится.\n"
+            "• Готовые стили: Моне, Ван Гог, Сезанн, укиё-э и аниме за секунды.\n\n"
+            "/help — что я умею."
+        ),
+        "help": (
+            "Я стилизую фотографии.\n\n"
+            "/start — главное меню\n"
+            "/styles — галерея готовых стилей\n"
+            "/cancel — остановить текущее действие\n"
+            "/settings — язык, размер, фото или файл\n"
+            "/forget — удалить всё, что я о вас храню\n"
+            "/help — это сообщение\n\n"
+            "Фотографии обрабатываются в памяти и нигде не сохраняются."
+        ),
+        "btn_nst": "🎨 Свой стиль",
+        "btn_presets": "🖼 Готовые стили",
+        "btn_settings": "⚙️ Настройки",
+        "btn_help": "❓ Помощь",
+        "btn_start": "▶️ Старт",
+        "btn_cancel": "✖️ Отмена",
+        "btn_cancel_job": "✖️ Отменить задачу",
+        "ask_content": "Пришлите фото, которое нужно стилизовать (фото или файлом). Можно прислать фото и картинку со стилем вместе одним альбомом.",
+        "ask_style": "Фото получил. Теперь пришлите картинку, стиль которой нужно перенести.",
+        "album_first": "Получил первую картинку альбома, жду вторую.",
+        "album_too_big": "В альбоме больше двух картинок. Пришлите фото и картинку со стилем — не больше двух.",
+        "one_at_a_time": "По одной картинке, пожалуйста: я взял первую.",
+        "gallery": "Выберите стиль:",
+        "ask_preset_photo": "{preset}: пришлите фото для стилизации.",
+        "nst_options": "Готово. Параметры:\n• размер: {size} пикс. (по длинной стороне)\n• сила: {strength}\n• исходные цвета: {colors}\n• качество: {quality}\n\nНажмите ▶️ Старт, когда всё устроит.",
+        "preset_options": "Готово для стиля «{preset}».\n• сила: {strength}\n\nНажмите ▶️ Старт.",
+        "opt_size": "📐 {size}",
+        "opt_strength": "💪 {strength}",
+        "opt_colors_on": "🎨 Свои цвета: да",
+        "opt_colors_off": "🎨 Свои цвета: нет",
+        "opt_quality": "⚡ {quality}",
+        "strength_low": "слабая",
+        "strength_mid": "средняя",
+        "strength_high": "сильная",
+        "quality_quick": "быстро (секунды)",
+        "quality_best": "лучше (минута-две)",
+        "yes": "да",
+        "no": "нет",
+        "job_queued": "Ваша картинка в очереди…",
+        "job_busy": "Предыдущая картинка ещё готовится ({status}). Дождитесь её или отмените.",
+        "job_status_queued": "в очереди",
+        "job_status_running": "в работе",
+        "job_cancelled": "Задача отменена. /start — меню.",
+        "job_start_failed": "Не удалось запустить задачу. Нажмите ▶️ Старт ещё раз чуть позже.",
+        "cancelled": "Отменено. /start — меню.",
+        "nothing_to_cancel": "Отменять нечего. /start — меню.",
+        "settings": "Настройки:\n• язык: {lang_name}\n• размер результата: {size} пикс.\n• результат как: {output}",
+        "set_lang": "🌐 {lang_name}",
+        "set_size": "📐 {size}",
+        "set_output_photo": "📷 фото",
+        "set_output_file": "📄 файл",
+        "output_photo": "фото",
+        "output_file": "файл в полном размере",
+        "language_name": "Русский",
+        "forgotten": "Готово: я удалил всё, что хранил о вас. /start — начать заново.",
+        "unknown_command": "Не знаю такой команды. /help — что я умею.",
+        "expect_picture": "Здесь нужна картинка: пришлите фото или файл с изображением, или /cancel.",
+        "use_buttons": "Воспользуйтесь кнопками выше или /cancel.",
+        "idle_text": "Я работаю с картинками. /start — меню.",
+        "not_expecting_picture": "Я не ждал картинку. /start → сначала выберите свой стиль или готовый.",
+        "bad_sticker": "Это стикер. Мне нужно фото или файл с изображением.",
+        "bad_voice": "Голосовые и аудио я не слушаю. Пришлите фото или файл с изображением.",
+        "bad_video": "Видео не поддерживаются. Пришлите фото или файл с изображением.",
+        "bad_animation": "GIF и анимации не поддерживаются. Пришлите обычное фото или изображение.",
+        "bad_location": "Геопозиция — не картинка. Пришлите фото или файл с изображением.",
+        "bad_contact": "Контакт — не картинка. Пришлите фото или файл с изображением.",
+        "bad_other": "С этим я не умею работать. Пришлите фото или файл с изображением.",
+        "bad_not_image": "Этот файл — не изображение. Пришлите JPEG, PNG или WebP.",
+        "bad_too_big": "Файл больше 20 МБ — столько Telegram не даёт скачать ботам. Пришлите файл поменьше или как фото.",
+        "bad_corrupt": "Не получилось прочитать изображение: похоже, файл повреждён или неполный. Пришлите другое.",
+        "bad_too_many_pixels": "Изображение слишком большое ({megapixels} Мпикс.). Пришлите до {limit} Мпикс.",
+        "bad_unsupported_format": "Не умею читать этот формат. Пришлите JPEG, PNG или WebP.",
+        "group_chat": "Я работаю только в личных чатах: откройте чат со мной, чтобы стилизовать фото.",
+        "edited": "Я не слежу за исправленными сообщениями: пришлите новое.",
+        "flood": "Слишком много сообщений сразу — пожалуйста, помедленнее, попробуйте через несколько секунд.",
+        "outdated": "Это меню устарело.",
+        "error": "Извините, у меня что-то сломалось. Попробуйте ещё раз чуть позже.",
+    },
+}
+
+
+def language_of(language_code: str | None) -> str:
+    """The language to answer in, from Telegram's `language_code` (e.g. "ru", "ru-RU", "en-GB")."""
+    if language_code and language_code.split("-")[0].lower() in TEXTS:
+        return language_code.split("-")[0].lower()
+    return DEFAULT_LANGUAGE
+
+
+def text(key: str, language: str, **values: object) -> str:
+    """The text `key` in `language` (English where a translation is missing), with `values` filled in."""
+    template = TEXTS.get(language, {}).get(key) or TEXTS[DEFAULT_LANGUAGE][key]
+    return template.format(**values)

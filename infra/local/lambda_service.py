@@ -1,0 +1,166 @@
+"""A loopback stand-in for the Lambda Invoke API, for `AWS_ENDPOINT_URL_LAMBDA`.
+
+`InvocationType=Event` is answered 202 at once and the event is queued; a background thread hands queued events
+to the function's target (for example the worker under the Lambda emulator), retrying failures like Lambda's
+asynchronous invocation does and passing events that still fail to an on-failure target. Every invocation is
+recorded for the tests.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote
+
+Target = Callable[[dict[str, Any]], Any]
+
+
+@dataclass
+class Invocation:
+    function: str
+    invocation_type: str
+    payload: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Route:
+    target: Target | None = None
+    max_retries: int = 2  # Lambda's default for asynchronous invocations
+    retry_delay: float = 0.0
+    on_failure: Target | None = None
+
+
+class LocalLambdaService:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.invocations: list[Invocation] = []
+        self.routes: dict[str, Route] = {}
+        self._lock = threading.Condition()
+        self._queue: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue()
+        self._server = ThreadingHTTPServer((host, port), _Handler)
+        self._server.daemon_threads = True
+        self._server.service = self  # type: ignore[attr-defined]
+        self._threads = [
+            threading.Thread(target=self._server.serve_forever, name="lambda-api", daemon=True),
+            threading.Thread(target=self._run_queue, name="lambda-async-queue", daemon=True),
+        ]
+        self.in_flight = 0
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> LocalLambdaService:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._server.shutdown()
+        self._server.server_close()
+
+    def route(self, function: str, route: Route) -> None:
+        self.routes[function] = route
+
+    def reset(self) -> None:
+        with self._lock:
+            self.invocations.clear()
+
+    def invocations_of(self, function: str) -> list[Invocation]:
+        with self._lock:
+            return [i for i in self.invocations if i.function == function]
+
+    def wait_idle(self, timeout: float = 60.0) -> None:
+        """Block until every queued event was handled."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while self.in_flight or not self._queue.empty():
+                if not self._lock.wait(max(0.0, deadline - time.monotonic())) and time.monotonic() > deadline:
+                    raise TimeoutError("queued events still running")
+
+    # --- server side ------------------------------------------------------------------------------------------
+    def _accept(self, function: str, invocation_type: str, payload: dict[str, Any]) -> tuple[int, bytes]:
+        with self._lock:
+            self.invocations.append(Invocation(function, invocation_type, payload))
+            if invocation_type == "Event":
+                self.in_flight += 1
+            self._lock.notify_all()
+        if invocation_type == "Event":
+            self._queue.put((function, payload))
+            return 202, b""
+        route = self.routes.get(function)
+        result = route.target(payload) if route and route.target else None
+        return 200, json.dumps(result).encode()
+
+    def _run_queue(self) -> None:
+        while (item := self._queue.get()) is not None:
+            function, payload = item
+            route = self.routes.get(function, Route())
+            threading.Thread(target=self._deliver, args=(route, payload), daemon=True).start()
+
+    def _deliver(self, route: Route, payload: dict[str, Any]) -> None:
+        try:
+            if route.target is None:
+                return
+            error: BaseException | None = None
+            for attempt in range(route.max_retries + 1):
+                try:
+                    route.target(payload)
+                    return
+                except Exception as failure:
+                    error = failure
+                    if attempt < route.max_retries:
+                        time.sleep(route.retry_delay)
+            if route.on_failure is not None:
+                route.on_failure(_failure_record(payload, error))
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+                self._lock.notify_all()
+
+
+def _failure_record(payload: dict[str, Any], error: BaseException | None) -> dict[str, Any]:
+    """The record Lambda sends to an on-failure destination of an asynchronous invocation."""
+    return {
+        "version": "1.0",
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+        "requestContext": {"condition": "RetriesExhausted", "approximateInvokeCount": 3},
+        "requestPayload": payload,
+        "responseContext": {"statusCode": 200, "functionError": "Unhandled"},
+        "responsePayload": {"errorType": type(error).__name__, "errorMessage": str(error)},
+    }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def do_POST(self) -> None:
+        parts = unquote(self.path).split("/")
+        # /2015-03-31/functions/<name>/invocations
+        if len(parts) < 5 or parts[2] != "functions" or not parts[4].startswith("invocations"):
+            self._send(404, b'{"Message": "not found"}')
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b"{}"
+        invocation_type = self.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        function = parts[3].rsplit(":", 1)[-1] if parts[3].startswith("arn:") else parts[3]
+        status, answer = self.server.service._accept(function, invocation_type, json.loads(body or b"{}"))  # type: ignore[attr-defined]
+        self._send(status, answer)
+
+    def _send(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)

@@ -1,0 +1,484 @@
+"""Every flow of the conversation, end to end: webhook under the Lambda emulator, fake Bot API, DynamoDB."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import threading
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from handler.adapters.dynamodb import DynamoDBStore
+from handler.core.state import Step
+from infra.local.fake_bot_api import FakeBotApi
+from infra.local.lambda_emulator import EmulatedFunction
+from infra.local.lambda_service import LocalLambdaService
+from tests.driver import Person
+from tests.factories import message_update
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "images"
+CAT = (FIXTURES / "chelsea.png").read_bytes()
+BRICK = (FIXTURES / "brick.png").read_bytes()
+
+MakePerson = Callable[..., Person]
+
+
+def jpeg(width: int = 64, height: int = 48) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 120, 40)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def to_options(p: Person) -> None:
+    """Own style up to the options: menu, content photo, style picture."""
+    p.send("/start")
+    p.tap(p.t("btn_nst"))
+    p.send_photo(jpeg())
+    p.send_document(BRICK, "image/png", file_name="brick.png")
+
+
+# --- menu and buttons -----------------------------------------------------------------------------------------
+
+
+def test_start_shows_the_menu_with_generation_stamped_buttons(person: MakePerson, store: DynamoDBStore) -> None:
+    # Given a new user
+    p = person()
+    # When they send /start
+    p.send("/start")
+    # Then they see the greeting with the four menu buttons
+    assert p.last_text().startswith("Hi, Ada!")
+    labels = [b["text"] for b in p.buttons()]
+    assert labels == [p.t("btn_nst"), p.t("btn_presets"), p.t("btn_settings"), p.t("btn_help")]
+    # And every button carries the user's current generation in short, prefixed callback data
+    generation = store.load(p.user_id).generation
+    for button in p.buttons():
+        data = button["callback_data"]
+        assert len(data.encode()) <= 64
+        assert data.split(":")[1] == str(generation)
+
+
+def test_own_style_flow_up_to_a_dispatched_job(
+    person: MakePerson, store: DynamoDBStore, lambdas: LocalLambdaService
+) -> None:
+    # Given a user who picks "Your own style"
+    p = person()
+    p.send("/start")
+    p.tap(p.t("btn_nst"))
+    assert p.last().method == "editMessageText" and p.last_text() == p.t("ask_content")
+    # When they send the photo (compressed) and the style (as an image document)
+    p.send_photo(jpeg())
+    assert p.last_text() == p.t("ask_style")
+    p.send_document(BRICK, "image/png", file_name="brick.png")
+    # Then the options are shown with Start and Cancel
+    assert "Options" in p.last_text()
+    labels = [b["text"] for b in p.buttons()]
+    assert p.t("btn_start") in labels and p.t("btn_cancel") in labels
+    # When they change the size and the quality, then tap Start
+    p.tap("📐 1024")
+    assert "1024 px" in p.last_text()
+    p.tap("⚡")
+    assert p.t("quality_best") in p.last_text()
+    p.tap(p.t("btn_start"))
+    # Then the message turns into the job's message with a Cancel button
+    assert p.last_text() == p.t("job_queued")
+    assert [b["text"] for b in p.buttons()] == [p.t("btn_cancel_job")]
+    # And the worker was invoked asynchronously with ids and options only
+    (invocation,) = lambdas.invocations_of("WorkerFunction")
+    assert invocation.invocation_type == "Event"
+    job = invocation.payload
+    assert job["user_id"] == p.user_id and job["kind"] == "nst"
+    assert job["size"] == 1024 and job["quality"] == "best"
+    assert job["content_file_id"] != job["style_file_id"]
+    assert len(json.dumps(job)) < 1000  # ids, never image bytes
+    # And the user's state shows the active job, whose item is QUEUED
+    state = store.load(p.user_id)
+    assert state.active_job == job["job_id"]
+    assert store.job_status(p.user_id, job["job_id"]) == "QUEUED"
+
+
+def test_second_start_while_a_job_runs_offers_its_cancel(
+    person: MakePerson, store: DynamoDBStore, lambdas: LocalLambdaService
+) -> None:
+    # Given a user whose job is queued
+    p = person()
+    to_options(p)
+    p.tap(p.t("btn_start"))
+    job_id = store.load(p.user_id).active_job
+    assert job_id
+    # When they go through the flow again and tap Start once more
+    to_options(p)
+    p.tap(p.t("btn_start"))
+    # Then no second job starts; they see the running job's status and a Cancel button
+    assert len(lambdas.invocations_of("WorkerFunction")) == 1
+    assert p.last_text() == p.t("job_busy", status=p.t("job_status_queued"))
+    # When they cancel it
+    p.tap(p.t("btn_cancel_job"))
+    # Then the job is marked cancelled and the user is free again
+    assert p.last_text() == p.t("job_cancelled")
+    assert store.job_status(p.user_id, job_id) == "CANCELLED"
+    assert store.load(p.user_id).active_job is None
+
+
+def test_cancel_command_cancels_the_running_job(
+    person: MakePerson, store: DynamoDBStore, lambdas: LocalLambdaService
+) -> None:
+    # Given a user with a queued job
+    p = person()
+    to_options(p)
+    p.tap(p.t("btn_start"))
+    job_id = store.load(p.user_id).active_job
+    assert job_id
+    # When they send /cancel
+    p.send("/cancel")
+    # Then the job is cancelled
+    assert p.last_text() == p.t("job_cancelled")
+    assert store.job_status(p.user_id, job_id) == "CANCELLED"
+
+
+def test_presets_flow(person: MakePerson, lambdas: LocalLambdaService) -> None:
+    # Given a user opening the gallery with /styles
+    p = person()
+    p.send("/styles")
+    assert p.last_text() == p.t("gallery")
+    assert len(p.buttons()) >= 6
+    # When they pick Monet and send a photo
+    p.tap("Monet")
+    assert p.last_text() == p.t("ask_preset_photo", preset="Monet")
+    p.send_photo(jpeg())
+    # Then they can start it
+    p.tap(p.t("btn_start"))
+    (invocation,) = lambdas.invocations_of("WorkerFunction")
+    assert invocation.payload["kind"] == "preset" and invocation.payload["preset"] == "monet"
+    assert invocation.payload["style_file_id"] is None
+
+
+def test_settings_switch_language_and_size(person: MakePerson, store: DynamoDBStore) -> None:
+    # Given an English-speaking user in settings
+    p = person()
+    p.send("/settings")
+    assert "512 px" in p.last_text()
+    # When they switch to Russian and pick 1024 px
+    p.tap("Русский")
+    p.language = "ru"  # what they now read
+    assert p.last_text().startswith("Настройки")
+    p.tap("📐 1024")
+    # Then the bot speaks Russian from now on, even though Telegram says English, and remembers the size
+    state = store.load(p.user_id)
+    assert state.language == "ru" and state.size == 1024
+    p.language = "en"
+    p.send("/help")
+    assert p.last_text().startswith("Я стилизую")
+
+
+# --- albums ---------------------------------------------------------------------------------------------------
+
+
+def test_album_with_photo_and_style_goes_to_options(person: MakePerson, store: DynamoDBStore) -> None:
+    # Given a user asked for the content photo
+    p = person()
+    p.send("/start")
+    p.tap(p.t("btn_nst"))
+    # When they send an album of two pictures, whose updates arrive in reverse order
+    p.deliver(second := p.photo_update(album="alb1", message_id=9002))
+    p.deliver(first := p.photo_update(album="alb1", message_id=9001))
+    # Then the options are shown, the first picture of the album being the photo and the second the style
+    assert "Options" in p.last_text()
+    flow = store.load(p.user_id).flow
+    assert flow.content_file_id == first["message"]["photo"][-1]["file_id"]
+    assert flow.style_file_id == second["message"]["photo"][-1]["file_id"]
+
+
+def test_album_arriving_in_two_containers_at_once_ends_consistent(
+    function_env: dict[str, str], telegram: FakeBotApi, person: MakePerson, store: DynamoDBStore
+) -> None:
+    # Given a user asked for the content photo, and two warm webhook containers
+    p = person()
+    p.send("/start")
+    p.tap(p.t("btn_nst"))
+    first_container = EmulatedFunction("WebhookFunction", function_env).start()
+    second_container = EmulatedFunction("WebhookFunction", function_env).start()
+    try:
+        updates = [p.photo_update(album="alb2", message_id=9101), p.photo_update(album="alb2", message_id=9102)]
+        # When the album's two updates are handled at the same moment, one in each container
+        threads = [
+            threading.Thread(target=p.deliver, args=(update, container))
+            for update, container in zip(updates, (first_container, second_container), strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        first_container.stop()
+        second_container.stop()
+    # Then both were processed and the state holds both pictures in order
+    assert p.statuses[-2:] == [200, 200]
+    state = store.load(p.user_id)
+    assert state.step == Step.NST_OPTIONS
+    assert state.flow.content_file_id == updates[0]["message"]["photo"][-1]["file_id"]
+    assert state.flow.style_file_id == updates[1]["message"]["photo"][-1]["file_id"]
+
+
+def test_album_of_three_is_refused_and_the_flow_restarts_at_the_photo(person: MakePerson, store: DynamoDBStore) -> None:
+    # Given a user asked for the content photo
+    p = person()
+    p.send("/start")
+    p.tap(p.t("btn_nst"))
+    # When they send an album of three pictures
+    for message_id in (9201, 9202, 9203):
+        p.deliver(p.photo_update(album="alb3", message_id=message_id))
+    # Then they are told to send two at most, and the bot is waiting for the photo again
+    assert p.last_text() == p.t("album_too_big")
+    state = store.load(p.user_id)
+    assert state.step == Step.NST_CONTENT and state.flow.content_file_id is None
+    # And the next photo is taken normally
+    p.send_photo(jpeg())
+    assert p.last_text() == p.t("ask_style")
+
+
+# --- stale and forged buttons, double taps ----------------------------------------------------------------------
+
+
+def test_tap_on_an_outdated_menu_changes_nothing_and_removes_it(person: MakePerson, store: DynamoDBStore) -> None:
+    # Given a user with an old menu, replaced by a newer one
+    p = person()
+    p.send("/start")
+    old_menu = p.latest_keyboard_message()
+    p.send("/start")
+    before = store.load(p.user_id)
+    # When they tap a button of the old menu
+    p.tap(p.t("btn_nst"), message=old_menu)
+    # Then they are told it is outdated, the old keyboard is removed, and nothing changed
+    assert p.answers()[-1].params.get("text") == p.t("outdated")
+    removal = p.calls()[-1]
+    assert removal.method == "editMessageReplyMarkup"
+    assert not removal.params.get("reply_markup") or json.loads(removal.params["reply_markup"]) == {}
+    after = store.load(p.user_id)
+    assert (after.step, after.generation, after.flow) == (before.step, before.generation, before.flow)
+
+
+def test_forged_callback_data_is_refused_harmlessly(person: MakePerson, store: DynamoDBStore) -> None:
+    # Given a user with a current menu
+    p = person()
+    p.send("/start")
+    generation = store.load(p.user_id).generation
+    forged = [
+        f"z:{generation}:nst",  # unknown prefix
+        "m:abc:nst",  # non-numeric generation
+        "m:99999999999999999999:nst",  # huge number
+        f"m:{generation}:../../etc",  # unknown action
+        f"p:{generation}:nosuchpreset",  # unknown preset
+        f"o:{generation}:go",  # Start with nothing to start
+        "",
+        "x" * 64,
+    ]
+    for data in forged:
+        before = store.load(p.user_id)
+        # When a forged tap arrives
+        assert p.tap(data=data) == 200
+        # Then it is answered as outdated and nothing changes
+        assert p.answers()[-1].params.get("text") == p.t("outdated")
+        after = store.load(p.user_id)
+        assert (after.step, after.flow, after.active_job) == (before.step, before.flow, before.active_job)
+
+
+def test_double_tap_on_start_in_two_containers_starts_one_job(
+    function_env: dict[str, str], person: MakePerson, lambdas: LocalLambdaService, store: DynamoDBStore
+) -> None:
+    # Given a user at the options, and two warm webhook containers
+    p = person()
+    to_options(p)
+    taps = [p.tap_update(p.t("btn_start")), p.tap_update(p.t("btn_start"))]
+    answered_before = len(p.answers())
+    containers = [EmulatedFunction("WebhookFunction", function_env).start() for _ in range(2)]
+    try:
+        # When both taps are handled at the same moment
+        threads = [
+            threading.Thread(target=p.deliver, args=(tap, container))
+            for tap, container in zip(taps, containers, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        for container in containers:
+            container.stop()
+    # Then exactly one job was started, and both taps were answered
+    assert len(lambdas.invocations_of("WorkerFunction")) == 1
+    assert len(p.answers()) == answered_before + 2
+    assert store.load(p.user_id).active_job == lambdas.invocations_of("WorkerFunction")[0].payload["job_id"]
+
+
+# --- bad input --------------------------------------------------------------------------------------------------
+
+NOT_PICTURES: list[tuple[str, dict[str, Any]]] = [
+    (
+        "bad_sticker",
+        {
+            "sticker": {
+                "file_id": "st",
+                "file_unique_id": "st",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+                "type": "regular",
+            }
+        },
+    ),
+    ("bad_voice", {"voice": {"file_id": "vo", "file_unique_id": "vo", "duration": 3}}),
+    ("bad_video", {"video": {"file_id": "vi", "file_unique_id": "vi", "width": 10, "height": 10, "duration": 3}}),
+    (
+        "bad_animation",
+        {
+            "animation": {"file_id": "an", "file_unique_id": "an", "width": 10, "height": 10, "duration": 3},
+            "document": {"file_id": "an", "file_unique_id": "an", "mime_type": "video/mp4"},
+        },
+    ),
+    ("bad_location", {"location": {"latitude": 52.5, "longitude": 13.4}}),
+    ("bad_contact", {"contact": {"phone_number": "+100", "first_name": "Bob"}}),
+]
+
+
+def test_everything_that_is_not_a_picture_gets_a_clear_answer_and_the_state_stays(
+    person: MakePerson, store: DynamoDBStore
+) -> None:
+    # Given a user asked for the content photo
+    p = person()
+    p.send("/start")
+    p.tap(p.t("btn_nst"))
+    before = store.load(p.user_id)
+    # When they send text, stickers, voice, video, a GIF, a location, a contact
+    p.send("here you go")
+    assert p.last_text() == p.t("expect_picture")
+    for key, fields in NOT_PICTURES:
+        p.deliver(p.message(**fields))
+        # Then each gets its own short answer
+        assert p.last_text() == p.t(key), key
+    # And the bot is still waiting for the photo
+    after = store.load(p.user_id)
+    assert after.step == before.step == Step.NST_CONTENT
+
+
+def truncated_jpeg() -> bytes:
+    data = jpeg(640, 480)
+    return data[: len(data) // 2]
+
+
+def bomb_png(width: int = 100_000, height: int = 100_000) -> bytes:
+    """A PNG of a few dozen bytes whose header claims `width` x `height` pixels (a decompression bomb)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    )
+
+
+def test_bad_files_get_clear_answers_and_the_state_stays(person: MakePerson, store: DynamoDBStore) -> None:
+    # Given a user asked for the content photo
+    p = person()
+    p.send("/start")
+    p.tap(p.t("btn_nst"))
+    cases = [
+        ("bad_not_image", b"%PDF-1.4 not a picture", "application/pdf", None),
+        ("bad_too_big", b"...", "image/jpeg", 25 * 1024 * 1024),
+        ("bad_corrupt", truncated_jpeg(), "image/jpeg", None),
+        ("bad_unsupported_format", b"definitely not an image", "image/png", None),
+        ("bad_unsupported_format", b"....ftypheic", "image/heic", None),
+    ]
+    for key, data, mime, size in cases:
+        # When they send a bad file
+        p.send_document(data, mime, size=size)
+        # Then they are told what is wrong with it
+        assert p.last_text().startswith(p.t(key).split("(")[0][:30]), (key, p.last_text())
+    p.send_document(bomb_png(), "image/png")
+    assert p.last_text() == p.t("bad_too_many_pixels", megapixels=10000, limit=50)
+    p.send_document(bomb_png(9000, 7000), "image/png")  # 63 MP: under Pillow's own guard, over ours
+    assert p.last_text() == p.t("bad_too_many_pixels", megapixels=63, limit=50)
+    # And the bot is still waiting for the photo
+    assert store.load(p.user_id).step == Step.NST_CONTENT
+
+
+def test_photo_when_nothing_is_awaited(person: MakePerson) -> None:
+    p = person()
+    # Given a user who has not chosen anything, When they send a photo
+    p.send_photo(jpeg())
+    # Then they are told to pick a mode first
+    assert p.last_text() == p.t("not_expecting_picture")
+
+
+def test_edited_message_and_group_chat(person: MakePerson, store: DynamoDBStore, telegram: FakeBotApi) -> None:
+    p = person()
+    # Given a user who edits a message
+    edited = message_update("/start", user_id=p.user_id, edit_date=1)
+    p.deliver({"update_id": edited["update_id"], "edited_message": edited["message"]})
+    # Then they are asked for a new message
+    assert p.last_text() == p.t("edited")
+    # Given the bot added to a group, When someone writes /start there
+    group = message_update("/start", user_id=p.user_id)
+    group["message"]["chat"] = {"id": -100123, "type": "supergroup", "title": "friends"}
+    p.deliver(group)
+    # Then the group is told the bot works in private chats, and nothing is stored
+    (reply,) = telegram.calls_to("sendMessage", chat_id=-100123)
+    assert reply.text == p.t("group_chat")
+    assert store.load(p.user_id).version == 0
+
+
+def test_a_flood_is_rate_limited_politely(person: MakePerson) -> None:
+    # Given a user who sends 40 messages at once
+    p = person()
+    for i in range(40):
+        p.send(f"spam {i}")
+    # Then the first ones are answered, then one polite "slow down", then silence for a while
+    replies = [c.text for c in p.shown()]
+    assert replies.count(p.t("flood")) == 1
+    assert 15 <= len(replies) <= 25
+    assert replies[-1] == p.t("flood")
+    assert all(status == 200 for status in p.statuses)
+
+
+# --- commands in any state --------------------------------------------------------------------------------------
+
+
+def test_forget_erases_every_item_of_the_user(
+    person: MakePerson, store: DynamoDBStore, aws_clients: dict[str, Any], tables: dict[str, str]
+) -> None:
+    # Given a user with state and a job
+    p = person()
+    to_options(p)
+    p.tap(p.t("btn_start"))
+    # When they send /forget
+    p.send("/forget")
+    # Then they are told, and the table holds nothing of theirs
+    assert p.last_text() == p.t("forgotten")
+    items = aws_clients["dynamodb"].scan(TableName=tables["StateTable"])["Items"]
+    assert [i for i in items if str(p.user_id) in json.dumps(i)] == []
+
+
+def test_cancel_help_settings_start_work_in_every_step(person: MakePerson, store: DynamoDBStore) -> None:
+    # Given a user in the middle of the own-style flow
+    p = person()
+    p.send("/start")
+    p.tap(p.t("btn_nst"))
+    p.send_photo(jpeg())
+    # When they ask for help, then cancel
+    p.send("/help")
+    assert p.last_text() == p.t("help")
+    assert store.load(p.user_id).step == Step.NST_STYLE  # help changed nothing
+    p.send("/cancel")
+    # Then the flow is cancelled
+    assert p.last_text() == p.t("cancelled")
+    assert store.load(p.user_id).step == Step.IDLE
+    p.send("/cancel")
+    assert p.last_text() == p.t("nothing_to_cancel")
+    p.send("/nonsense")
+    assert p.last_text() == p.t("unknown_command")

@@ -1,0 +1,188 @@
+"""One contract for every state-store adapter: DynamoDB (on the local server) and the embedded SQLite one."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from handler.adapters.dynamodb import DynamoDBStore
+from handler.adapters.sqlite import SQLiteStore
+from handler.core.ports import StateStore, StoreUnavailable
+from handler.core.state import Flow, JobSpec, Step, UserState
+from tests.factories import next_update_id
+
+
+@pytest.fixture(params=["dynamodb", "sqlite"])
+def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
+    if request.param == "dynamodb":
+        clients: dict[str, Any] = request.getfixturevalue("aws_clients")
+        tables: dict[str, str] = request.getfixturevalue("tables")
+        yield DynamoDBStore(clients["dynamodb"], tables["StateTable"], claim_ttl_seconds=3600)
+    else:
+        store = SQLiteStore(tmp_path / "state.sqlite3", claim_ttl_seconds=3600)
+        yield store
+        store.close()
+
+
+def test_first_claim_wins_and_repeats_lose(ledger: StateStore) -> None:
+    # Given an update never seen
+    update_id = next_update_id()
+    # When it is claimed three times
+    results = [ledger.claim_update(update_id) for _ in range(3)]
+    # Then only the first claim is granted
+    assert results == [True, False, False]
+
+
+def test_released_claim_can_be_taken_again(ledger: StateStore) -> None:
+    # Given a claimed update whose processing failed and was released
+    update_id = next_update_id()
+    assert ledger.claim_update(update_id)
+    ledger.release_update(update_id)
+    # When Telegram redelivers it
+    # Then the redelivery is processed
+    assert ledger.claim_update(update_id)
+
+
+def test_concurrent_claims_grant_exactly_one(ledger: StateStore) -> None:
+    # Given eight workers racing for the same update
+    update_id = next_update_id()
+    results: list[bool] = []
+    barrier = threading.Barrier(8)
+
+    def claim() -> None:
+        barrier.wait()
+        results.append(ledger.claim_update(update_id))
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Then exactly one wins
+    assert sorted(results) == [False] * 7 + [True]
+
+
+def test_dynamodb_claims_expire_through_ttl(aws_clients: dict[str, Any], tables: dict[str, str]) -> None:
+    # Given a claim written by the DynamoDB adapter
+    store = DynamoDBStore(aws_clients["dynamodb"], tables["StateTable"], claim_ttl_seconds=3600)
+    update_id = next_update_id()
+    store.claim_update(update_id)
+    # Then the item carries the table's TTL attribute, about an hour ahead
+    item = aws_clients["dynamodb"].get_item(
+        TableName=tables["StateTable"], Key={"pk": {"S": f"update#{update_id}"}, "sk": {"S": "update"}}
+    )
+    ttl = aws_clients["dynamodb"].describe_time_to_live(TableName=tables["StateTable"])
+    attribute = ttl["TimeToLiveDescription"]["AttributeName"]
+    import time
+
+    assert 3500 < int(item["Item"][attribute]["N"]) - time.time() <= 3600
+
+
+def test_unreachable_dynamodb_is_reported_as_store_unavailable() -> None:
+    # Given a DynamoDB endpoint where nothing listens
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url="http://127.0.0.1:9",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1),
+    )
+    store = DynamoDBStore(client, "StateTable", claim_ttl_seconds=60)
+    # When a claim is attempted, Then the caller learns the store is unavailable (and can ask for redelivery)
+    with pytest.raises(StoreUnavailable):
+        store.claim_update(next_update_id())
+
+
+_users = iter(range(800_000, 900_000))
+
+
+def job(user_id: int, job_id: str) -> JobSpec:
+    return JobSpec(job_id, user_id, user_id, "nst", "FILE1", "FILE2", None, "quick", 512, 1.0, False, False, "en")
+
+
+def test_a_new_user_has_a_fresh_state_and_saving_it_bumps_the_version(ledger: StateStore) -> None:
+    user_id = next(_users)
+    # Given nothing stored
+    fresh = ledger.load(user_id)
+    assert fresh == UserState(user_id=user_id)
+    # When a state is saved on it
+    saved = ledger.save(fresh.with_(step=Step.NST_CONTENT, flow=Flow(preset="monet")))
+    # Then it reads back equal, at version 1
+    assert saved is not None and saved.version == 1
+    assert ledger.load(user_id) == saved
+
+
+def test_a_save_on_a_stale_version_is_refused(ledger: StateStore) -> None:
+    user_id = next(_users)
+    base = ledger.save(ledger.load(user_id))
+    assert base is not None
+    # Given two writers who read the same version
+    first = ledger.save(base.with_(step=Step.NST_CONTENT))
+    # When the second saves on the version it read
+    second = ledger.save(base.with_(step=Step.PRESET_PICK))
+    # Then it is refused and the first write stands
+    assert first is not None and second is None
+    assert ledger.load(user_id).step == Step.NST_CONTENT
+
+
+def test_two_new_users_states_racing_one_wins(ledger: StateStore) -> None:
+    user_id = next(_users)
+    fresh = ledger.load(user_id)
+    assert ledger.save(fresh.with_(size=256)) is not None
+    assert ledger.save(fresh.with_(size=1024)) is None
+    assert ledger.load(user_id).size == 256
+
+
+def test_job_status_moves_only_from_the_allowed_statuses(ledger: StateStore) -> None:
+    user_id = next(_users)
+    ledger.put_job(job(user_id, "j1"), "QUEUED")
+    assert ledger.job_status(user_id, "j1") == "QUEUED"
+    assert ledger.set_job_status(user_id, "j1", "RUNNING", only_from=("QUEUED",))
+    assert not ledger.set_job_status(user_id, "j1", "RUNNING", only_from=("QUEUED",))
+    assert ledger.set_job_status(user_id, "j1", "CANCELLED", only_from=("QUEUED", "RUNNING"))
+    assert not ledger.set_job_status(user_id, "j1", "DONE", only_from=("RUNNING",))
+    assert ledger.job_status(user_id, "j1") == "CANCELLED"
+    assert ledger.job_status(user_id, "nope") is None
+
+
+def test_forget_deletes_state_and_jobs_of_that_user_only(ledger: StateStore) -> None:
+    user_id, other = next(_users), next(_users)
+    for uid in (user_id, other):
+        ledger.save(ledger.load(uid).with_(size=256))
+        ledger.put_job(job(uid, "a"), "DONE")
+        ledger.put_job(job(uid, "b"), "QUEUED")
+    # When one user is forgotten
+    assert ledger.forget(user_id) == 3
+    # Then nothing of theirs is left, and the other user is untouched
+    assert ledger.load(user_id) == UserState(user_id=user_id)
+    assert ledger.job_status(user_id, "a") is None and ledger.job_status(user_id, "b") is None
+    assert ledger.load(other).size == 256 and ledger.job_status(other, "b") == "QUEUED"
+
+
+def test_concurrent_transitions_all_land_exactly_once(ledger: StateStore) -> None:
+    """Eight writers each add one to the size index with re-read on conflict: all eight increments land."""
+    user_id = next(_users)
+    ledger.save(ledger.load(user_id).with_(recent_jobs=()))
+    barrier = threading.Barrier(8)
+
+    def add(n: int) -> None:
+        barrier.wait()
+        while True:
+            state = ledger.load(user_id)
+            if ledger.save(state.with_(recent_jobs=(*state.recent_jobs, str(n)))) is not None:
+                return
+
+    threads = [threading.Thread(target=add, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(ledger.load(user_id).recent_jobs) == [str(n) for n in range(8)]
