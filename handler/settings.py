@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     state_table: str | None = None
     # The worker function that runs style jobs (asynchronous invocation).
     worker_function_name: str | None = None
+    # The worker's Powertools Idempotency table (one record per job id).
+    idempotency_table: str | None = None
     # Embedded store for local mode.
     local_state_path: Path = Path(".local-state/stylebot.sqlite3")
     # Telegram gives up redelivering an update after 24 hours; claims live a little longer.

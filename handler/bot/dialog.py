@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 
 from handler.core.conversation import Context, Input, Keyboard, Outcome, PresetInfo, callback_data, decide
 from handler.core.ports import JobDispatcher, StateStore
-from handler.core.state import UserState
+from handler.core.state import CANCELLABLE, JobStatus, UserState
 from handler.core.texts import language_of, text
 
 logger = Logger(service="stylebot", child=True)
@@ -104,7 +104,16 @@ async def carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome:
     if query is not None:
         await query.answer(outcome.toast)
     if outcome.cancel_job is not None:
-        d.store.set_job_status(outcome.state.user_id, outcome.cancel_job, "CANCELLED", only_from=("QUEUED", "RUNNING"))
+        user_id = outcome.state.user_id
+        cancelled = d.store.set_job_status(user_id, outcome.cancel_job, JobStatus.CANCELLED, only_from=CANCELLABLE)
+        if not cancelled and d.store.job_status(user_id, outcome.cancel_job) in (JobStatus.SENDING, JobStatus.DONE):
+            # The worker got there first: the result is on its way, so say that instead of "cancelled".
+            outcome = replace(
+                outcome,
+                reply=replace(outcome.reply, text=text("job_too_late", _language(outcome, base)))
+                if outcome.reply
+                else None,
+            )
     if outcome.remove_tapped_keyboard and query is not None:
         await _quietly(query.edit_message_reply_markup(reply_markup=None))
     reply = outcome.reply
@@ -127,12 +136,12 @@ async def _hand_over(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome
     d = deps(context)
     job = outcome.job
     assert job is not None
-    d.store.put_job(job, "QUEUED")
+    d.store.put_job(job, JobStatus.QUEUED)
     try:
         d.dispatcher.dispatch(job)
     except Exception:
         logger.exception("job could not be dispatched", extra={"job_id": job.job_id})
-        d.store.set_job_status(job.user_id, job.job_id, "FAILED", only_from=("QUEUED",))
+        d.store.set_job_status(job.user_id, job.job_id, JobStatus.FAILED, only_from=(JobStatus.QUEUED,))
         _free_user(d, job.user_id, job.job_id)
         message = text("job_start_failed", job.language)
         if job.progress_message_id is not None:
@@ -160,6 +169,10 @@ async def _quietly(call: object) -> None:
         await call  # type: ignore[misc]
     except BadRequest as error:
         logger.info("Bot API refused a cosmetic call", extra={"reason": error.message})
+
+
+def _language(outcome: Outcome, base: Context) -> str:
+    return outcome.state.language or language_of(base.telegram_language)
 
 
 def user_language(update: Update, state: UserState | None = None) -> str:

@@ -324,6 +324,9 @@ def _tap_preset(state: UserState, arg: str, ctx: Context) -> Outcome | None:
     preset = next((p for p in ctx.presets if p.id == arg), None)
     if state.step != Step.PRESET_PICK or preset is None:
         return None
+    if state.flow.content_file_id is not None:  # "another style" for a photo already sent
+        new = _moved(state, step=Step.PRESET_OPTIONS, flow=replace(state.flow, preset=preset.id))
+        return Outcome(new, _options_reply(new, ctx, edit=True))
     new = _moved(state, step=Step.PRESET_PHOTO, flow=Flow(preset=preset.id))
     return Outcome(new, Reply(_t(new, ctx, "ask_preset_photo", preset=preset.name(_lang(new, ctx))), edit=True))
 
@@ -375,14 +378,46 @@ def _tap_job(state: UserState, arg: str, ctx: Context) -> Outcome | None:
     return Outcome(new, Reply(_t(new, ctx, "job_cancelled"), edit=True), cancel_job=state.active_job)
 
 
-_TAPS = {"m": _tap_menu, "p": _tap_preset, "o": _tap_option, "s": _tap_setting, "j": _tap_job}
+def _tap_again(state: UserState, arg: str, ctx: Context) -> Outcome | None:
+    """The buttons under a result: the same photo with another style, or with other options."""
+    flow = state.flow
+    if flow.content_file_id is None:
+        return None
+    nst = flow.style_file_id is not None and flow.preset is None
+    if arg == "style" and nst:
+        new = _moved(state, step=Step.NST_STYLE, flow=replace(flow, style_file_id=None, album_id=None, album={}))
+        return Outcome(new, Reply(_t(new, ctx, "ask_style")))
+    if arg == "style":
+        new = _moved(state, step=Step.PRESET_PICK)
+        return Outcome(new, _gallery_reply(new, ctx, edit=False))
+    if arg == "opts":
+        new = _moved(state, step=Step.NST_OPTIONS if nst else Step.PRESET_OPTIONS)
+        return Outcome(new, _options_reply(new, ctx, edit=False))
+    return None
+
+
+_TAPS = {"m": _tap_menu, "p": _tap_preset, "o": _tap_option, "s": _tap_setting, "j": _tap_job, "r": _tap_again}
+
+
+def result_keyboard(language: str) -> Keyboard:
+    """The buttons under a finished picture (stamped by whoever sends it)."""
+    return (
+        (
+            Button(text("btn_again_style", language), "r:style"),
+            Button(text("btn_again_options", language), "r:opts"),
+        ),
+    )
+
+
+def progress_keyboard(language: str) -> Keyboard:
+    return ((Button(text("btn_cancel_job", language), "j:cancel"),),)
 
 
 def _start_job(state: UserState, ctx: Context) -> Outcome:
     if state.active_job is not None:
         new = _moved(state)
         status = _t(new, ctx, "job_status_running" if ctx.job_status == "RUNNING" else "job_status_queued")
-        keyboard = ((Button(_t(new, ctx, "btn_cancel_job"), "j:cancel"),),)
+        keyboard = progress_keyboard(_lang(new, ctx))
         return Outcome(new, Reply(_t(new, ctx, "job_busy", status=status), keyboard, edit=True))
     flow = state.flow
     assert flow.content_file_id is not None
@@ -409,8 +444,7 @@ def _start_job(state: UserState, ctx: Context) -> Outcome:
         job_started_at=ctx.now,
         recent_jobs=(*state.recent_jobs, job.job_id)[-10:],
     )
-    keyboard = ((Button(_t(new, ctx, "btn_cancel_job"), "j:cancel"),),)
-    return Outcome(new, Reply(_t(new, ctx, "job_queued"), keyboard, edit=True), job=job)
+    return Outcome(new, Reply(_t(new, ctx, "job_queued"), progress_keyboard(_lang(new, ctx)), edit=True), job=job)
 
 
 # --- keyboards ------------------------------------------------------------------------------------------------

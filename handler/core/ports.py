@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
+from handler.core.conversation import Keyboard
 from handler.core.state import JobSpec, UserState
 
 
@@ -53,3 +55,67 @@ class JobDispatcher(Protocol):
     """Hands a job to whatever runs it (an async Lambda invocation, or a local pool)."""
 
     def dispatch(self, job: JobSpec) -> None: ...
+
+
+class RateLimited(Exception):
+    """The Bot API asked us to wait (429 with `retry_after`)."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class Messenger(Protocol):
+    """What the worker needs from the Telegram Bot API. Keyboards are stamped with `generation`."""
+
+    def download(self, file_id: str) -> bytes: ...
+
+    def edit_text(
+        self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None = None, generation: int = 0
+    ) -> None:
+        """Edit a message; raises RateLimited on 429; 'message is not modified' is not an error."""
+        ...
+
+    def send_text(self, chat_id: int, text: str, keyboard: Keyboard | None = None, generation: int = 0) -> int: ...
+
+    def send_picture(
+        self,
+        chat_id: int,
+        data: bytes,
+        *,
+        as_file: bool,
+        filename: str,
+        caption: str,
+        keyboard: Keyboard | None = None,
+        generation: int = 0,
+    ) -> None: ...
+
+
+class BadPicture(Exception):
+    """A picture of the job cannot be read; `reason` is short and can be shown to the user."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Stopped(Exception):
+    """The engine stopped because `should_cancel` said so (a cancel, or the time budget)."""
+
+
+ProgressReport = Callable[[float, "float | None"], None]
+
+
+class Engine(Protocol):
+    """Runs a job's model: pictures in (encoded bytes), the result out (encoded bytes and a file name)."""
+
+    def run(
+        self,
+        job: JobSpec,
+        content: bytes,
+        style: bytes | None,
+        progress: ProgressReport,
+        should_cancel: Callable[[], bool],
+    ) -> tuple[bytes, str]: ...
+
+    def preset_name(self, preset_id: str, language: str) -> str: ...

@@ -18,6 +18,19 @@ STATE_TTL_SECONDS = 7 * 24 * 3600
 JOB_STALE_SECONDS = 20 * 60
 
 
+class JobStatus(StrEnum):
+    QUEUED = "QUEUED"  # stored and handed to the worker
+    RUNNING = "RUNNING"  # claimed by a worker
+    SENDING = "SENDING"  # the result is being sent: too late to cancel
+    DONE = "DONE"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+CANCELLABLE = (JobStatus.QUEUED, JobStatus.RUNNING)
+FINISHED = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
 class Step(StrEnum):
     IDLE = "idle"
     NST_CONTENT = "nst_content"  # own style: waiting for the photo to restyle
@@ -128,3 +141,7 @@ class JobSpec:
 
     def to_payload(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> JobSpec:
+        return cls(**{k: payload[k] for k in cls.__dataclass_fields__ if k in payload})

@@ -1,0 +1,127 @@
+"""The worker's Bot API client: python-telegram-bot's Bot on one long-lived event loop, with safe retries."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from aws_lambda_powertools import Logger
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+
+from handler.core.conversation import Keyboard, callback_data
+from handler.core.ports import RateLimited
+from handler.settings import Settings
+
+logger = Logger(service="stylebot", child=True)
+T = TypeVar("T")
+
+ATTEMPTS = 4
+MAX_WAIT_SECONDS = 30.0
+
+
+def _markup(keyboard: Keyboard | None, generation: int) -> InlineKeyboardMarkup | None:
+    if keyboard is None:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=callback_data(b.action, generation)) for b in row]
+            for row in keyboard
+        ]
+    )
+
+
+def _wait(error: RetryAfter) -> float:
+    retry_after = error.retry_after
+    return retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else float(retry_after)
+
+
+class BotMessenger:
+    """Messenger over the Bot API. One event loop per process (see handler/runtime.py for why)."""
+
+    def __init__(self, settings: Settings, token: str, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._bot = Bot(token, base_url=settings.bot_api_url, base_file_url=settings.bot_file_url)
+        self._sleep = sleep
+
+    def _run(self, make: Callable[[], Awaitable[T]], *, idempotent: bool) -> T:
+        """Run a Bot API call, retrying 429s (after `retry_after`) and, for calls safe to repeat, network errors."""
+        for attempt in range(ATTEMPTS):
+            try:
+                return self._loop.run_until_complete(make())
+            except RetryAfter as error:
+                wait = _wait(error)
+                if attempt == ATTEMPTS - 1 or wait > MAX_WAIT_SECONDS:
+                    raise
+                self._sleep(wait)
+            except TimedOut:
+                # A timed-out send may have arrived: repeating it could show the user a picture twice.
+                if not idempotent or attempt == ATTEMPTS - 1:
+                    raise
+                self._sleep(2**attempt)
+            except BadRequest:
+                raise
+            except NetworkError:
+                if attempt == ATTEMPTS - 1:
+                    raise
+                self._sleep(2**attempt)
+        raise AssertionError("unreachable")
+
+    def download(self, file_id: str) -> bytes:
+        async def fetch() -> bytes:
+            file = await self._bot.get_file(file_id)
+            return bytes(await file.download_as_bytearray())
+
+        return self._run(fetch, idempotent=True)
+
+    def edit_text(
+        self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None = None, generation: int = 0
+    ) -> None:
+        try:
+            self._loop.run_until_complete(
+                self._bot.edit_message_text(
+                    text, chat_id=chat_id, message_id=message_id, reply_markup=_markup(keyboard, generation)
+                )
+            )
+        except RetryAfter as error:
+            raise RateLimited(_wait(error)) from error
+        except BadRequest as error:
+            if "not modified" not in error.message.lower():
+                logger.info("edit refused", extra={"reason": error.message})
+        except NetworkError as error:
+            logger.info("edit failed", extra={"reason": type(error).__name__})
+
+    def send_text(self, chat_id: int, text: str, keyboard: Keyboard | None = None, generation: int = 0) -> int:
+        message = self._run(
+            lambda: self._bot.send_message(chat_id, text, reply_markup=_markup(keyboard, generation)), idempotent=False
+        )
+        return message.message_id
+
+    def send_picture(
+        self,
+        chat_id: int,
+        data: bytes,
+        *,
+        as_file: bool,
+        filename: str,
+        caption: str,
+        keyboard: Keyboard | None = None,
+        generation: int = 0,
+    ) -> None:
+        markup = _markup(keyboard, generation)
+        if as_file:
+            self._run(
+                lambda: self._bot.send_document(
+                    chat_id, InputFile(data, filename=filename), caption=caption, reply_markup=markup
+                ),
+                idempotent=False,
+            )
+        else:
+            self._run(
+                lambda: self._bot.send_photo(
+                    chat_id, InputFile(data, filename=filename), caption=caption, reply_markup=markup
+                ),
+                idempotent=False,
+            )

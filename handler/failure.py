@@ -1,0 +1,20 @@
+"""Lambda entry point of the worker's on-failure destination: a job whose worker died outright."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from handler.jobs.runtime import notify_lost_job
+
+logger = Logger(service="stylebot")
+metrics = Metrics(namespace="Stylebot", service="stylebot")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
+    """Tell the user their job failed (unless the worker already did) and free their state."""
+    return notify_lost_job(event, metrics)

@@ -1,0 +1,61 @@
+"""The Engine port on the `ml` package (torch): quick and best own style, and the presets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from handler.core.ports import BadPicture, ProgressReport, Stopped
+from handler.core.state import JobSpec
+from ml import api, imageio
+from ml.errors import BadImage, JobCancelled
+from ml.progress import Progress
+
+
+class MLEngine:
+    """Decodes the pictures, runs the model, encodes the result within Telegram's limits."""
+
+    def run(
+        self,
+        job: JobSpec,
+        content: bytes,
+        style: bytes | None,
+        progress: ProgressReport,
+        should_cancel: Callable[[], bool],
+    ) -> tuple[bytes, str]:
+        def report(p: Progress) -> None:
+            progress(p.fraction, p.eta_seconds)
+
+        try:
+            photo = imageio.open_image(content)
+            if job.kind == "preset":
+                assert job.preset is not None
+                # Presets work at the photo's own resolution, capped at the size the user chose for files.
+                photo = imageio.resize_long_side(photo, min(max(photo.size), max(job.size, 2048)))
+                result = api.apply_preset(
+                    photo, job.preset, strength=job.strength, progress=report, should_cancel=should_cancel
+                )
+            else:
+                assert style is not None
+                result = api.stylize(
+                    photo,
+                    imageio.open_image(style),
+                    quality="best" if job.quality == "best" else "quick",
+                    size=job.size,
+                    strength=job.strength,
+                    keep_colors=job.keep_colors,
+                    progress=report,
+                    should_cancel=should_cancel,
+                )
+        except BadImage as error:
+            raise BadPicture(error.reason) from error
+        except JobCancelled as error:
+            raise Stopped() from error
+        if job.as_file:
+            return imageio.encode_png(result), f"stylebot-{job.job_id}.png"
+        return imageio.encode_jpeg(result), f"stylebot-{job.job_id}.jpg"
+
+    def preset_name(self, preset_id: str, language: str) -> str:
+        from handler.core.presets import preset_catalog
+
+        preset = next((p for p in preset_catalog() if p.id == preset_id), None)
+        return preset.name(language) if preset else preset_id

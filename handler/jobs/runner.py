@@ -1,0 +1,185 @@
+"""One job from claim to result: the worker's whole pipeline, on ports only (store, messenger, engine)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aws_lambda_powertools import Logger
+
+from handler.core.conversation import result_keyboard
+from handler.core.ports import BadPicture, Engine, Messenger, StateStore, Stopped
+from handler.core.state import CANCELLABLE, STRENGTHS, JobSpec, JobStatus
+from handler.core.texts import text
+from handler.jobs.progress import ProgressMessage
+
+logger = Logger(service="stylebot", child=True)
+
+CANCEL_CHECK_INTERVAL = 1.0
+FREE_ATTEMPTS = 8
+
+
+@dataclass
+class JobRunner:
+    store: StateStore
+    messenger: Messenger
+    engine: Engine
+    clock: Callable[[], float] = time.monotonic
+    progress_interval: float = 2.0
+    finished: list[tuple[str, float]] = field(default_factory=list)  # (status, seconds) per job, for metrics
+
+    def run(self, job: JobSpec, seconds_left: float) -> str:
+        """Run `job` within `seconds_left`; the user hears back exactly once. Returns the final status."""
+        started = self.clock()
+        if not self.store.set_job_status(job.user_id, job.job_id, JobStatus.RUNNING, only_from=(JobStatus.QUEUED,)):
+            return self._not_claimed(job)
+        logger.info("job claimed", extra={"job_id": job.job_id, "kind": job.kind})
+        status = self._work(job, deadline=started + seconds_left)
+        self.finished.append((status, self.clock() - started))
+        return status
+
+    def _not_claimed(self, job: JobSpec) -> str:
+        status = self.store.job_status(job.user_id, job.job_id)
+        if status == JobStatus.RUNNING:
+            # A delivery of a job some earlier attempt claimed: that attempt died mid-job (its idempotency
+            # record expired, so it is not still running). Tell the user once.
+            logger.warning("job found running by a dead attempt", extra={"job_id": job.job_id})
+            self.fail(job, "job_failed", only_from=(JobStatus.RUNNING,))
+            return JobStatus.FAILED
+        logger.info("job not claimed", extra={"job_id": job.job_id, "status": status})
+        return status or "GONE"
+
+    def _work(self, job: JobSpec, deadline: float) -> str:
+        preset_name = self.engine.preset_name(job.preset, job.language) if job.preset else ""
+        progress = self._progress_message(job, preset_name)
+        checks = _CancelCheck(self.store, job, self.clock, deadline)
+        try:
+            content = self.messenger.download(job.content_file_id)
+            style = self.messenger.download(job.style_file_id) if job.style_file_id else None
+            result, filename = self.engine.run(job, content, style, progress.report, checks)
+        except Stopped:
+            if checks.timed_out:
+                return self.fail(job, "job_failed_timeout", progress=progress)
+            progress.close(text("job_cancelled", job.language))
+            return JobStatus.CANCELLED
+        except BadPicture as bad:
+            return self.fail(job, "job_failed_image", progress=progress, reason=bad.reason)
+        except Exception:
+            logger.exception("job failed", extra={"job_id": job.job_id})
+            return self.fail(job, "job_failed", progress=progress)
+        return self._deliver(job, result, filename, progress, preset_name)
+
+    def _progress_message(self, job: JobSpec, preset_name: str) -> ProgressMessage:
+        message_id = job.progress_message_id
+        if message_id is None:
+            message_id = self.messenger.send_text(job.chat_id, text("progress_starting", job.language))
+        return ProgressMessage(
+            self.messenger, self.store, job, message_id, clock=self.clock, preset_name=preset_name,
+            interval=self.progress_interval,
+        )  # fmt: skip
+
+    def _deliver(self, job: JobSpec, result: bytes, filename: str, progress: ProgressMessage, preset_name: str) -> str:
+        # From SENDING on, a cancel is too late; a job cancelled before this point never sends its result.
+        if not self.store.set_job_status(job.user_id, job.job_id, JobStatus.SENDING, only_from=(JobStatus.RUNNING,)):
+            progress.close(text("job_cancelled", job.language))
+            return JobStatus.CANCELLED
+        generation = self.free_user(job)
+        strength = next((k for k, v in STRENGTHS.items() if v == job.strength), "high")
+        details = (
+            text(
+                "result_details_preset",
+                job.language,
+                preset=preset_name,
+                strength=text(f"strength_{strength}", job.language),
+            )
+            if job.kind == "preset"
+            else text(
+                "result_details_nst",
+                job.language,
+                quality=text(f"quality_{job.quality}", job.language),
+                strength=text(f"strength_{strength}", job.language),
+            )
+        )
+        progress.close(text("result_caption", job.language, details=""))
+        self.messenger.send_picture(
+            job.chat_id,
+            result,
+            as_file=job.as_file,
+            filename=filename,
+            caption=text("result_caption", job.language, details=details),
+            keyboard=result_keyboard(job.language) if generation is not None else None,
+            generation=generation or 0,
+        )
+        self.store.set_job_status(job.user_id, job.job_id, JobStatus.DONE, only_from=(JobStatus.SENDING,))
+        logger.info("job done", extra={"job_id": job.job_id})
+        return JobStatus.DONE
+
+    def fail(
+        self,
+        job: JobSpec,
+        key: str,
+        *,
+        progress: ProgressMessage | None = None,
+        only_from: tuple[str, ...] = (JobStatus.RUNNING,),
+        **values: object,
+    ) -> str:
+        """Mark the job FAILED, free the user and tell them, once: only the caller whose write lands speaks."""
+        if not self.store.set_job_status(job.user_id, job.job_id, JobStatus.FAILED, only_from=only_from):
+            return self.store.job_status(job.user_id, job.job_id) or "GONE"
+        self.free_user(job)
+        message = text(key, job.language, **values)
+        if progress is not None:
+            progress.close(message)
+        elif job.progress_message_id is not None:
+            self.messenger.edit_text(job.chat_id, job.progress_message_id, message)
+        else:
+            self.messenger.send_text(job.chat_id, message)
+        logger.info("job failed", extra={"job_id": job.job_id, "reason": key})
+        return JobStatus.FAILED
+
+    def fail_lost(self, job: JobSpec) -> str:
+        """The job's worker died (killed, out of memory, timed out): tell the user if nobody did."""
+        return self.fail(job, "job_failed", only_from=CANCELLABLE)
+
+    def free_user(self, job: JobSpec) -> int | None:
+        """Clear the user's active job (and bump the generation for the keyboard that follows).
+
+        Returns the new generation, or None if the user's state is gone (/forget): nothing is written then.
+        """
+        for _ in range(FREE_ATTEMPTS):
+            state = self.store.load(job.user_id)
+            if state.version == 0:
+                return None
+            if state.active_job != job.job_id:
+                new = state.with_(generation=state.generation + 1)
+            else:
+                new = state.with_(active_job=None, job_started_at=None, generation=state.generation + 1)
+            saved = self.store.save(new)
+            if saved is not None:
+                return saved.generation
+        return None
+
+
+class _CancelCheck:
+    """`should_cancel` for the engine: the job was cancelled (or erased), or the time budget ran out."""
+
+    def __init__(self, store: StateStore, job: JobSpec, clock: Callable[[], float], deadline: float) -> None:
+        self._store = store
+        self._job = job
+        self._clock = clock
+        self._deadline = deadline
+        self._next_read = 0.0
+        self.timed_out = False
+        self.cancelled = False
+
+    def __call__(self) -> bool:
+        now = self._clock()
+        if now >= self._deadline:
+            self.timed_out = True
+            return True
+        if now >= self._next_read:
+            self._next_read = now + CANCEL_CHECK_INTERVAL
+            status = self._store.job_status(self._job.user_id, self._job.job_id)
+            self.cancelled = status != JobStatus.RUNNING
+        return self.cancelled

@@ -1,0 +1,86 @@
+"""The worker's execution environment: store, Bot API client and engine made once, reused by every job."""
+
+from __future__ import annotations
+
+import time
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from handler import credentials
+from handler.core.ports import Engine
+from handler.core.state import JobSpec
+from handler.jobs.payload import JobPayload
+from handler.jobs.runner import JobRunner
+from handler.settings import Settings, get_settings
+
+logger = Logger(service="stylebot", child=True)
+
+# Time kept back from the Lambda timeout to tell the user and free their state if the budget runs out.
+SAFETY_MARGIN_SECONDS = 30.0
+
+
+def make_runner(settings: Settings, engine: Engine | None) -> JobRunner:
+    import boto3
+
+    from handler.adapters.dynamodb import DynamoDBStore
+    from handler.adapters.telegram_messenger import BotMessenger
+
+    if not settings.state_table:
+        raise RuntimeError("STATE_TABLE is not set")
+    store = DynamoDBStore(
+        boto3.client("dynamodb"), settings.state_table, claim_ttl_seconds=settings.update_claim_ttl_seconds
+    )
+    messenger = BotMessenger(settings, credentials.bot_token(settings).get_secret_value())
+    return JobRunner(store, messenger, engine or _NoEngine())
+
+
+class _NoEngine:
+    """The failure notifier runs no models (and never imports torch)."""
+
+    def run(self, *args: Any, **kwargs: Any) -> tuple[bytes, str]:
+        raise RuntimeError("this function runs no models")
+
+    def preset_name(self, preset_id: str, language: str) -> str:
+        return preset_id
+
+
+@cache
+def worker_runner() -> JobRunner:
+    from handler.jobs.ml_engine import MLEngine
+
+    return make_runner(get_settings(), MLEngine())
+
+
+@cache
+def notifier_runner() -> JobRunner:
+    return make_runner(get_settings(), None)
+
+
+def run_job(job: JobPayload, context: LambdaContext, metrics: Metrics) -> dict[str, str]:
+    """Run one job within the invocation's remaining time; record metrics."""
+    logger.append_keys(job_id=job.job_id)
+    runner = worker_runner()
+    seconds_left = context.get_remaining_time_in_millis() / 1000 - SAFETY_MARGIN_SECONDS
+    started = time.monotonic()
+    status = runner.run(job.spec(), seconds_left)
+    metrics.add_dimension(name="kind", value=job.kind)
+    metrics.add_metric(name=f"Jobs{status.title()}", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="JobSeconds", unit=MetricUnit.Seconds, value=time.monotonic() - started)
+    return {"job_id": job.job_id, "status": status}
+
+
+def notify_lost_job(record: dict[str, Any], metrics: Metrics) -> dict[str, str]:
+    """An on-failure destination record of the worker: tell the user (once) and free them."""
+    job = JobSpec.from_payload(JobPayload.model_validate(record["requestPayload"]).model_dump())
+    logger.append_keys(job_id=job.job_id)
+    logger.warning(
+        "worker invocation failed for good",
+        extra={"condition": record.get("requestContext", {}).get("condition"), "error": record.get("responsePayload")},
+    )
+    status = notifier_runner().fail_lost(job)
+    metrics.add_metric(name="JobsLost", unit=MetricUnit.Count, value=1)
+    return {"job_id": job.job_id, "status": status}
