@@ -12,6 +12,11 @@ is a :class:`~ml.errors.WeightsError` that names the file and the command that f
 packaged ones by name. It is the one documented way to use weights the packaged manifest does not pin, e.g.
 locally trained or randomly initialised files in tests: they are still verified, against the hashes that
 manifest gives. ``resolve(name, verify=False)`` skips the hash check for a caller that asks for it explicitly.
+
+An entry may be *unpinned* (``"sha256": null`` and no prefix) when no trustworthy hash of its public file was
+available to the manifest's author. Such a file is never loaded, and ``fetch`` refuses it unless called with
+``pin=True`` (``python -m ml weights fetch NAME --pin``): then the download's SHA-256 and size are written into
+the manifest file that holds the entry, to be reviewed and committed like any other pin.
 """
 
 from __future__ import annotations
@@ -72,11 +77,16 @@ class WeightEntry:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise WeightsError(f"bad manifest entry {dict(raw)!r}: {exc}") from exc
-        if entry.sha256 is None and entry.sha256_prefix is None:
-            raise WeightsError(f"manifest entry {entry.name!r} has neither sha256 nor sha256_prefix")
         return entry
 
+    @property
+    def pinned(self) -> bool:
+        """Whether the manifest gives a hash (full or prefix) to check this file against."""
+        return self.sha256 is not None or self.sha256_prefix is not None
+
     def expected_hash_text(self) -> str:
+        if not self.pinned:
+            return "no pinned hash"
         return self.sha256 or f"{self.sha256_prefix}… (prefix)"
 
     def hash_matches(self, digest: str) -> bool:
@@ -154,6 +164,11 @@ def _fix_hint(item: WeightEntry) -> str:
 
 def verify_file(item: WeightEntry, path: Path) -> None:
     """Check the SHA-256 (and size, if known) of ``path`` once per process; :class:`WeightsError` if wrong."""
+    if not item.pinned:
+        raise WeightsError(
+            f"weights {item.name!r} have no pinned SHA-256 in the manifest, so {path} cannot be trusted; "
+            f"pin it once with `{FETCH_COMMAND} {item.name} --pin` and commit the manifest change"
+        )
     stat = path.stat()
     key = (str(path), stat.st_size, stat.st_mtime_ns, item.expected_hash_text())
     if key in _verified:
@@ -208,11 +223,14 @@ def fetch(
     dest: Path | None = None,
     report: Callable[[str], None] | None = None,
     timeout: float = 60.0,
+    pin: bool = False,
 ) -> list[Path]:
     """Download the named (default: all not bundled) weights into ``dest`` (default :func:`weights_dir`).
 
     Files already present with the right hash are kept. Each download goes to a temporary file in the same
     folder, is verified, then renamed into place atomically. Bundled entries are verified in place.
+    An unpinned entry is refused unless ``pin`` is true; then its download is trusted and its SHA-256 and size
+    are recorded in the manifest file that defines it (see the module docstring).
     """
     say = report or log.info
     entries = manifest()
@@ -225,13 +243,18 @@ def fetch(
                 f"no weights named {name!r} in the manifest (known: {', '.join(sorted(entries))})"
             )
         item = entries[name]
+        if not item.pinned and not pin:
+            raise WeightsError(
+                f"weights {name!r} have no pinned SHA-256 in the manifest; refusing to download them "
+                f"unverified. Run `{FETCH_COMMAND} {name} --pin` once on a trusted network to record the hash."
+            )
         if item.bundled is not None:
             path = resolve(name)
             say(f"{name}: bundled, verified ({path.name})")
             done.append(path)
             continue
         path = target_dir / item.filename
-        if path.is_file():
+        if path.is_file() and item.pinned:
             try:
                 verify_file(item, path)
             except WeightsError:
@@ -253,7 +276,7 @@ def fetch(
                     size += len(chunk)
                     out.write(chunk)
             hexdigest = digest.hexdigest()
-            if not item.hash_matches(hexdigest) or (item.size is not None and size != item.size):
+            if item.pinned and not item.hash_matches(hexdigest) or (item.size is not None and size != item.size):
                 raise WeightsError(
                     f"download of {item.name!r} from {item.url} has SHA-256 {hexdigest} and {size} bytes, "
                     f"expected {item.expected_hash_text()}"
@@ -264,8 +287,26 @@ def fetch(
             raise WeightsError(f"download of {item.name!r} from {item.url} failed: {exc}") from exc
         finally:
             tmp.unlink(missing_ok=True)
-        if item.sha256 is None:
+        if not item.pinned:
+            where = _record_pin(name, hexdigest, size)
+            say(f"{name}: pinned SHA-256 {hexdigest}, size {size} in {where}; review and commit it")
+        elif item.sha256 is None:
             say(f"{name}: full SHA-256 {hexdigest}, size {size}: pin these in the manifest")
         say(f"{name}: saved {path}")
         done.append(path)
     return done
+
+
+def _record_pin(name: str, sha256: str, size: int) -> Path:
+    """Write ``sha256`` and ``size`` into the manifest file that defines ``name`` (the override wins)."""
+    override = os.environ.get(MANIFEST_ENV, "").strip()
+    candidates = ([Path(override)] if override else []) + [MANIFEST_PATH]
+    for path in candidates:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        for item in raw:
+            if isinstance(item, dict) and item.get("name") == name:
+                item["sha256"] = sha256
+                item["size"] = size
+                path.write_text(json.dumps(raw, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+                return path
+    raise WeightsError(f"cannot record the pin of {name!r}: no manifest file defines it")
