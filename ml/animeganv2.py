@@ -7,8 +7,8 @@ blocks (`layers.*`) in `block_c`, and a 1x1 `out_layer`.
 
 Conventions: RGB input in [-1, 1], output in [-1, 1] (tanh). Two stride-2 convolutions pad only right and
 bottom, and the decoder upsamples by exactly 2, so the size is reflection-padded to a multiple of 4 and the
-result cropped back. Upsampling is bilinear without corner alignment (the port's `test.py` default), which keeps
-the network translation-equivariant and so consistent across tiles.
+result cropped back. Upsampling is bilinear without corner alignment (the port's `test.py` default),
+which keeps the network translation-equivariant and so consistent across tiles.
 """
 
 from __future__ import annotations

@@ -60,7 +60,8 @@ class CycleGANGenerator(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(3, NGF, 7), InstanceNorm(), nn.ReLU(inplace=True)]
+        stem = [nn.ReflectionPad2d(3), nn.Conv2d(3, NGF, 7), InstanceNorm(), nn.ReLU(inplace=True)]
+        layers: list[nn.Module] = list(stem)
         layers += _down(NGF, NGF * 2) + _down(NGF * 2, NGF * 4)
         layers += [ResnetBlock(NGF * 4) for _ in range(N_BLOCKS)]
         layers += _up(NGF * 4, NGF * 2) + _up(NGF * 2, NGF)
@@ -73,7 +74,7 @@ class CycleGANGenerator(nn.Module):
 
     @staticmethod
     def adapt_state_dict(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Drop the InstanceNorm running-statistics entries that checkpoints saved by old torch versions carry.
+        """Drop InstanceNorm running-statistics entries, which checkpoints saved by old torch carry.
 
         The reference code removes them too before loading; the layers have no statistics to load.
         """

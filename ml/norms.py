@@ -32,7 +32,8 @@ def _batch_stats(x: torch.Tensor, channels: int) -> tuple[torch.Tensor, torch.Te
     """Mean and biased variance per channel of a (1, channels, ...) tensor, in float32."""
     mean = torch.zeros(channels, dtype=torch.float32, device=x.device)
     var = torch.ones(channels, dtype=torch.float32, device=x.device)
-    F.batch_norm(x, mean, var, None, None, True, 1.0, EPS)  # momentum 1: the buffers become this batch's stats
+    # Momentum 1: the buffers become this batch's statistics.
+    F.batch_norm(x, mean, var, None, None, True, 1.0, EPS)
     n = x.numel() // channels
     return mean, var * ((n - 1) / n if n > 1 else 1.0)  # batch_norm stores the unbiased variance
 
@@ -78,7 +79,7 @@ class LayerNorm2d(_StatNorm):
 
 @contextmanager
 def shared_statistics(model: nn.Module) -> Iterator[None]:
-    """Within the block, the first forward pass records every norm layer's statistics, later passes reuse them.
+    """Within the block the first forward pass records every norm layer's statistics; later ones reuse them.
 
     Run the model once on the whole image (downscaled if need be), then on each tile: all tiles are normalised
     alike, as one pass over the whole image would normalise them.

@@ -1,10 +1,11 @@
 """Run a fully convolutional image model on padded inputs and on overlapping tiles.
 
 - `run_padded`: reflection-pad (N, C, H, W) to the multiple the model's strides need, run, crop back.
-- `run_tiled`: cut a large image into overlapping tiles on a grid aligned to that multiple, run each, and blend
-  them with raised-cosine ramps placed in the middle of each overlap (the quarter of the overlap nearest each
-  tile's inner edge, where the tile's own padding shows, gets no weight). Adjacent ramps sum to one, so where
-  tiles agree the blend is exact; the norm layers' shared statistics (`ml.norms`) make them agree.
+- `run_tiled`: cut a large image into overlapping tiles on a grid aligned to that multiple, run each, and
+  blend them with raised-cosine ramps placed in the middle of each overlap (the quarter of the overlap
+  nearest each tile's inner edge, where the tile's own padding shows, gets no weight). Adjacent ramps sum to
+  one, so where tiles agree the blend is exact; the norm layers' shared statistics (`ml.norms`) make them
+  agree.
 """
 
 from __future__ import annotations
@@ -36,14 +37,14 @@ def pad_to_multiple(x: torch.Tensor, multiple: int, minimum: int = 0) -> torch.T
 
 
 def run_padded(fn: TileFn, x: torch.Tensor, multiple: int, minimum: int = 16) -> torch.Tensor:
-    """Apply a size-preserving model that needs sizes divisible by `multiple`; returns the input's exact size."""
+    """Run a size-preserving model that needs sizes divisible by `multiple`; returns the input's size."""
     h, w = x.shape[-2:]
     out = fn(pad_to_multiple(x, multiple, minimum))
     return out[..., :h, :w]
 
 
 def tile_starts(length: int, tile: int, overlap: int, align: int) -> list[tuple[int, int]]:
-    """(start, size) of tiles covering [0, length): starts aligned to `align`, neighbours overlapping >= `overlap`."""
+    """(start, size) of tiles covering [0, length): starts aligned to `align`, overlaps >= `overlap`."""
     if tile % align or overlap % align:
         raise ValueError("tile and overlap must be multiples of align")
     if not 0 < overlap < tile:
@@ -67,7 +68,9 @@ def ramp(overlap: int) -> torch.Tensor:
     width = overlap - 2 * margin
     t = torch.arange(width, dtype=torch.float64)
     rise = 0.5 - 0.5 * torch.cos(math.pi * (t + 0.5) / width)
-    return torch.cat([torch.zeros(margin, dtype=torch.float64), rise, torch.ones(margin, dtype=torch.float64)])
+    return torch.cat(
+        [torch.zeros(margin, dtype=torch.float64), rise, torch.ones(margin, dtype=torch.float64)]
+    )
 
 
 def axis_windows(spans: list[tuple[int, int]]) -> list[torch.Tensor]:
@@ -118,7 +121,7 @@ def run_tiled(
     align: int,
     on_tile: OnTile | None = None,
 ) -> torch.Tensor:
-    """Apply `fn` (float (1, C, h, w) in [0, 1] -> same size) tile by tile and blend; returns float32 (1, C, H, W).
+    """Apply `fn` (float (1, C, h, w) in [0, 1] -> same size) per tile and blend; float32 (1, C, H, W).
 
     `image` may be uint8 (0..255) or float in [0, 1]; only one tile at a time is converted to float, so the
     whole image never exists in float except for the output accumulator. `on_tile(done, total)` runs after

@@ -15,8 +15,8 @@ manifest gives. ``resolve(name, verify=False)`` skips the hash check for a calle
 
 An entry may be *unpinned* (``"sha256": null`` and no prefix) when no trustworthy hash of its public file was
 available to the manifest's author. Such a file is never loaded, and ``fetch`` refuses it unless called with
-``pin=True`` (``python -m ml weights fetch NAME --pin``): then the download's SHA-256 and size are written into
-the manifest file that holds the entry, to be reviewed and committed like any other pin.
+``pin=True`` (``python -m ml weights fetch NAME --pin``): then the download's SHA-256 and size are written
+into the manifest file that holds the entry, to be reviewed and committed like any other pin.
 """
 
 from __future__ import annotations
@@ -246,7 +246,7 @@ def fetch(
         if not item.pinned and not pin:
             raise WeightsError(
                 f"weights {name!r} have no pinned SHA-256 in the manifest; refusing to download them "
-                f"unverified. Run `{FETCH_COMMAND} {name} --pin` once on a trusted network to record the hash."
+                f"unverified. Run `{FETCH_COMMAND} {name} --pin` once on a trusted network to pin it."
             )
         if item.bundled is not None:
             path = resolve(name)
@@ -276,7 +276,8 @@ def fetch(
                     size += len(chunk)
                     out.write(chunk)
             hexdigest = digest.hexdigest()
-            if item.pinned and not item.hash_matches(hexdigest) or (item.size is not None and size != item.size):
+            bad_hash = item.pinned and not item.hash_matches(hexdigest)
+            if bad_hash or (item.size is not None and size != item.size):
                 raise WeightsError(
                     f"download of {item.name!r} from {item.url} has SHA-256 {hexdigest} and {size} bytes, "
                     f"expected {item.expected_hash_text()}"
