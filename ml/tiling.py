@@ -120,23 +120,38 @@ def run_tiled(
     overlap: int,
     align: int,
     on_tile: OnTile | None = None,
+    disagreement: list[float] | None = None,
 ) -> torch.Tensor:
     """Apply `fn` (float (1, C, h, w) in [0, 1] -> same size) per tile and blend; float32 (1, C, H, W).
 
     `image` may be uint8 (0..255) or float in [0, 1]; only one tile at a time is converted to float, so the
     whole image never exists in float except for the output accumulator. `on_tile(done, total)` runs after
     each tile (it may raise to stop the work).
+
+    If `disagreement` is a list, it receives for every pair of neighbouring tiles the mean absolute difference
+    of their two outputs where the blend mixes them (in 0..255 units): the amplitude of the seam that blending
+    smooths out. Near zero means no seam can show.
     """
     _, c, h, w = image.shape
     grid = tile_grid(h, w, tile, overlap, align)
     wy, wx = axis_windows(grid.rows), axis_windows(grid.cols)
     out = torch.zeros((1, c, h, w), dtype=torch.float32)
     done = 0
-    for (y0, th), win_y in zip(grid.rows, wy, strict=True):
-        for (x0, tw), win_x in zip(grid.cols, wx, strict=True):
+    above: list[torch.Tensor | None] = [None] * len(grid.cols)
+    for i, ((y0, th), win_y) in enumerate(zip(grid.rows, wy, strict=True)):
+        left: torch.Tensor | None = None
+        for j, ((x0, tw), win_x) in enumerate(zip(grid.cols, wx, strict=True)):
             patch = image[:, :, y0 : y0 + th, x0 : x0 + tw]
             patch = patch.float() / 255.0 if patch.dtype == torch.uint8 else patch.float()
             result = fn(patch).float()
+            if disagreement is not None:
+                if left is not None:
+                    disagreement.append(_overlap_difference(left, result, x0 - grid.cols[j - 1][0], axis=3))
+                prev = above[j]
+                if prev is not None:
+                    y_prev = grid.rows[i - 1][0]
+                    disagreement.append(_overlap_difference(prev, result, y0 - y_prev, axis=2))
+                left = above[j] = result
             weight = (win_y[:, None] * win_x[None, :]).float()
             out[:, :, y0 : y0 + th, x0 : x0 + tw] += result * weight
             done += 1
@@ -151,6 +166,17 @@ def run_tiled(
         total_x[x0 : x0 + tw] += win
     out /= (total_y[:, None] * total_x[None, :]).float()
     return out
+
+
+def _overlap_difference(first: torch.Tensor, second: torch.Tensor, offset: int, axis: int) -> float:
+    """Mean |first - second| (0..255) over the blended middle half of their overlap along `axis`."""
+    overlap = first.shape[axis] - offset
+    lo, hi = overlap // 4, overlap - overlap // 4
+    a = first.narrow(axis, offset + lo, hi - lo)
+    b = second.narrow(axis, lo, hi - lo)
+    other = 2 if axis == 3 else 3
+    n = min(a.shape[other], b.shape[other])
+    return float((a.narrow(other, 0, n) - b.narrow(other, 0, n)).abs().mean()) * 255.0
 
 
 def seam_ratio(image: torch.Tensor, grid: TileGrid, band: int = 2) -> float:
