@@ -222,8 +222,8 @@ class Tiling:
     `overlap`, normalised with statistics taken from one pass over the image downscaled to `stats_side`."""
 
     max_untiled_pixels: int = 1_700_000
-    tile: int = 768
-    overlap: int = 128
+    tile: int = 1024
+    overlap: int = 160
     stats_side: int = 1024
 
 

@@ -44,19 +44,22 @@ def run_padded(fn: TileFn, x: torch.Tensor, multiple: int, minimum: int = 16) ->
 
 
 def tile_starts(length: int, tile: int, overlap: int, align: int) -> list[tuple[int, int]]:
-    """(start, size) of tiles covering [0, length): starts aligned to `align`, overlaps >= `overlap`."""
+    """(start, size) of tiles covering [0, length): as few as the overlap allows, spread evenly.
+
+    Starts are multiples of `align`; neighbours overlap by at least `overlap`; the last tile ends at `length`
+    (it is up to `align - 1` px longer than `tile`).
+    """
     if tile % align or overlap % align:
         raise ValueError("tile and overlap must be multiples of align")
-    if not 0 < overlap < tile:
-        raise ValueError("need 0 < overlap < tile")
+    if not 0 < overlap < tile - align:
+        raise ValueError("need 0 < overlap < tile - align")
     if length <= tile:
         return [(0, length)]
-    stride = tile - overlap
-    starts = list(range(0, length - tile, stride))
     last = (length - tile) // align * align
-    if last > starts[-1]:
-        starts.append(last)
-    return [(s, tile if i < len(starts) - 1 else length - s) for i, s in enumerate(starts)]
+    # Rounding a start down to the grid widens a gap by < align: keep that much in hand.
+    count = math.ceil(last / (tile - overlap - align)) + 1
+    starts = [round(i * last / (count - 1)) // align * align for i in range(count - 1)] + [last]
+    return [(s, tile if i < count - 1 else length - s) for i, s in enumerate(starts)]
 
 
 def ramp(overlap: int) -> torch.Tensor:
