@@ -16,7 +16,7 @@ from ml.nst import NSTConfig, run_nst
 from ml.progress import CancelCheck, Progress, ProgressCallback, Tracker
 from ml.vgg import cached_vgg19_features
 
-__all__ = ["MAX_SIZE", "MIN_SIZE", "JobCancelled", "Progress", "Quality", "stylize"]
+__all__ = ["MAX_SIZE", "MIN_SIZE", "JobCancelled", "Progress", "Quality", "apply_preset", "stylize"]
 
 Quality = Literal["quick", "best"]
 
@@ -90,4 +90,40 @@ def stylize(
     image = imageio.to_image(out)
     if progress is not None:
         progress(Progress(fraction=1.0, eta_seconds=0.0, preview=None))
+    return image
+
+
+def apply_preset(
+    content: Image.Image,
+    preset_id: str,
+    *,
+    strength: float = 1.0,
+    progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
+) -> Image.Image:
+    """The photo restyled by the preset ``preset_id`` (see :mod:`ml.presets`), at the photo's own size.
+
+    ``strength`` in [0, 1] blends the result with the photo (0 keeps it). Large photos are processed in
+    seamless overlapping tiles. ``progress`` receives :class:`~ml.progress.Progress` reports (one per tile on
+    large photos); ``should_cancel`` is polled between tiles and a ``True`` raises
+    :class:`~ml.errors.JobCancelled`. Unknown or switched-off ids raise :class:`ml.presets.UnknownPreset`.
+    """
+    from ml import presets
+
+    device.configure_threads()
+    tracker = Tracker(1.0, progress, should_cancel)
+    tracker.check_cancel()
+    tracker.report()
+
+    def on_fraction(fraction: float) -> None:
+        tracker.advance(fraction - tracker.done)
+
+    image = presets.apply(
+        content.convert("RGB"),
+        preset_id,
+        strength=strength,
+        on_progress=on_fraction,
+        should_cancel=should_cancel,
+    )
+    tracker.report(finished=True)
     return image

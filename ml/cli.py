@@ -1,4 +1,5 @@
-"""Command line: ``python -m ml stylize ...`` and ``python -m ml weights fetch|verify|list``.
+"""Command line: ``python -m ml stylize ...``, ``python -m ml weights fetch|verify|list`` and
+``python -m ml presets list|previews|weights``.
 
 Works offline with no bot and no cloud account; only ``weights fetch`` uses the network.
 """
@@ -22,10 +23,17 @@ def _build_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("stylize", help="render CONTENT in the manner of a style image")
     st.add_argument("content", type=Path, help="the photo")
-    st.add_argument("--style", type=Path, required=True, help="the style picture")
+    source = st.add_mutually_exclusive_group(required=True)
+    source.add_argument("--style", type=Path, help="the style picture")
+    source.add_argument("--preset", metavar="NAME", help="a preset style (see `presets list`)")
     st.add_argument("--out", type=Path, required=True, help="output file (.jpg/.jpeg or .png)")
     st.add_argument("--quality", choices=("quick", "best"), default="quick")
-    st.add_argument("--size", type=int, default=512, help="long side of the result in px (default 512)")
+    st.add_argument(
+        "--size",
+        type=int,
+        default=None,
+        help="long side of the result in px (default 512 with --style, the photo's own with --preset)",
+    )
     st.add_argument("--strength", type=float, default=1.0, help="style strength in [0, 1] (default 1)")
     st.add_argument("--keep-colors", action="store_true", help="keep the photo's original colours")
     st.add_argument("--color-method", choices=("luminance", "match"), default="luminance")
@@ -37,9 +45,21 @@ def _build_parser() -> argparse.ArgumentParser:
     fetch = wsub.add_parser("fetch", help="download and verify weights into STYLEBOT_WEIGHTS_DIR")
     fetch.add_argument("names", nargs="*", help="manifest names (default: all)")
     fetch.add_argument("--dest", type=Path, default=None, help="folder (default: STYLEBOT_WEIGHTS_DIR)")
+    fetch.add_argument(
+        "--pin",
+        action="store_true",
+        help="trust the download of entries that have no SHA-256 yet and record it in the manifest",
+    )
     verify = wsub.add_parser("verify", help="check every weights file against the manifest")
     verify.add_argument("names", nargs="*")
     wsub.add_parser("list", help="list the manifest")
+
+    pr = sub.add_parser("presets", help="preset styles")
+    psub = pr.add_subparsers(dest="presets_command", required=True)
+    psub.add_parser("list", help="the presets offered here, with licences")
+    previews = psub.add_parser("previews", help="render the gallery previews (after the weights fetch)")
+    previews.add_argument("ids", nargs="*", help="preset ids (default: all offered)")
+    psub.add_parser("weights", help="print the manifest names the offered presets need")
     return parser
 
 
@@ -53,8 +73,9 @@ def _stylize(args: argparse.Namespace) -> int:
         print(f"error: --out must end in .jpg, .jpeg or .png, not {args.out.name!r}", file=sys.stderr)
         return 2
     content = imageio.open_image(args.content)
-    style = imageio.open_image(args.style)
-    bar = None if args.no_progress else tqdm(total=100, unit="%", desc=args.quality, leave=True)
+    style = None if args.style is None else imageio.open_image(args.style)
+    desc = args.quality if style is not None else args.preset
+    bar = None if args.no_progress else tqdm(total=100, unit="%", desc=desc, leave=True)
 
     def on_progress(p: Progress) -> None:
         if bar is None:
@@ -66,17 +87,24 @@ def _stylize(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     try:
-        result = stylize(
-            content,
-            style,
-            quality=args.quality,
-            size=args.size,
-            strength=args.strength,
-            keep_colors=args.keep_colors,
-            seed=args.seed,
-            progress=on_progress,
-            color_method=args.color_method,
-        )
+        if style is None:
+            from ml.api import apply_preset
+
+            if args.size is not None:
+                content = imageio.resize_long_side(content, args.size)
+            result = apply_preset(content, args.preset, strength=args.strength, progress=on_progress)
+        else:
+            result = stylize(
+                content,
+                style,
+                quality=args.quality,
+                size=512 if args.size is None else args.size,
+                strength=args.strength,
+                keep_colors=args.keep_colors,
+                seed=args.seed,
+                progress=on_progress,
+                color_method=args.color_method,
+            )
     finally:
         if bar is not None:
             bar.close()
@@ -95,11 +123,28 @@ def _weights(args: argparse.Namespace) -> int:
             print(f"{item.name}\t{item.filename}\t{item.expected_hash_text()}\t{item.licence}\t{where}")
         return 0
     if args.weights_command == "fetch":
-        weights.fetch(args.names or None, dest=args.dest, report=print)
+        weights.fetch(args.names or None, dest=args.dest, report=print, pin=args.pin)
         return 0
     names = args.names or list(weights.manifest())
     for name in names:
         print(f"{name}: ok ({weights.resolve(name)})")
+    return 0
+
+
+def _presets(args: argparse.Namespace) -> int:
+    from ml import presets
+
+    if args.presets_command == "list":
+        for p in presets.available():
+            use = "commercial use ok" if p.commercial_use else "NON-COMMERCIAL"
+            print(
+                f"{p.id}\t{p.name('en')} / {p.name('ru')}\t{p.architecture}\t{p.weights}\t{use}\t{p.licence}"
+            )
+        return 0
+    if args.presets_command == "weights":
+        print(" ".join(presets.weights_names()))
+        return 0
+    presets.render_previews(args.ids or None, report=print)
     return 0
 
 
@@ -108,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "stylize":
             return _stylize(args)
+        if args.command == "presets":
+            return _presets(args)
         return _weights(args)
     except BadImage as exc:
         print(f"error: {exc.reason}", file=sys.stderr)
