@@ -70,10 +70,12 @@ class LayerNorm2d(_StatNorm):
             nhwc = x.permute(0, 2, 3, 1)  # a view without copying for channels_last tensors
             flat = nhwc.reshape(1, 1, -1) if nhwc.is_contiguous() else x.reshape(1, 1, -1)
             mean, var = _batch_stats(flat, 1)
-            self.frozen = (mean.expand(self.channels), var.expand(self.channels))
+            self.frozen = (mean.expand(self.channels).contiguous(), var.expand(self.channels).contiguous())
         if self.frozen is not None:
             mean, var = self.frozen
-            return F.batch_norm(x, mean, var, self.weight, self.bias, False, 0.0, EPS)
+            # float32 statistics need float32 affine parameters too (mixed bf16 input is supported).
+            weight, bias = self.weight.float(), self.bias.float()
+            return F.batch_norm(x, mean, var, weight, bias, False, 0.0, EPS)
         return F.group_norm(x, 1, self.weight, self.bias, EPS)
 
 

@@ -360,6 +360,7 @@ def apply(
     original = to_tensor(image)
     styled = run_generator(gen, original, tiling=tiling, on_step=step)
     if strength < 1.0:
-        styled.mul_(strength).add_(original, alpha=1.0 - strength)
+        with torch.inference_mode():
+            styled.mul_(strength).add_(original, alpha=1.0 - strength)
     del original
     return to_image(styled)

@@ -186,3 +186,22 @@ def test_bfloat16_channels_last_stays_close_to_float32(architecture: str) -> Non
     diff = (a - b).abs()
     assert diff.mean() * 255 < 4.0
     assert b.dtype == torch.float32 and b.shape == a.shape
+
+
+@pytest.mark.parametrize("norm", [InstanceNorm(), LayerNorm2d(8)], ids=["instance", "layer"])
+def test_shared_statistics_work_in_bfloat16_channels_last(norm: nn.Module) -> None:
+    # Given a norm layer in bfloat16 and a channels_last bfloat16 feature map (the fast CPU path)
+    layer = nn.Sequential(norm).to(torch.bfloat16)
+    x = torch.randn(1, 8, 10, 12, generator=torch.Generator().manual_seed(2))
+    x = x.to(torch.bfloat16).contiguous(memory_format=torch.channels_last)
+
+    # When statistics are recorded on the whole map and then applied to a crop of it
+    with torch.inference_mode():
+        plain = layer(x)
+        with shared_statistics(layer):
+            layer(x)
+            crop = layer(x[..., :6])
+
+    # Then the crop is normalised as it was inside the whole map, still in bfloat16
+    assert crop.dtype == torch.bfloat16
+    torch.testing.assert_close(crop.float(), plain[..., :6].float(), atol=0.05, rtol=0.02)
