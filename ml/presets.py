@@ -306,10 +306,12 @@ def run_generator(
     *,
     tiling: Tiling = Tiling(),  # frozen dataclass: a safe default
     on_step: Callable[[int, int], None] | None = None,
+    disagreement: list[float] | None = None,
 ) -> torch.Tensor:
     """Style a (1, 3, H, W) float image in [0, 1]; tiles above `tiling.max_untiled_pixels`.
 
-    `on_step(done, total)` runs after each pass (the whole image, or the statistics pass and each tile).
+    `on_step(done, total)` runs after each pass (the whole image, or the statistics pass and each tile);
+    `disagreement` collects the seam amplitudes of `ml.tiling.run_tiled`.
     """
     h, w = image.shape[-2:]
     with torch.inference_mode():
@@ -327,6 +329,7 @@ def run_generator(
                 overlap=tiling.overlap,
                 align=gen.model.size_multiple,
                 on_tile=on_step,
+                disagreement=disagreement,
             )
 
 
