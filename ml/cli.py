@@ -72,6 +72,10 @@ def _stylize(args: argparse.Namespace) -> int:
     if suffix not in {".jpg", ".jpeg", ".png"}:
         print(f"error: --out must end in .jpg, .jpeg or .png, not {args.out.name!r}", file=sys.stderr)
         return 2
+    if args.preset is not None:
+        from ml.presets import get_preset
+
+        get_preset(args.preset)  # an unknown id fails before any work
     content = imageio.open_image(args.content)
     style = None if args.style is None else imageio.open_image(args.style)
     desc = args.quality if style is not None else args.preset

@@ -42,8 +42,8 @@ PREVIEW_SIDE = 384
 PREVIEWS_COMMAND = "python -m ml presets previews"
 
 
-class UnknownPreset(StylebotMLError):
-    """No preset with that id (or it is switched off on this deployment)."""
+class UnknownPreset(StylebotMLError, ValueError):
+    """No preset with that id (or it is switched off on this deployment): a bad argument."""
 
 
 @dataclass(frozen=True)
