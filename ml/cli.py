@@ -1,0 +1,169 @@
+"""Command line: ``python -m ml stylize ...``, ``python -m ml weights fetch|verify|list`` and
+``python -m ml presets list|previews|weights``.
+
+Works offline with no bot and no cloud account; only ``weights fetch`` uses the network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from ml import imageio, weights
+from ml.errors import BadImage, JobCancelled, WeightsError
+from ml.progress import Progress
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ml", description="Stylebot's models, offline.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    st = sub.add_parser("stylize", help="render CONTENT in the manner of a style image")
+    st.add_argument("content", type=Path, help="the photo")
+    source = st.add_mutually_exclusive_group(required=True)
+    source.add_argument("--style", type=Path, help="the style picture")
+    source.add_argument("--preset", metavar="NAME", help="a preset style (see `presets list`)")
+    st.add_argument("--out", type=Path, required=True, help="output file (.jpg/.jpeg or .png)")
+    st.add_argument("--quality", choices=("quick", "best"), default="quick")
+    st.add_argument(
+        "--size",
+        type=int,
+        default=None,
+        help="long side of the result in px (default 512 with --style, the photo's own with --preset)",
+    )
+    st.add_argument("--strength", type=float, default=1.0, help="style strength in [0, 1] (default 1)")
+    st.add_argument("--keep-colors", action="store_true", help="keep the photo's original colours")
+    st.add_argument("--color-method", choices=("luminance", "match"), default="luminance")
+    st.add_argument("--seed", type=int, default=0)
+    st.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    wt = sub.add_parser("weights", help="manage model weights")
+    wsub = wt.add_subparsers(dest="weights_command", required=True)
+    fetch = wsub.add_parser("fetch", help="download and verify weights into STYLEBOT_WEIGHTS_DIR")
+    fetch.add_argument("names", nargs="*", help="manifest names (default: all)")
+    fetch.add_argument("--dest", type=Path, default=None, help="folder (default: STYLEBOT_WEIGHTS_DIR)")
+    fetch.add_argument(
+        "--pin",
+        action="store_true",
+        help="trust the download of entries that have no SHA-256 yet and record it in the manifest",
+    )
+    verify = wsub.add_parser("verify", help="check every weights file against the manifest")
+    verify.add_argument("names", nargs="*")
+    wsub.add_parser("list", help="list the manifest")
+
+    pr = sub.add_parser("presets", help="preset styles")
+    psub = pr.add_subparsers(dest="presets_command", required=True)
+    psub.add_parser("list", help="the presets offered here, with licences")
+    previews = psub.add_parser("previews", help="render the gallery previews (after the weights fetch)")
+    previews.add_argument("ids", nargs="*", help="preset ids (default: all offered)")
+    psub.add_parser("weights", help="print the manifest names the offered presets need")
+    return parser
+
+
+def _stylize(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ml.api import stylize
+
+    suffix = args.out.suffix.lower()
+    if suffix not in {".jpg", ".jpeg", ".png"}:
+        print(f"error: --out must end in .jpg, .jpeg or .png, not {args.out.name!r}", file=sys.stderr)
+        return 2
+    if args.preset is not None:
+        from ml.presets import get_preset
+
+        get_preset(args.preset)  # an unknown id fails before any work
+    content = imageio.open_image(args.content)
+    style = None if args.style is None else imageio.open_image(args.style)
+    desc = args.quality if style is not None else args.preset
+    bar = None if args.no_progress else tqdm(total=100, unit="%", desc=desc, leave=True)
+
+    def on_progress(p: Progress) -> None:
+        if bar is None:
+            return
+        bar.n = round(p.fraction * 100, 1)
+        if p.eta_seconds is not None:
+            bar.set_postfix_str(f"{p.eta_seconds:.0f}s left", refresh=False)
+        bar.refresh()
+
+    started = time.perf_counter()
+    try:
+        if style is None:
+            from ml.api import apply_preset
+
+            if args.size is not None:
+                content = imageio.resize_long_side(content, args.size)
+            result = apply_preset(content, args.preset, strength=args.strength, progress=on_progress)
+        else:
+            result = stylize(
+                content,
+                style,
+                quality=args.quality,
+                size=512 if args.size is None else args.size,
+                strength=args.strength,
+                keep_colors=args.keep_colors,
+                seed=args.seed,
+                progress=on_progress,
+                color_method=args.color_method,
+            )
+    finally:
+        if bar is not None:
+            bar.close()
+    data = imageio.encode_png(result) if suffix == ".png" else imageio.encode_jpeg(result)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(data)
+    elapsed = time.perf_counter() - started
+    print(f"wrote {args.out} ({result.width}x{result.height}, {len(data)} bytes) in {elapsed:.1f}s")
+    return 0
+
+
+def _weights(args: argparse.Namespace) -> int:
+    if args.weights_command == "list":
+        for item in weights.manifest().values():
+            where = f"bundled:{item.bundled}" if item.bundled else str(weights.path_of(item))
+            print(f"{item.name}\t{item.filename}\t{item.expected_hash_text()}\t{item.licence}\t{where}")
+        return 0
+    if args.weights_command == "fetch":
+        weights.fetch(args.names or None, dest=args.dest, report=print, pin=args.pin)
+        return 0
+    names = args.names or list(weights.manifest())
+    for name in names:
+        print(f"{name}: ok ({weights.resolve(name)})")
+    return 0
+
+
+def _presets(args: argparse.Namespace) -> int:
+    from ml import presets
+
+    if args.presets_command == "list":
+        for p in presets.available():
+            use = "commercial use ok" if p.commercial_use else "NON-COMMERCIAL"
+            print(f"{p.id}\t{p.name('en')} / {p.name('ru')}\t{p.architecture}\t{p.weights}\t{use}\t{p.licence}")
+        return 0
+    if args.presets_command == "weights":
+        print(" ".join(presets.weights_names()))
+        return 0
+    presets.render_previews(args.ids or None, report=print)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    try:
+        if args.command == "stylize":
+            return _stylize(args)
+        if args.command == "presets":
+            return _presets(args)
+        return _weights(args)
+    except BadImage as exc:
+        print(f"error: {exc.reason}", file=sys.stderr)
+        return 2
+    except (WeightsError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except JobCancelled:
+        print("cancelled", file=sys.stderr)
+        return 130

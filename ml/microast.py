@@ -1,0 +1,232 @@
+"""MicroAST: super-fast arbitrary style transfer (Wang et al., AAAI 2023), our implementation.
+
+Two micro encoders (content, style) of depthwise-separable convolutions, a modulator that turns style
+features into per-channel filter modulation signals, and a micro decoder that applies AdaIN-style feature
+modulation plus the filter modulation. 0.47 M parameters. The module names and shapes follow the authors'
+checkpoints exactly, so their published state dicts load with ``strict=True``.
+
+Images are (N, 3, H, W) tensors in [0, 1] (no ImageNet normalisation); any size works (the content is
+reflect-padded to a multiple of 4 internally and the result cropped back).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ml import device, weights
+
+#: Manifest names of the four parts.
+WEIGHT_NAMES = {
+    "content_encoder": "microast_content_encoder",
+    "style_encoder": "microast_style_encoder",
+    "modulator": "microast_modulator",
+    "decoder": "microast_decoder",
+}
+
+_EPS = 1e-5
+
+
+def mean_std(feat: torch.Tensor, eps: float = _EPS) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and standard deviation (unbiased variance + ``eps``), shaped (N, C, 1, 1)."""
+    n, c = feat.shape[:2]
+    flat = feat.reshape(n, c, -1)
+    var = flat.var(dim=2) + eps
+    return flat.mean(dim=2).view(n, c, 1, 1), var.sqrt().view(n, c, 1, 1)
+
+
+def adain(content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+    """Adaptive instance normalisation: the content's per-channel statistics replaced by the style's."""
+    c_mean, c_std = mean_std(content)
+    s_mean, s_std = mean_std(style)
+    return (content - c_mean) / c_std * s_std + s_mean
+
+
+class ConvLayer(nn.Module):
+    """Reflection padding then a (possibly grouped) convolution, as in the checkpoints (``conv_layer``)."""
+
+    def __init__(self, in_ch: int, out_ch: int, kernel_size: int, stride: int = 1, groups: int = 1) -> None:
+        super().__init__()
+        self.pad = kernel_size // 2
+        self.conv_layer = nn.Conv2d(in_ch, out_ch, kernel_size, stride, groups=groups)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.pad:
+            x = F.pad(x, (self.pad, self.pad, self.pad, self.pad), mode="reflect")
+        return self.conv_layer(x)
+
+
+class ResidualLayer(nn.Module):
+    """Two 3x3 convolutions with a skip; with modulation signals each conv output is ``w*conv + b*input``."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv1 = ConvLayer(channels, channels, 3)
+        self.conv2 = ConvLayer(channels, channels, 3)
+
+    def forward(
+        self, x: torch.Tensor, weight: torch.Tensor | None = None, bias: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        if weight is None or bias is None:
+            return x + self.conv2(F.relu(self.conv1(x)))
+        h = F.relu(weight * self.conv1(x) + bias * x)
+        return x + weight * self.conv2(h) + bias * h
+
+
+def _separable_down(in_ch: int, out_ch: int) -> list[nn.Module]:
+    """Grouped 3x3 stride-2 conv (channel multiplier 2) + ReLU + pointwise conv + ReLU."""
+    return [ConvLayer(in_ch, out_ch, 3, 2, groups=in_ch), nn.ReLU(), ConvLayer(out_ch, out_ch, 1), nn.ReLU()]
+
+
+class Encoder(nn.Module):
+    """Micro encoder: 9x9 conv, two separable downsamplings (to 1/4 size, 64 channels), two residual blocks.
+
+    Returns the features after the first residual block and after the second.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.enc1 = nn.Sequential(
+            ConvLayer(3, 16, 9),
+            nn.ReLU(),
+            *_separable_down(16, 32),
+            *_separable_down(32, 64),
+            ResidualLayer(64),
+        )
+        self.enc2 = nn.Sequential(ResidualLayer(64))
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        f1 = self.enc1(x)
+        return [f1, self.enc2(f1)]
+
+
+class Modulator(nn.Module):
+    """Filter-modulation signals (weights and biases) from the two levels of style features."""
+
+    def __init__(self, channels: int = 64) -> None:
+        super().__init__()
+        self.weight1 = _head(channels)
+        self.bias1 = _head(channels)
+        self.weight2 = _head(channels)
+        self.bias2 = _head(channels)
+
+    def forward(self, style_feats: list[torch.Tensor]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        w1 = self.weight1(style_feats[0]).mean(dim=(2, 3), keepdim=True)
+        b1 = self.bias1(style_feats[0]).mean(dim=(2, 3), keepdim=True)
+        w2 = self.weight2(style_feats[1]).mean(dim=(2, 3), keepdim=True)
+        b2 = self.bias2(style_feats[1]).mean(dim=(2, 3), keepdim=True)
+        return [w1, w2], [b1, b2]
+
+
+def _head(channels: int) -> nn.Sequential:
+    return nn.Sequential(ConvLayer(channels, channels, 3, groups=channels))
+
+
+def _separable_up(in_ch: int, out_ch: int) -> list[nn.Module]:
+    """Bilinear x2 upsampling, grouped 3x3 conv (in_ch -> out_ch), ReLU, pointwise conv, ReLU."""
+    return [
+        nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
+        ConvLayer(in_ch, out_ch, 3, groups=out_ch),
+        nn.ReLU(),
+        ConvLayer(out_ch, out_ch, 1),
+        nn.ReLU(),
+    ]
+
+
+class Decoder(nn.Module):
+    """Micro decoder: two modulated residual blocks at 1/4 resolution, two separable upsamplings, 9x9 conv."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dec1 = ResidualLayer(64)
+        self.dec2 = ResidualLayer(64)
+        self.dec3 = nn.Sequential(*_separable_up(64, 32), *_separable_up(32, 16), ConvLayer(16, 3, 9))
+
+    def forward(
+        self,
+        content_feats: list[torch.Tensor],
+        style_feats: list[torch.Tensor],
+        filter_weights: list[torch.Tensor],
+        filter_biases: list[torch.Tensor],
+        alpha: float,
+    ) -> torch.Tensor:
+        x = content_feats[1]
+        x = alpha * adain(x, style_feats[1]) + (1 - alpha) * x
+        x = self.dec1(x, filter_weights[1], filter_biases[1])
+        x = alpha * adain(x, style_feats[0]) + (1 - alpha) * x
+        x = self.dec2(x, filter_weights[0], filter_biases[0])
+        out: torch.Tensor = self.dec3(x)
+        return out
+
+
+class MicroAST(nn.Module):
+    """The whole network: ``model(content, style, alpha)`` -> stylised image in [0, 1], content's size."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.content_encoder = Encoder()
+        self.style_encoder = Encoder()
+        self.modulator = Modulator()
+        self.decoder = Decoder()
+
+    def parts(self) -> dict[str, nn.Module]:
+        return {
+            "content_encoder": self.content_encoder,
+            "style_encoder": self.style_encoder,
+            "modulator": self.modulator,
+            "decoder": self.decoder,
+        }
+
+    def load_parts(self, state_dicts: dict[str, dict[str, torch.Tensor]]) -> None:
+        """Load the four official state dicts (strictly: same keys, same shapes)."""
+        for part, module in self.parts().items():
+            module.load_state_dict(state_dicts[part], strict=True)
+
+    def forward(self, content: torch.Tensor, style: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1], not {alpha}")
+        height, width = content.shape[-2:]
+        pad_h, pad_w = (-height) % 4, (-width) % 4
+        if pad_h or pad_w:
+            content = F.pad(content, (0, pad_w, 0, pad_h), mode="reflect")
+        style_feats = self.style_encoder(style)
+        filter_weights, filter_biases = self.modulator(style_feats)
+        content_feats = self.content_encoder(content)
+        out = self.decoder(content_feats, style_feats, filter_weights, filter_biases, alpha)
+        return out[..., :height, :width].clamp(0.0, 1.0)
+
+
+def load_microast(*, device: torch.device | str = "cpu", verify: bool = True) -> MicroAST:
+    """A MicroAST in eval mode with the pretrained weights of the manifest."""
+    model = MicroAST()
+    model.load_parts({part: weights.load_state_dict(name, verify=verify) for part, name in WEIGHT_NAMES.items()})
+    return model.eval().requires_grad_(False).to(device)
+
+
+@functools.cache
+def cached_microast() -> MicroAST:
+    """One pretrained MicroAST per process, on the CPU."""
+    return load_microast()
+
+
+def run_microast(
+    model: MicroAST,
+    content: torch.Tensor,
+    style: torch.Tensor,
+    alpha: float = 1.0,
+    *,
+    bf16: bool | None = None,
+    channels_last: bool = True,
+) -> torch.Tensor:
+    """Stylise in inference mode: channels_last layout, bf16 autocast only where the CPU has native bf16."""
+    dtype = device.compute_dtype(bf16)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        content = content.contiguous(memory_format=torch.channels_last)
+        style = style.contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
+        out = model(content, style, alpha)
+    return out.float().contiguous()
