@@ -38,7 +38,7 @@ def registration_env(aws_env: dict[str, str], api_base_url: str) -> dict[str, st
 def registration(aws_env: dict[str, str], bot_api: FakeBotApi) -> Iterator[EmulatedFunction]:
     """WebhookRegistrationFunction of template.yaml in one emulated execution environment."""
     function = EmulatedFunction(
-        "WebhookRegistrationFunction", registration_env(aws_env, bot_api.url), timeout_seconds=60
+        "WebhookRegistrationFunction", registration_env(aws_env, bot_api.url), timeout_seconds=60, memory_mb=256
     ).start()
     yield function
     function.stop()
