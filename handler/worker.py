@@ -16,7 +16,7 @@ tracer = Tracer(service="stylebot")
 metrics = Metrics(namespace="Stylebot", service="stylebot")
 # A duplicate delivery of the same job (Lambda's async queue is at-least-once) returns the first result.
 idempotency = IdempotencyConfig(event_key_jmespath="job_id", expires_after_seconds=6 * 3600)
-store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table or "unset", expiry_attr="expires_at")
+store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table or "unset")
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -1,0 +1,1 @@
+"""Deployment-time code that runs inside the stack: the CloudFormation custom resource registering the webhook."""

@@ -1,0 +1,226 @@
+"""The `Custom::TelegramWebhook` resource: the stack registers its own webhook with Telegram.
+
+Create and Update: make sure the stack's webhook secret exists (a random token in an SSM SecureString whose name
+the template derives from the stack; a new one on Create and whenever `SecretVersion` changes), then call
+`setWebhook` with the URL, that secret, `allowed_updates` and `max_connections`. Delete: `deleteWebhook` and
+remove the secret, best effort, so that tearing the stack down never gets stuck on Telegram.
+
+The physical id never changes, so CloudFormation never sends a Delete for a webhook an Update has just set.
+Neither the bot token nor the secret is logged or put into the answer to CloudFormation.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.data_classes import CloudFormationCustomResourceEvent
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from handler.deploy.cloudformation import Outcome, ResourceFailed, default_physical_id
+
+if TYPE_CHECKING:
+    from mypy_boto3_ssm.client import SSMClient
+
+logger = Logger(service="stylebot", child=True)
+# httpx logs every request URL at INFO, and Bot API URLs hold the token.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+TELEGRAM_TIMEOUT_SECONDS = 15.0
+AWS_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"})
+CREATE_PARAMETER_HINT = (
+    "SSM parameter {name} {problem}; create it as a SecureString before deploying: "
+    "aws ssm put-parameter --type SecureString --name {name} --value <token from @BotFather>"
+)
+
+
+class WebhookProperties(BaseModel):
+    """The resource's properties in template.yaml (CloudFormation passes numbers as strings)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    bot_token_parameter: str = Field(alias="BotTokenParameterName", min_length=2)
+    webhook_url: str = Field(alias="WebhookUrl")
+    secret_parameter: str = Field(alias="SecretParameterName", min_length=2)
+    allowed_updates: list[str] = Field(alias="AllowedUpdates")
+    max_connections: int = Field(alias="MaxConnections", ge=1, le=100)
+    secret_version: str = Field(default="1", alias="SecretVersion")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if not value.startswith("https://"):
+            raise ValueError("Telegram only posts to https:// URLs")
+        return value
+
+    @staticmethod
+    def parse(raw: dict[str, Any] | None) -> WebhookProperties:
+        try:
+            return WebhookProperties.model_validate(raw or {})
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+            raise ResourceFailed(f"invalid Custom::TelegramWebhook properties: {problems}") from None
+
+
+class BotApi:
+    """Just the two Bot API methods registration needs; errors become reasons without the token."""
+
+    def __init__(self, base_url: str, token: str) -> None:
+        self._url = f"{base_url.rstrip('/')}/bot{token}/"
+        self._token = token
+
+    def _safe(self, text: str) -> str:
+        return text.replace(self._token, "<bot token>") if self._token else text
+
+    def call(self, method: str, params: dict[str, Any]) -> Any:
+        try:
+            response = httpx.post(self._url + method, json=params, timeout=TELEGRAM_TIMEOUT_SECONDS)
+        except httpx.HTTPError as error:
+            raise ResourceFailed(
+                f"Telegram Bot API unreachable on {method}: {type(error).__name__} {self._safe(str(error))}"
+            ) from None
+        try:
+            payload = response.json()
+        except ValueError:
+            raise ResourceFailed(f"Telegram answered {method} with HTTP {response.status_code}, not JSON") from None
+        if not isinstance(payload, dict) or not payload.get("ok"):
+            payload = payload if isinstance(payload, dict) else {}
+            code = payload.get("error_code", response.status_code)
+            description = self._safe(str(payload.get("description", "no description")))
+            raise ResourceFailed(f"Telegram refused {method}: {code} {description}")
+        return payload.get("result")
+
+
+class TelegramWebhook:
+    """Create/Update/Delete of the webhook registration, with the stack's webhook secret in SSM."""
+
+    def __init__(self, ssm: SSMClient, api_base_url: str) -> None:
+        self._ssm = ssm
+        self._api_base_url = api_base_url
+
+    def __call__(self, request: CloudFormationCustomResourceEvent) -> Outcome:
+        physical_id = default_physical_id(request)
+        if request.request_type == "Delete":
+            return self.delete(request.resource_properties, physical_id)
+        props = WebhookProperties.parse(request.resource_properties)
+        old = None
+        if request.request_type == "Update":
+            try:
+                old = WebhookProperties.parse(request.old_resource_properties)
+            except ResourceFailed:
+                old = None
+        rotate = old is None or old.secret_version != props.secret_version
+        bot = BotApi(self._api_base_url, self._read(props.bot_token_parameter))
+        if old is not None and old.bot_token_parameter != props.bot_token_parameter:
+            self._unregister_previous_bot(old)
+        secret = self._secret(props.secret_parameter, rotate=rotate)
+        bot.call(
+            "setWebhook",
+            {
+                "url": props.webhook_url,
+                "secret_token": secret,
+                "allowed_updates": props.allowed_updates,
+                "max_connections": props.max_connections,
+            },
+        )
+        logger.info(
+            "webhook registered",
+            extra={
+                "url": props.webhook_url,
+                "allowed_updates": props.allowed_updates,
+                "max_connections": props.max_connections,
+                "secret_rotated": rotate,
+            },
+        )
+        return Outcome(physical_id, reason="webhook registered", data={"WebhookUrl": props.webhook_url})
+
+    def delete(self, raw: dict[str, Any] | None, physical_id: str) -> Outcome:
+        """Best effort: a bot that cannot be reached any more must not keep the stack from being deleted."""
+        problems = []
+        try:
+            props = WebhookProperties.parse(raw)
+        except ResourceFailed as error:
+            logger.warning("nothing to unregister", extra={"reason": str(error)})
+            return Outcome(physical_id, reason=f"nothing to unregister ({error})")
+        try:
+            BotApi(self._api_base_url, self._read(props.bot_token_parameter)).call(
+                "deleteWebhook", {"drop_pending_updates": False}
+            )
+        except ResourceFailed as error:
+            problems.append(str(error))
+        try:
+            self._ssm.delete_parameter(Name=props.secret_parameter)
+        except ClientError as error:
+            if _code(error) != "ParameterNotFound":
+                problems.append(f"the webhook secret {props.secret_parameter} was not deleted: {_code(error)}")
+        except BotoCoreError as error:
+            problems.append(f"the webhook secret {props.secret_parameter} was not deleted: {type(error).__name__}")
+        if problems:
+            logger.warning("webhook removal incomplete; the stack is deleted anyway", extra={"problems": problems})
+            return Outcome(physical_id, reason="deleted with warnings: " + " | ".join(problems))
+        logger.info("webhook deleted")
+        return Outcome(physical_id, reason="webhook deleted")
+
+    def _unregister_previous_bot(self, old: WebhookProperties) -> None:
+        """The stack now serves another bot: the previous one stops posting here (best effort)."""
+        try:
+            BotApi(self._api_base_url, self._read(old.bot_token_parameter)).call("deleteWebhook", {})
+        except ResourceFailed as error:
+            logger.warning("the previous bot's webhook was not removed", extra={"reason": str(error)})
+
+    def _read(self, name: str) -> str:
+        try:
+            value = self._ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"].get("Value", "")
+        except ClientError as error:
+            if _code(error) == "ParameterNotFound":
+                raise ResourceFailed(CREATE_PARAMETER_HINT.format(name=name, problem="does not exist")) from None
+            raise ResourceFailed(f"SSM parameter {name} could not be read: {_code(error)}") from None
+        except BotoCoreError as error:
+            raise ResourceFailed(f"SSM parameter {name} could not be read: {type(error).__name__}") from None
+        if not value.strip():
+            raise ResourceFailed(CREATE_PARAMETER_HINT.format(name=name, problem="is empty"))
+        return value.strip()
+
+    def _secret(self, name: str, *, rotate: bool) -> str:
+        """The stack's webhook secret: kept across updates, new on create or when SecretVersion changes."""
+        if not rotate:
+            try:
+                current = self._ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"].get("Value", "")
+                if current:
+                    return current
+            except ClientError as error:
+                if _code(error) != "ParameterNotFound":
+                    raise ResourceFailed(f"SSM parameter {name} could not be read: {_code(error)}") from None
+        # 48 random bytes, URL-safe base64: 64 characters of A-Z a-z 0-9 _ -, as Telegram allows.
+        value = secrets.token_urlsafe(48)
+        try:
+            self._ssm.put_parameter(
+                Name=name,
+                Value=value,
+                Type="SecureString",
+                Overwrite=True,
+                Description="Telegram webhook secret token, generated by the stack (X-Telegram-Bot-Api-Secret-Token)",
+            )
+        except (ClientError, BotoCoreError) as error:
+            code = _code(error) if isinstance(error, ClientError) else type(error).__name__
+            raise ResourceFailed(f"the webhook secret {name} could not be stored: {code}") from None
+        return value
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", "ClientError"))
+
+
+def register_webhook(request: CloudFormationCustomResourceEvent) -> Outcome:
+    """The work of one custom resource request, with this execution environment's settings."""
+    import boto3
+
+    from handler.settings import get_settings
+
+    resource = TelegramWebhook(boto3.client("ssm", config=AWS_CONFIG), get_settings().telegram_api_base_url)
+    return resource(request)

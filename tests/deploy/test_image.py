@@ -1,0 +1,51 @@
+"""Dockerfile.lambda and its lock file, read statically (building needs Docker: tests/deploy/test_sam_docker.py)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+from infra.local.lambda_emulator import ROOT
+
+DOCKERFILE = (ROOT / "Dockerfile.lambda").read_text()
+
+
+def _pins(lines: list[str]) -> dict[str, str]:
+    pins = {}
+    for line in lines:
+        match = re.match(r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==([^\s;]+)", line.strip())
+        if match:
+            pins[re.sub(r"[-_.]+", "-", match.group(1)).lower()] = match.group(2)
+    return pins
+
+
+def test_lock_file_pins_every_direct_dependency_at_pyproject_versions() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    direct = _pins(project["dependencies"] + project["optional-dependencies"]["ml"])
+    lock_lines = (ROOT / "requirements-lambda.txt").read_text().splitlines()
+    locked = _pins(lock_lines)
+    for name, version in direct.items():
+        assert name in locked, f"{name} is missing from requirements-lambda.txt"
+        assert locked[name].split("+")[0] == version, f"{name}: lock {locked[name]} vs pyproject {version}"
+    # torch and torchvision are the CPU-only builds, from PyTorch's CPU index
+    assert locked["torch"].endswith("+cpu") and locked["torchvision"].endswith("+cpu")
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in lock_lines
+    # and every other line is an exact pin (nothing floats)
+    requirements = [line for line in lock_lines if line.strip() and not line.startswith(("#", "--"))]
+    assert len(requirements) == len(locked)
+
+
+def test_image_is_lean_multi_stage_from_the_lambda_base_with_verified_weights() -> None:
+    stages = re.findall(r"^FROM\s+(\S+)(?:\s+AS\s+(\S+))?", DOCKERFILE, flags=re.MULTILINE)
+    assert len(stages) == 2 and all(image.startswith("public.ecr.aws/lambda/python:") for image, _ in stages)
+    final = DOCKERFILE.split("\nFROM ")[-1]
+    # the final stage installs nothing: no pip, no package manager, so no compilers and no caches
+    assert not re.search(r"\b(pip|dnf|yum|microdnf)\b", final)
+    assert "COPY --from=build /opt/weights /opt/weights" in final and "STYLEBOT_WEIGHTS_DIR=/opt/weights" in final
+    # weights fetched (and SHA-256 verified) by the project's own command, at build time
+    assert "python -m ml weights fetch" in DOCKERFILE
+    assert "--no-cache-dir" in DOCKERFILE and "--only-binary=:all:" in DOCKERFILE
+    assert "-r requirements-lambda.txt" in DOCKERFILE
+    # the build context carries only what the image needs
+    ignore = (ROOT / ".dockerignore").read_text().splitlines()
+    assert ignore[ignore.index("*")] == "*" and {"!handler/", "!ml/", "!requirements-lambda.txt"} <= set(ignore)

@@ -1,0 +1,152 @@
+"""template.yaml and samconfig.toml as an operator relies on them: one image, handlers that exist, the worker's
+resources and retry policy, tables, logs, the alarm, outputs, and deploy configurations that name real
+parameters."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+import subprocess
+import sys
+import tomllib
+from typing import Any
+
+import pytest
+
+from handler.bot.application import ALLOWED_UPDATES
+from infra.local.lambda_emulator import ROOT
+from infra.local.template import load_template, resources
+from tests.deploy.template_model import functions
+
+TEMPLATE = load_template()
+FUNCTIONS = sorted(functions())
+
+
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_each_command_resolves_to_an_importable_handler(logical_id: str) -> None:
+    # Given the function's ImageConfig.Command, as the image's runtime reads it
+    (handler_path,) = functions()[logical_id].command
+    module_name, _, attribute = handler_path.rpartition(".")
+    # When it is imported in a fresh interpreter (as a cold container does)
+    probe = f"import {module_name} as m, sys; print(callable(getattr(m, {attribute!r}, None)), 'torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=False)
+    # Then the handler exists and is callable as (event, context), and only the worker may load torch
+    assert result.returncode == 0, result.stderr[-2000:]
+    is_callable, loads_torch = result.stdout.split()
+    assert is_callable == "True", f"{handler_path} is not a callable in {module_name}"
+    assert loads_torch == "False" or logical_id == "WorkerFunction"
+    parameters = inspect.signature(getattr(importlib.import_module(module_name), attribute)).parameters
+    assert len(parameters) == 2
+
+
+def test_all_functions_are_one_image() -> None:
+    metadata = {name: TEMPLATE["Resources"][name]["Metadata"] for name in FUNCTIONS}
+    assert len({tuple(sorted(m.items())) for m in metadata.values()}) == 1, metadata
+    assert next(iter(metadata.values()))["Dockerfile"] == "Dockerfile.lambda"
+    assert all(functions()[name].properties["PackageType"] == "Image" for name in FUNCTIONS)
+    commands = [functions()[name].command for name in FUNCTIONS]
+    assert len({tuple(c) for c in commands}) == len(commands), "each function runs its own command"
+
+
+def test_worker_is_sized_and_retried_deliberately() -> None:
+    worker = functions()["WorkerFunction"].properties
+    parameters = TEMPLATE["Parameters"]
+    assert worker["Timeout"] == 900
+    assert worker["MemorySize"] == {"Ref": "WorkerMemorySize"}
+    assert parameters["WorkerMemorySize"]["Default"] == 10240  # 6 vCPUs
+    assert worker["ReservedConcurrentExecutions"]["Fn::If"][1] == {"Ref": "WorkerReservedConcurrency"}
+    invoke = worker["EventInvokeConfig"]
+    assert invoke["MaximumRetryAttempts"] == 1
+    assert 900 < invoke["MaximumEventAgeInSeconds"] <= 3600
+    assert invoke["DestinationConfig"]["OnFailure"] == {
+        "Type": "Lambda",
+        "Destination": {"Fn::GetAtt": ["FailureFunction", "Arn"]},
+    }
+    webhook = functions()["WebhookFunction"].properties
+    assert webhook["MemorySize"] <= 1024 and webhook["Timeout"] <= 30
+
+
+def test_tables_are_on_demand_with_ttl() -> None:
+    tables = resources("AWS::DynamoDB::Table")
+    assert set(tables) == {"StateTable", "IdempotencyTable"}
+    for name, table in tables.items():
+        props = table["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST", name
+        assert props["TimeToLiveSpecification"]["Enabled"] is True, name
+
+
+def test_every_function_logs_to_a_group_with_retention() -> None:
+    groups = resources("AWS::Logs::LogGroup")
+    for name in FUNCTIONS:
+        group = functions()[name].properties["LoggingConfig"]["LogGroup"]["Ref"]
+        assert groups[group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+
+
+def test_failed_jobs_raise_an_alarm_with_somewhere_to_go() -> None:
+    (alarm,) = resources("AWS::CloudWatch::Alarm").values()
+    props = alarm["Properties"]
+    assert props["Namespace"] == "AWS/Lambda" and props["MetricName"] == "Invocations"
+    assert props["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "FailureFunction"}}]
+    assert props["Threshold"] == 1 and props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert props["TreatMissingData"] == "notBreaching"
+    assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_outputs_give_the_webhook_url_and_the_tables() -> None:
+    outputs = TEMPLATE["Outputs"]
+    assert {"WebhookUrl", "StateTableName", "IdempotencyTableName"} <= set(outputs)
+    (webhook,) = resources("Custom::TelegramWebhook").values()
+    assert webhook["Properties"]["WebhookUrl"]["Fn::Sub"].endswith("/webhook")
+    route = functions()["WebhookFunction"].properties["Events"]["Telegram"]["Properties"]
+    assert route["Path"] == "/webhook" and route["Method"] == "POST"
+
+
+def test_registration_subscribes_to_what_the_bot_handles_and_never_hangs_the_stack() -> None:
+    (webhook,) = resources("Custom::TelegramWebhook").values()
+    props = webhook["Properties"]
+    assert props["AllowedUpdates"] == ALLOWED_UPDATES, "keep AllowedUpdates equal to the bot's ALLOWED_UPDATES"
+    assert props["ServiceToken"] == {"Fn::GetAtt": ["WebhookRegistrationFunction", "Arn"]}
+    assert props["ServiceTimeout"] <= 600
+    assert functions()["WebhookRegistrationFunction"].properties["Timeout"] < props["ServiceTimeout"]
+    assert set(webhook["DependsOn"]) >= {"WebhookFunction"}
+
+
+def test_no_secret_values_in_the_template() -> None:
+    text = (ROOT / "template.yaml").read_text()
+    assert not re.search(r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b", text), "a bot token is in template.yaml"
+    assert "NoEcho" not in text, "secrets are not typed in as parameters; they live in SSM"
+    assert TEMPLATE["Parameters"]["BotTokenParameterName"]["Default"].startswith("/")
+
+
+def _overrides(text: str) -> dict[str, str]:
+    return dict(re.findall(r'(\w+)=("[^"]*"|\S+)', text))
+
+
+@pytest.mark.parametrize("environment", ["default", "prod"])
+def test_samconfig_environments_deploy_with_real_parameters(environment: str) -> None:
+    config: dict[str, Any] = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    deploy = config[environment]["deploy"]["parameters"]
+    assert config[environment]["global"]["parameters"]["stack_name"]
+    assert "CAPABILITY_IAM" in deploy["capabilities"] and deploy["resolve_image_repos"] is True
+    parameters = TEMPLATE["Parameters"]
+    for name, value in _overrides(deploy.get("parameter_overrides", "")).items():
+        value = value.strip('"')
+        assert name in parameters, f"samconfig [{environment}] overrides {name}, which template.yaml does not have"
+        spec = parameters[name]
+        if "AllowedValues" in spec:
+            assert value in map(str, spec["AllowedValues"]), (name, value)
+        if "AllowedPattern" in spec:
+            assert re.fullmatch(spec["AllowedPattern"], value), (name, value)
+        if "MinValue" in spec:
+            assert spec["MinValue"] <= int(value) <= spec.get("MaxValue", int(value)), (name, value)
+
+
+def test_readme_tells_the_operator_every_parameter_and_the_token_command() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for name in TEMPLATE["Parameters"]:
+        assert name in readme, f"README does not explain the parameter {name}"
+    default_name = TEMPLATE["Parameters"]["BotTokenParameterName"]["Default"]
+    assert f"aws ssm put-parameter --type SecureString --name {default_name}" in readme
+    for section in ("## Deploy", "## Update", "## Logs", "## Costs", "## Teardown"):
+        assert section in readme, f"README lacks the section {section!r}"
