@@ -11,7 +11,7 @@ class MissingSecret(RuntimeError):
     """A required secret is configured neither inline nor as a parameter name."""
 
 
-def _resolve(inline: SecretStr | None, parameter: str | None, what: str, max_age: int) -> SecretStr:
+def resolve(inline: SecretStr | None, parameter: str | None, what: str, max_age: int) -> SecretStr:
     if inline is not None and inline.get_secret_value():
         return inline
     if parameter:
@@ -25,19 +25,9 @@ def _resolve(inline: SecretStr | None, parameter: str | None, what: str, max_age
 
 def bot_token(settings: Settings) -> SecretStr:
     """The bot token, from TELEGRAM_BOT_TOKEN or the SSM parameter TELEGRAM_BOT_TOKEN_PARAMETER."""
-    return _resolve(
+    return resolve(
         settings.telegram_bot_token,
         settings.telegram_bot_token_parameter,
         "TELEGRAM_BOT_TOKEN (or TELEGRAM_BOT_TOKEN_PARAMETER)",
-        settings.parameter_max_age_seconds,
-    )
-
-
-def webhook_secret(settings: Settings) -> SecretStr:
-    """The webhook secret token, from TELEGRAM_WEBHOOK_SECRET or TELEGRAM_WEBHOOK_SECRET_PARAMETER."""
-    return _resolve(
-        settings.telegram_webhook_secret,
-        settings.telegram_webhook_secret_parameter,
-        "TELEGRAM_WEBHOOK_SECRET (or TELEGRAM_WEBHOOK_SECRET_PARAMETER)",
         settings.parameter_max_age_seconds,
     )

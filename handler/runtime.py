@@ -38,6 +38,16 @@ class RedeliveryWanted(RuntimeError):
 Response = dict[str, Any]
 
 
+def webhook_secret(settings: Settings) -> SecretStr:
+    """The webhook secret token, from TELEGRAM_WEBHOOK_SECRET or TELEGRAM_WEBHOOK_SECRET_PARAMETER."""
+    return credentials.resolve(
+        settings.telegram_webhook_secret,
+        settings.telegram_webhook_secret_parameter,
+        "TELEGRAM_WEBHOOK_SECRET (or TELEGRAM_WEBHOOK_SECRET_PARAMETER)",
+        settings.parameter_max_age_seconds,
+    )
+
+
 def _response(status: HTTPStatus) -> Response:
     return {"statusCode": int(status), "headers": {"content-type": "text/plain"}, "body": status.phrase}
 
@@ -57,7 +67,7 @@ class WebhookRuntime:
         self._settings = settings
         self._ledger = store
         self._deps = Deps(store=store, dispatcher=dispatcher, presets=preset_catalog())
-        self._secret = secret or (lambda: credentials.webhook_secret(settings))
+        self._secret = secret or (lambda: webhook_secret(settings))
         self._token = token or (lambda: credentials.bot_token(settings))
         self._loop = asyncio.new_event_loop()
         self._app: Application | None = None  # type: ignore[type-arg]

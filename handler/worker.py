@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handler.jobs.payload import JobPayload
-from handler.jobs.runtime import run_job
+from handler.jobs.worker_runtime import run_job
 from handler.settings import get_settings
 
 logger = Logger(service="stylebot")

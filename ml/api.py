@@ -106,7 +106,7 @@ def apply_preset(
     ``strength`` in [0, 1] blends the result with the photo (0 keeps it). Large photos are processed in
     seamless overlapping tiles. ``progress`` receives :class:`~ml.progress.Progress` reports (one per tile on
     large photos); ``should_cancel`` is polled between tiles and a ``True`` raises
-    :class:`~ml.errors.JobCancelled`. Unknown or switched-off ids raise :class:`ml.presets.UnknownPreset`.
+    :class:`~ml.errors.JobCancelled`. Unknown or switched-off ids raise :class:`ml.registry.UnknownPreset`.
     """
     from ml import presets
 

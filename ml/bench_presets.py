@@ -24,7 +24,7 @@ import time
 import torch
 from PIL import Image
 
-from ml import device, presets
+from ml import device, presets, registry
 from ml.errors import WeightsError
 from ml.imageio import open_image, to_tensor
 from ml.tiling import seam_ratio, tile_grid
@@ -44,7 +44,7 @@ def _random_state(architecture: str) -> dict[str, torch.Tensor]:
     return state
 
 
-def _state(preset: presets.Preset) -> tuple[dict[str, torch.Tensor], str]:
+def _state(preset: registry.Preset) -> tuple[dict[str, torch.Tensor], str]:
     from ml import weights
 
     try:
@@ -74,7 +74,7 @@ def bench_512(runs: int) -> list[dict[str, object]]:
     chosen = device.compute_dtype()
     rows = []
     states: dict[str, tuple[dict[str, torch.Tensor], str]] = {}
-    for p in presets.available():
+    for p in registry.available():
         states[p.id] = _state(p)
         state, kind = states[p.id]
         fp32 = presets.build_generator(p.architecture, state, dtype=torch.float32, channels_last=False)
@@ -103,7 +103,7 @@ def bench_512(runs: int) -> list[dict[str, object]]:
 def bench_large(preset_id: str, width: int, height: int) -> dict[str, object]:
     """Run in a fresh process (see main): time, peak RSS and seam metrics of one large photo."""
     device.configure_threads()
-    p = presets.get_preset(preset_id, include_noncommercial=True)
+    p = registry.get_preset(preset_id, include_noncommercial=True)
     state, kind = _state(p)
     gen = presets.build_generator(p.architecture, state, dtype=device.compute_dtype(), channels_last=True)
     del state
@@ -130,7 +130,7 @@ def bench_large(preset_id: str, width: int, height: int) -> dict[str, object]:
 
 def bench_tiled_vs_untiled(preset_id: str, width: int, height: int) -> dict[str, object]:
     device.configure_threads()
-    p = presets.get_preset(preset_id, include_noncommercial=True)
+    p = registry.get_preset(preset_id, include_noncommercial=True)
     state, kind = _state(p)
     gen = presets.build_generator(p.architecture, state, dtype=device.compute_dtype(), channels_last=True)
     image = _photo(width, height)

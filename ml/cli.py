@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ml import imageio, weights
+from ml import imageio, registry, weights
 from ml.errors import BadImage, JobCancelled, WeightsError
 from ml.progress import Progress
 
@@ -73,7 +73,7 @@ def _stylize(args: argparse.Namespace) -> int:
         print(f"error: --out must end in .jpg, .jpeg or .png, not {args.out.name!r}", file=sys.stderr)
         return 2
     if args.preset is not None:
-        from ml.presets import get_preset
+        from ml.registry import get_preset
 
         get_preset(args.preset)  # an unknown id fails before any work
     content = imageio.open_image(args.content)
@@ -139,12 +139,12 @@ def _presets(args: argparse.Namespace) -> int:
     from ml import presets
 
     if args.presets_command == "list":
-        for p in presets.available():
+        for p in registry.available():
             use = "commercial use ok" if p.commercial_use else "NON-COMMERCIAL"
             print(f"{p.id}\t{p.name('en')} / {p.name('ru')}\t{p.architecture}\t{p.weights}\t{use}\t{p.licence}")
         return 0
     if args.presets_command == "weights":
-        print(" ".join(presets.weights_names()))
+        print(" ".join(registry.weights_names()))
         return 0
     presets.render_previews(args.ids or None, report=print)
     return 0

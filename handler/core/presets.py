@@ -1,18 +1,11 @@
-"""The preset styles the gallery offers (ids and localized names; the models live in `ml`)."""
+"""The preset styles the gallery offers, from the torch-free registry of the `ml` package."""
 
 from __future__ import annotations
 
 from handler.core.conversation import PresetInfo
-
-_PRESETS = (
-    PresetInfo("monet", {"en": "Monet", "ru": "Моне"}),
-    PresetInfo("vangogh", {"en": "Van Gogh", "ru": "Ван Гог"}),
-    PresetInfo("cezanne", {"en": "Cézanne", "ru": "Сезанн"}),
-    PresetInfo("ukiyoe", {"en": "Ukiyo-e", "ru": "Укиё-э"}),
-    PresetInfo("paprika", {"en": "Anime (Paprika)", "ru": "Аниме (Paprika)"}),
-    PresetInfo("face_paint", {"en": "Cartoon portrait", "ru": "Мультяшный портрет"}),
-)
+from ml import registry
 
 
 def preset_catalog() -> tuple[PresetInfo, ...]:
-    return _PRESETS
+    """The presets this deployment offers (non-commercial ones only where the operator allows them)."""
+    return tuple(PresetInfo(p.id, dict(p.names)) for p in registry.available())

@@ -1,14 +1,12 @@
-"""The worker's execution environment: store, Bot API client and engine made once, reused by every job."""
+"""Shared by the worker and the failure notifier: the job runner on DynamoDB and the Bot API, made once."""
 
 from __future__ import annotations
 
-import time
 from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handler import credentials
 from handler.core.ports import Engine
@@ -18,9 +16,6 @@ from handler.jobs.runner import JobRunner
 from handler.settings import Settings, get_settings
 
 logger = Logger(service="stylebot", child=True)
-
-# Time kept back from the Lambda timeout to tell the user and free their state if the budget runs out.
-SAFETY_MARGIN_SECONDS = 30.0
 
 
 def make_runner(settings: Settings, engine: Engine | None) -> JobRunner:
@@ -49,28 +44,8 @@ class _NoEngine:
 
 
 @cache
-def worker_runner() -> JobRunner:
-    from handler.jobs.ml_engine import MLEngine
-
-    return make_runner(get_settings(), MLEngine())
-
-
-@cache
 def notifier_runner() -> JobRunner:
     return make_runner(get_settings(), None)
-
-
-def run_job(job: JobPayload, context: LambdaContext, metrics: Metrics) -> dict[str, str]:
-    """Run one job within the invocation's remaining time; record metrics."""
-    logger.append_keys(job_id=job.job_id)
-    runner = worker_runner()
-    seconds_left = context.get_remaining_time_in_millis() / 1000 - SAFETY_MARGIN_SECONDS
-    started = time.monotonic()
-    status = runner.run(job.spec(), seconds_left)
-    metrics.add_dimension(name="kind", value=job.kind)
-    metrics.add_metric(name=f"Jobs{status.title()}", unit=MetricUnit.Count, value=1)
-    metrics.add_metric(name="JobSeconds", unit=MetricUnit.Seconds, value=time.monotonic() - started)
-    return {"job_id": job.job_id, "status": status}
 
 
 def notify_lost_job(record: dict[str, Any], metrics: Metrics) -> dict[str, str]:

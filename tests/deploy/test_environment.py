@@ -25,6 +25,10 @@ UNSET_ON_PURPOSE = {
     "LOCAL_STATE_PATH": "local mode's SQLite file",
     "UPDATE_CLAIM_TTL_SECONDS": "default (26 h) outlives Telegram's redelivery window",
     "PARAMETER_MAX_AGE_SECONDS": "default (5 min) cache of SSM parameters",
+    "STYLEBOT_BF16": "default: detected from the CPU's flags",
+    "STYLEBOT_THREADS": "default: the CPUs the function has",
+    "STYLEBOT_MANIFEST": "default: the manifest inside the ml package",
+    "XDG_CACHE_HOME": "only where STYLEBOT_WEIGHTS_DIR is unset (local use); the image sets that",
 }
 
 # Set by the template, read by libraries rather than by our code.
@@ -32,21 +36,7 @@ READ_BY_LIBRARIES = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL"}
 
 # Set by the template for code that lands with the job issue. Each must be set and not yet read; once the code
 # reads it, this test asks for the entry to be removed.
-PENDING_VARIABLES: dict[str, dict[str, str]] = {
-    "WebhookFunction": {"WORKER_FUNCTION_NAME": "the job dispatcher's target"},
-    "WorkerFunction": {
-        "STATE_TABLE": "jobs and user state",
-        "IDEMPOTENCY_TABLE": "Powertools idempotency records (table of its own)",
-        "TELEGRAM_BOT_TOKEN_PARAMETER": "the bot token",
-        "TELEGRAM_API_BASE_URL": "the Bot API server",
-        "STYLEBOT_WEIGHTS_DIR": "the weights baked into the image",
-    },
-    "FailureFunction": {
-        "STATE_TABLE": "the failed job",
-        "TELEGRAM_BOT_TOKEN_PARAMETER": "the bot token",
-        "TELEGRAM_API_BASE_URL": "the Bot API server",
-    },
-}
+PENDING_VARIABLES: dict[str, dict[str, str]] = {}
 
 FUNCTIONS = sorted(functions())
 SETTINGS_FIELDS = set(Settings.model_fields)

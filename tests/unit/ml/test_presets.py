@@ -12,7 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
-from ml import api, presets, weights
+from ml import api, presets, registry, weights
 from ml.errors import JobCancelled, WeightsError
 from ml.imageio import open_image, resize_long_side
 from ml.progress import Progress
@@ -47,7 +47,7 @@ def preset_weights(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         sources[arch] = folder / f"random_{arch}.pth"
         _random_checkpoint(arch, sources[arch])
     entries = []
-    for p in presets.PRESETS:
+    for p in registry.PRESETS:
         item = weights.entry(p.weights)
         target = folder / item.filename
         target.hardlink_to(sources[p.architecture])
@@ -67,7 +67,7 @@ def preset_weights(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(weights.WEIGHTS_DIR_ENV, str(folder))
         mp.setenv(weights.MANIFEST_ENV, str(override))
-        mp.delenv(presets.NONCOMMERCIAL_ENV, raising=False)
+        mp.delenv(registry.NONCOMMERCIAL_ENV, raising=False)
         yield folder
 
 
@@ -82,11 +82,11 @@ def test_every_preset_has_an_id_names_a_known_architecture_and_a_manifest_entry(
     entries = weights.manifest()
 
     # When each preset is inspected
-    ids = [p.id for p in presets.PRESETS]
+    ids = [p.id for p in registry.PRESETS]
 
     # Then ids are unique, names exist in both languages, and everything it needs is declared
     assert len(ids) == len(set(ids)) == 6
-    for p in presets.PRESETS:
+    for p in registry.PRESETS:
         assert p.name("en") and p.name("ru") and p.name("ru") != p.name("en")
         assert p.architecture in presets.ARCHITECTURES
         assert p.weights in entries
@@ -114,18 +114,18 @@ def test_unpinned_weights_are_refused_until_pinned(tmp_path: Path, monkeypatch: 
 
 def test_operator_can_leave_out_non_commercial_presets(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given the operator's switch off
-    monkeypatch.setenv(presets.NONCOMMERCIAL_ENV, "0")
+    monkeypatch.setenv(registry.NONCOMMERCIAL_ENV, "0")
 
     # When the gallery and the weights to fetch are listed, and Paprika is asked for
     ids = [item.id for item in presets.gallery("en")]
-    needed = presets.weights_names()
+    needed = registry.weights_names()
 
     # Then Paprika (non-commercial) is nowhere, the others stay
     assert "anime_paprika" not in ids and "animeganv2_paprika" not in needed
     assert {"monet", "vangogh", "cezanne", "ukiyoe", "cartoon_face"} == set(ids)
-    with pytest.raises(presets.UnknownPreset):
-        presets.get_preset("anime_paprika")
-    assert not presets.get_preset("anime_paprika", include_noncommercial=True).commercial_use
+    with pytest.raises(registry.UnknownPreset):
+        registry.get_preset("anime_paprika")
+    assert not registry.get_preset("anime_paprika", include_noncommercial=True).commercial_use
 
 
 def test_readme_tells_that_paprika_is_non_commercial_and_how_to_leave_it_out() -> None:
@@ -134,7 +134,7 @@ def test_readme_tells_that_paprika_is_non_commercial_and_how_to_leave_it_out() -
 
     # Then it says Paprika is non-commercial and names the operator's switch
     assert "paprika" in text and "non-commercial" in text
-    assert presets.NONCOMMERCIAL_ENV.lower() in text
+    assert registry.NONCOMMERCIAL_ENV.lower() in text
 
 
 def test_every_offered_preset_has_a_rendered_preview_in_the_gallery(preset_weights: Path) -> None:
@@ -144,10 +144,10 @@ def test_every_offered_preset_has_a_rendered_preview_in_the_gallery(preset_weigh
 
     # Then every gallery entry, in both languages, points at a real JPEG preview of that preset
     gallery_ru = presets.gallery("ru")
-    assert [item.id for item in gallery_ru] == [p.id for p in presets.PRESETS]
+    assert [item.id for item in gallery_ru] == [p.id for p in registry.PRESETS]
     assert sorted(written) == sorted(item.preview for item in gallery_ru)
     for item in gallery_ru:
-        assert item.name == presets.get_preset(item.id).name("ru")
+        assert item.name == registry.get_preset(item.id).name("ru")
         image = Image.open(io.BytesIO(item.preview_bytes()))
         assert image.format == "JPEG" and max(image.size) == 96
         assert presets.preview_bytes(item.id) == item.preview.read_bytes()

@@ -1,0 +1,114 @@
+"""The preset registry: ids, localized names, architectures, weights entries and licences. No torch here,
+so that the webhook can show the gallery without loading any model.
+
+Adding a preset is one `Preset` entry in `PRESETS` plus one entry (its weights file) in `ml/manifest.json`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ml.errors import StylebotMLError
+
+NONCOMMERCIAL_ENV = "STYLEBOT_PRESETS_NONCOMMERCIAL"
+
+
+class UnknownPreset(StylebotMLError, ValueError):
+    """No preset with that id (or it is switched off on this deployment): a bad argument."""
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One preset style. `id` is stable: it appears in callback data and stored user choices."""
+
+    id: str
+    names: Mapping[str, str]  # language code -> display name; "en" is required
+    architecture: str  # a key of ARCHITECTURES
+    weights: str  # the manifest entry of its weights file
+    licence: str
+    commercial_use: bool
+
+    def name(self, language: str) -> str:
+        """The display name in `language` ("ru", "en", ...), English where there is none."""
+        return self.names.get(language) or self.names["en"]
+
+
+_CYCLEGAN_LICENCE = "BSD (pytorch-CycleGAN-and-pix2pix); pretrained by its authors on WikiArt paintings"
+
+PRESETS: tuple[Preset, ...] = (
+    Preset(
+        id="monet",
+        names={"en": "Monet", "ru": "Моне"},
+        architecture="cyclegan_resnet9",
+        weights="cyclegan_style_monet",
+        licence=_CYCLEGAN_LICENCE,
+        commercial_use=True,
+    ),
+    Preset(
+        id="vangogh",
+        names={"en": "Van Gogh", "ru": "Ван Гог"},
+        architecture="cyclegan_resnet9",
+        weights="cyclegan_style_vangogh",
+        licence=_CYCLEGAN_LICENCE,
+        commercial_use=True,
+    ),
+    Preset(
+        id="cezanne",
+        names={"en": "Cézanne", "ru": "Сезанн"},
+        architecture="cyclegan_resnet9",
+        weights="cyclegan_style_cezanne",
+        licence=_CYCLEGAN_LICENCE,
+        commercial_use=True,
+    ),
+    Preset(
+        id="ukiyoe",
+        names={"en": "Ukiyo-e", "ru": "Укиё-э"},
+        architecture="cyclegan_resnet9",
+        weights="cyclegan_style_ukiyoe",
+        licence=_CYCLEGAN_LICENCE,
+        commercial_use=True,
+    ),
+    Preset(
+        id="anime_paprika",
+        names={"en": "Anime (Paprika)", "ru": "Аниме (Паприка)"},
+        architecture="animeganv2",
+        weights="animeganv2_paprika",
+        licence="AnimeGANv2 (TachibanaYoshino): non-commercial use only; converted by animegan2-pytorch",
+        commercial_use=False,
+    ),
+    Preset(
+        id="cartoon_face",
+        names={"en": "Cartoon portrait", "ru": "Мультяшный портрет"},
+        architecture="animeganv2",
+        weights="animeganv2_face_paint_512_v2",
+        licence="MIT (animegan2-pytorch, Face Portrait v2 trained by its author)",
+        commercial_use=True,
+    ),
+)
+
+
+def noncommercial_allowed() -> bool:
+    """False where the operator set ``STYLEBOT_PRESETS_NONCOMMERCIAL`` to 0/false/no/off."""
+    value = os.environ.get(NONCOMMERCIAL_ENV, "").strip().lower()
+    return value not in {"0", "false", "no", "off"}
+
+
+def available(*, include_noncommercial: bool | None = None) -> list[Preset]:
+    """The presets offered on this deployment, in gallery order."""
+    allow = noncommercial_allowed() if include_noncommercial is None else include_noncommercial
+    return [p for p in PRESETS if allow or p.commercial_use]
+
+
+def get_preset(preset_id: str, *, include_noncommercial: bool | None = None) -> Preset:
+    for preset in available(include_noncommercial=include_noncommercial):
+        if preset.id == preset_id:
+            return preset
+    known = ", ".join(p.id for p in available(include_noncommercial=include_noncommercial))
+    raise UnknownPreset(f"no preset {preset_id!r} (available: {known})")
+
+
+def weights_names(*, include_noncommercial: bool | None = None) -> list[str]:
+    """Manifest entries the available presets need (what the image build fetches for them)."""
+    return [p.weights for p in available(include_noncommercial=include_noncommercial)]
