@@ -53,3 +53,62 @@ def write_manifest_override(path: Path, sha256: str, size: int) -> None:
         "licence": "test weights (seeded random)",
     }
     path.write_text(json.dumps([entry]), encoding="utf-8")
+
+
+LAYOUT_FILES = {
+    "cyclegan_resnet9": "cyclegan_resnet9_generator_keys.json",
+    "animeganv2": "animeganv2_generator_keys.json",
+}
+
+
+def random_checkpoint(architecture: str, path: Path) -> None:
+    """Save seeded random tensors in the official layout, as the public checkpoint files are saved."""
+    layout = json.loads((REFERENCE / LAYOUT_FILES[architecture]).read_text())
+    gen = torch.Generator().manual_seed(11)
+    state = {}
+    for key, shape in layout.items():
+        if len(shape) > 1:
+            fan_in = int(torch.tensor(shape[1:]).prod())
+            state[key] = torch.randn(shape, generator=gen) * (2.0 / fan_in) ** 0.5
+        else:
+            state[key] = (1.0 if key.endswith("weight") else 0.0) + 0.1 * torch.randn(shape, generator=gen)
+    torch.save(state, path)
+
+
+def write_preset_weights(folder: Path) -> list[dict[str, object]]:
+    """A random checkpoint per preset in `folder`, under its manifest file name; returns their pinned entries."""
+    from ml import registry, weights
+
+    folder.mkdir(parents=True, exist_ok=True)
+    sources = {}
+    for arch in LAYOUT_FILES:
+        sources[arch] = folder / f"random_{arch}.pth"
+        random_checkpoint(arch, sources[arch])
+    entries: list[dict[str, object]] = []
+    for p in registry.PRESETS:
+        item = weights.entry(p.weights)
+        target = folder / item.filename
+        if not target.exists():
+            target.hardlink_to(sources[p.architecture])
+        entries.append(
+            {
+                "name": item.name,
+                "filename": item.filename,
+                "url": item.url,
+                "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
+                "size": target.stat().st_size,
+                "licence": item.licence,
+            }
+        )
+    return entries
+
+
+def write_test_weights(folder: Path) -> Path:
+    """Seeded random weights for every model (VGG19 and the presets) in `folder`, and the manifest override
+    (STYLEBOT_MANIFEST) pinning them; returns the override's path. MicroAST's real weights ship in the package."""
+    vgg_sha = write_random_vgg(folder)
+    manifest = folder / "manifest-override.json"
+    write_manifest_override(manifest, vgg_sha, (folder / VGG_FILENAME).stat().st_size)
+    entries = json.loads(manifest.read_text()) + write_preset_weights(folder)
+    manifest.write_text(json.dumps(entries), encoding="utf-8")
+    return manifest

@@ -23,9 +23,7 @@ def test_quick_keeps_aspect_and_reports_progress(cat: Image.Image, brick: Image.
     # Given the 451x300 cat and a brick style
     reports: list[Progress] = []
     # When stylised quickly at 96 px
-    out = stylize(
-        cat, brick, quality="quick", size=96, strength=1.0, keep_colors=False, progress=reports.append
-    )
+    out = stylize(cat, brick, quality="quick", size=96, strength=1.0, keep_colors=False, progress=reports.append)
     # Then the result is 96 px on its long side with the photo's aspect ratio, and progress ended at 100%
     assert out.size == (96, 64) and out.mode == "RGB"
     assert reports[-1].fraction == 1.0
@@ -96,9 +94,7 @@ def test_best_quality_can_be_cancelled(random_vgg_env: Path, cat: Image.Image, b
         ({"quality": "quick", "size": 96, "strength": 1.5}, "strength"),
     ],
 )
-def test_bad_options_are_refused(
-    cat: Image.Image, brick: Image.Image, kwargs: dict[str, object], message: str
-) -> None:
+def test_bad_options_are_refused(cat: Image.Image, brick: Image.Image, kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         stylize(cat, brick, keep_colors=False, **kwargs)  # type: ignore[arg-type]
 

@@ -15,9 +15,7 @@ ARM_WITHOUT = "processor\t: 0\nFeatures\t: fp asimd evtstrm aes\n"
     ("cpuinfo", "expected"),
     [(X86_WITH_BF16, True), (X86_WITHOUT, False), (ARM_WITH_BF16, True), (ARM_WITHOUT, False), ("", False)],
 )
-def test_bf16_detection_reads_cpu_flags(
-    cpuinfo: str, expected: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_bf16_detection_reads_cpu_flags(cpuinfo: str, expected: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given no override, When the CPU flags say whether bf16 is native, Then the answer follows them
     monkeypatch.delenv("STYLEBOT_BF16", raising=False)
     assert device.native_bf16_supported(cpuinfo) is expected

@@ -17,9 +17,7 @@ def _shapes(module: torch.nn.Module) -> dict[str, list[int]]:
 def test_vgg_features_match_torchvision_layout() -> None:
     # Given torchvision's VGG19 layout, When our full feature stack is built, Then its keys and shapes are
     # exactly the features.* part of it
-    official = {
-        k: v for k, v in reference_layout("torchvision_vgg19_keys.json").items() if k.startswith("features.")
-    }
+    official = {k: v for k, v in reference_layout("torchvision_vgg19_keys.json").items() if k.startswith("features.")}
     assert _shapes(VGG19Features("relu5_4")) == official
     assert LAYER_NAMES[1] == "relu1_1" and LAYER_NAMES[22] == "relu4_2" and LAYER_NAMES[29] == "relu5_1"
 

@@ -41,9 +41,7 @@ def structure_similarity(a: torch.Tensor, b: torch.Tensor) -> float:
 
     def grads(x: torch.Tensor) -> torch.Tensor:
         y = _luma(x)
-        return torch.cat(
-            [(y[..., :, 1:] - y[..., :, :-1]).flatten(), (y[..., 1:, :] - y[..., :-1, :]).flatten()]
-        )
+        return torch.cat([(y[..., :, 1:] - y[..., :, :-1]).flatten(), (y[..., 1:, :] - y[..., :-1, :]).flatten()])
 
     return float(torch.corrcoef(torch.stack([grads(a), grads(b)]))[0, 1])
 

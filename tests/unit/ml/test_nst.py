@@ -61,15 +61,11 @@ def test_warm_start_and_pyramid_beat_the_cold_start(
     assert evaluate_loss(objective, warm.image) < evaluate_loss(objective, cold.image)
 
 
-def test_keep_best_returns_the_lowest_loss_seen(
-    vgg: VGG19Features, pair: tuple[torch.Tensor, torch.Tensor]
-) -> None:
+def test_keep_best_returns_the_lowest_loss_seen(vgg: VGG19Features, pair: tuple[torch.Tensor, torch.Tensor]) -> None:
     # Given a start far from the optimum, where L-BFGS's first steps overshoot
     content, style = pair
     best = run_nst(vgg, content, style, config=NSTConfig(evals=(12,), warm_start=False, bf16=False))
-    last = run_nst(
-        vgg, content, style, config=NSTConfig(evals=(12,), warm_start=False, bf16=False, keep_best=False)
-    )
+    last = run_nst(vgg, content, style, config=NSTConfig(evals=(12,), warm_start=False, bf16=False, keep_best=False))
     # Then "keep best" returns the lowest loss evaluated, the plain run whatever came last
     assert best.history == last.history
     assert best.loss == min(best.history)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 from collections.abc import Iterator
@@ -16,52 +15,16 @@ from ml import api, presets, registry, weights
 from ml.errors import JobCancelled, WeightsError
 from ml.imageio import open_image, resize_long_side
 from ml.progress import Progress
+from tests.ml_helpers import write_preset_weights
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-LAYOUT_FILES = {
-    "cyclegan_resnet9": "cyclegan_resnet9_generator_keys.json",
-    "animeganv2": "animeganv2_generator_keys.json",
-}
-
-
-def _random_checkpoint(architecture: str, path: Path) -> None:
-    """Save seeded random tensors in the official layout, as the public checkpoint files are saved."""
-    layout = json.loads((FIXTURES / "reference" / LAYOUT_FILES[architecture]).read_text())
-    gen = torch.Generator().manual_seed(11)
-    state = {}
-    for key, shape in layout.items():
-        if len(shape) > 1:
-            fan_in = int(torch.tensor(shape[1:]).prod())
-            state[key] = torch.randn(shape, generator=gen) * (2.0 / fan_in) ** 0.5
-        else:
-            state[key] = (1.0 if key.endswith("weight") else 0.0) + 0.1 * torch.randn(shape, generator=gen)
-    torch.save(state, path)
 
 
 @pytest.fixture(scope="module")
 def preset_weights(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A weights folder with a random checkpoint per preset, pinned by a manifest override, as deployed."""
     folder = tmp_path_factory.mktemp("weights")
-    sources = {}
-    for arch in LAYOUT_FILES:
-        sources[arch] = folder / f"random_{arch}.pth"
-        _random_checkpoint(arch, sources[arch])
-    entries = []
-    for p in registry.PRESETS:
-        item = weights.entry(p.weights)
-        target = folder / item.filename
-        target.hardlink_to(sources[p.architecture])
-        digest = hashlib.sha256(target.read_bytes()).hexdigest()
-        entries.append(
-            {
-                "name": item.name,
-                "filename": item.filename,
-                "url": item.url,
-                "sha256": digest,
-                "size": target.stat().st_size,
-                "licence": item.licence,
-            }
-        )
+    entries = write_preset_weights(folder)
     override = folder / "manifest.json"
     override.write_text(json.dumps(entries))
     with pytest.MonkeyPatch.context() as mp:

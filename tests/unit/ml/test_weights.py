@@ -29,9 +29,7 @@ def tiny_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path,
     torch.save({"w": torch.arange(6.0).view(2, 3)}, source)
     data = source.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
-    manifest = _manifest(
-        tmp_path / "manifest.json", [_entry("tiny", "tiny-1234.pth", source.as_uri(), sha, len(data))]
-    )
+    manifest = _manifest(tmp_path / "manifest.json", [_entry("tiny", "tiny-1234.pth", source.as_uri(), sha, len(data))])
     monkeypatch.setenv("STYLEBOT_MANIFEST", str(manifest))
     monkeypatch.setenv("STYLEBOT_WEIGHTS_DIR", str(tmp_path / "weights"))
     return source, sha, len(data)
