@@ -156,14 +156,14 @@ def encode_jpeg(img: Image.Image, *, max_bytes: int = TELEGRAM_PHOTO_MAX_BYTES, 
     while True:
         for q in range(quality, 49, -8):
             buf = io.BytesIO()
-            img.save(
-                buf,
-                format="JPEG",
-                quality=q,
-                optimize=True,
-                progressive=True,
-                subsampling=0 if q >= 90 else 2,
-            )
+            options = {"quality": q, "subsampling": 0 if q >= 90 else 2}
+            try:
+                img.save(buf, format="JPEG", optimize=True, progressive=True, **options)
+            except OSError:
+                # Pillow gives the optimising encoder a buffer of one byte per pixel; very detailed pictures
+                # at high quality need more ("Suspension not allowed here"). The plain encoder streams.
+                buf = io.BytesIO()
+                img.save(buf, format="JPEG", **options)
             if buf.tell() <= max_bytes:
                 return buf.getvalue()
         if max(img.size) <= 64:

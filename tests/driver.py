@@ -16,7 +16,7 @@ _callback_ids = itertools.count(1)
 
 
 class Invoker(Protocol):
-    def invoke(self, event: dict[str, Any], timeout: float = 60.0) -> Any: ...
+    def invoke(self, event: dict[str, Any]) -> Any: ...
 
 
 def bot_message(chat_id: int, message_id: int, text_: str, reply_markup: dict[str, Any] | None) -> dict[str, Any]:
@@ -40,6 +40,7 @@ class Person:
     language: str = "en"
     statuses: list[int] = field(default_factory=list)
     callback_ids: set[str] = field(default_factory=set)
+    last_job: str | None = None
 
     # --- acting ---------------------------------------------------------------------------------------------
     def deliver(self, update: dict[str, Any], webhook: Invoker | None = None) -> int:

@@ -84,6 +84,7 @@ class EmulatedFunction:
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so that kill() takes the runtime too
         )
         log.close()
         return self
@@ -105,14 +106,93 @@ class EmulatedFunction:
                     continue
                 raise
 
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL the whole environment (emulator and runtime), as Lambda does on timeout or out of memory."""
+        if self._process is not None:
+            import signal
+
+            os.killpg(self._process.pid, signal.SIGKILL)
+
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def stop(self) -> None:
         if self._process is not None:
-            self._process.terminate()
+            import signal
+
             try:
+                os.killpg(self._process.pid, signal.SIGTERM)
                 self._process.wait(10)
+            except ProcessLookupError:
+                pass
             except subprocess.TimeoutExpired:
-                self._process.kill()
+                os.killpg(self._process.pid, signal.SIGKILL)
+            self._process.wait(10)
             self._process = None
+
+
+class FunctionError(RuntimeError):
+    """The function raised (the emulator answers 200 with Lambda's error document)."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        super().__init__(f"{document.get('errorType')}: {document.get('errorMessage')}")
+        self.document = document
+
+
+def raise_for_function_error(result: Any) -> Any:
+    if isinstance(result, dict) and {"errorType", "errorMessage"} <= result.keys() and "requestId" in result:
+        raise FunctionError(result)
+    return result
+
+
+class EmulatorPool:
+    """Execution environments of one function, as Lambda scales them: an idle warm one is reused, a busy
+    one makes a new one, and one whose process died (killed, out of memory) is replaced."""
+
+    def __init__(self, logical_id: str, environment: dict[str, str], *, timeout_seconds: int = 120) -> None:
+        self.logical_id = logical_id
+        self._environment = environment
+        self._timeout = timeout_seconds
+        self._idle: list[EmulatedFunction] = []
+        self.busy: list[EmulatedFunction] = []
+        self.started = 0
+        self._lock = __import__("threading").Lock()
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        """Invoke like Lambda: a function error raises FunctionError, a dead environment raises OSError."""
+        with self._lock:
+            function = self._idle.pop() if self._idle else None
+            if function is None:
+                function = EmulatedFunction(self.logical_id, self._environment, timeout_seconds=self._timeout).start()
+                self.started += 1
+            self.busy.append(function)
+        alive = True
+        try:
+            return raise_for_function_error(function.invoke(event, timeout=self._timeout + 30))
+        except OSError:
+            alive = False
+            raise
+        finally:
+            with self._lock:
+                self.busy.remove(function)
+                if alive and function.running():
+                    self._idle.append(function)
+                else:
+                    function.stop()
+
+    def kill_busy(self) -> int:
+        """Kill every environment that is running an invocation (SIGKILL: no cleanup, like an OOM kill)."""
+        with self._lock:
+            victims = list(self.busy)
+        for function in victims:
+            function.kill()
+        return len(victims)
+
+    def stop(self) -> None:
+        with self._lock:
+            for function in self._idle + self.busy:
+                function.stop()
+            self._idle.clear()

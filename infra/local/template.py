@@ -50,3 +50,14 @@ def function_command(logical_id: str, path: Path = TEMPLATE) -> list[str]:
     function = resources("AWS::Serverless::Function", path)[logical_id]
     command: list[str] = function["Properties"]["ImageConfig"]["Command"]
     return command
+
+
+def event_invoke_config(logical_id: str, path: Path = TEMPLATE) -> tuple[int, int, str | None]:
+    """(MaximumRetryAttempts, MaximumEventAgeInSeconds, on-failure function's logical id) of a function."""
+    function = resources("AWS::Serverless::Function", path)[logical_id]
+    config = function["Properties"].get("EventInvokeConfig", {})
+    destination = config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+    target = None
+    if isinstance(destination, dict) and "Fn::GetAtt" in destination:
+        target = destination["Fn::GetAtt"][0]
+    return int(config.get("MaximumRetryAttempts", 2)), int(config.get("MaximumEventAgeInSeconds", 21600)), target

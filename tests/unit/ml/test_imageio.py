@@ -174,3 +174,20 @@ def test_tensor_round_trip(cat: Image.Image) -> None:
     assert t.dtype == torch.float32 and float(t.min()) >= 0.0 and float(t.max()) <= 1.0
     back = imageio.to_image(t)
     assert back.tobytes() == small.tobytes()
+
+
+def test_a_very_detailed_picture_still_encodes_as_jpeg() -> None:
+    # Given noise, the most detailed picture there is (Pillow's optimising encoder runs out of buffer on it)
+    noise = Image.frombytes(
+        "RGB",
+        (451, 300),
+        bytes(
+            torch.randint(
+                0, 256, (451 * 300 * 3,), generator=torch.Generator().manual_seed(0), dtype=torch.uint8
+            ).tolist()
+        ),
+    )
+    # When it is encoded for Telegram
+    data = imageio.encode_jpeg(noise)
+    # Then it is a JPEG of the same size
+    assert Image.open(io.BytesIO(data)).size == (451, 300)

@@ -1,0 +1,308 @@
+"""The job pipeline end to end: webhook -> Lambda Invoke API (async) -> worker under the emulator -> result.
+
+The worker's async invocations go through the loopback Lambda service with the retries and on-failure
+destination that template.yaml configures, to the worker and the failure notifier under the Lambda emulator.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from handler.adapters.dynamodb import DynamoDBStore
+from handler.core.state import JobStatus
+from infra.local.fake_bot_api import Call, FakeBotApi
+from infra.local.lambda_emulator import EmulatorPool
+from infra.local.lambda_service import LocalLambdaService, Route
+from infra.local.template import event_invoke_config
+from tests.driver import Person
+from tests.ml_helpers import write_test_weights
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "images"
+CAT = (FIXTURES / "chelsea.png").read_bytes()  # 451 x 300
+BRICK = (FIXTURES / "brick.png").read_bytes()
+
+MakePerson = Callable[..., Person]
+
+
+@dataclass
+class Pipeline:
+    workers: EmulatorPool
+    failures: EmulatorPool
+    service: LocalLambdaService
+
+
+@pytest.fixture(scope="module")
+def pipeline(
+    lambda_service: LocalLambdaService,
+    function_env: dict[str, str],
+    tables: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Pipeline]:
+    """Route the worker's async invocations to emulated workers, as template.yaml's EventInvokeConfig says."""
+    weights = tmp_path_factory.mktemp("weights")
+    manifest = write_test_weights(weights)
+    worker_env = {
+        **function_env,
+        "IDEMPOTENCY_TABLE": tables["IdempotencyTable"],
+        "STYLEBOT_WEIGHTS_DIR": str(weights),
+        "STYLEBOT_MANIFEST": str(manifest),
+    }
+    workers = EmulatorPool("WorkerFunction", worker_env, timeout_seconds=120)
+    retries, _, destination = event_invoke_config("WorkerFunction")
+    assert destination == "FailureFunction"
+    failures = EmulatorPool(destination, function_env)
+    lambda_service.route(
+        "WorkerFunction", Route(workers.invoke, max_retries=retries, retry_delay=0.2, on_failure=failures.invoke)
+    )
+    yield Pipeline(workers, failures, lambda_service)
+    lambda_service.route("WorkerFunction", Route())
+    workers.stop()
+    failures.stop()
+
+
+def start_own_style(p: Person, *, quality: str = "quick", content: bytes = CAT) -> None:
+    p.send("/start")
+    p.tap(p.t("btn_nst"))
+    p.send_photo(content)
+    p.send_document(BRICK, "image/png", file_name="brick.png")
+    p.tap("📐 1024")  # 512 -> 1024
+    p.tap("📐 256")  # 1024 -> 256: small, so that the tests stay quick
+    if quality == "best":
+        p.tap("⚡")
+    p.tap(p.t("btn_start"))
+
+
+def results(p: Person) -> list[Call]:
+    return [c for c in p.calls() if c.method in ("sendPhoto", "sendDocument")]
+
+
+def wait_finished(p: Person, store: DynamoDBStore, timeout: float = 180.0) -> str:
+    """Wait for the user's job to end; returns its final status."""
+    job_id = store.load(p.user_id).active_job or p.last_job
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = store.job_status(p.user_id, job_id)
+        if (
+            status in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
+            and store.load(p.user_id).active_job is None
+        ):
+            return str(status)
+        time.sleep(0.2)
+    raise TimeoutError(f"job {job_id} still {store.job_status(p.user_id, job_id)}")
+
+
+def test_quick_job_delivers_a_photo_with_progress_and_frees_the_user(
+    pipeline: Pipeline, person: MakePerson, store: DynamoDBStore
+) -> None:
+    # Given a user who starts a quick own-style job at 256 px
+    p = person()
+    start_own_style(p)
+    p.last_job = store.load(p.user_id).active_job
+    # When the worker has run it
+    assert wait_finished(p, store) == JobStatus.DONE
+    # Then one photo arrived, 256 px on the long side with the photo's aspect ratio, with the result's buttons
+    (result,) = results(p)
+    assert result.method == "sendPhoto"
+    image = Image.open(io.BytesIO(result.files["photo"]))
+    assert image.format == "JPEG" and max(image.size) == 256
+    assert abs(image.size[0] / image.size[1] - 451 / 300) < 0.02
+    assert [b["text"] for row in (result.reply_markup or {})["inline_keyboard"] for b in row] == [
+        p.t("btn_again_style"),
+        p.t("btn_again_options"),
+    ]
+    assert "Done" in (result.params.get("caption") or "")
+    # And the job's message showed progress
+    edits = [c for c in p.calls() if c.method == "editMessageText"]
+    assert any("%" in (c.text or "") for c in edits)
+    # And the user is free for the next job
+    assert store.load(p.user_id).active_job is None
+
+
+def test_preset_job_returns_a_photo_of_the_photos_own_size(
+    pipeline: Pipeline, person: MakePerson, store: DynamoDBStore
+) -> None:
+    # Given a user who sends a 451 x 300 photo to the Monet preset
+    p = person()
+    p.send("/styles")
+    p.tap("Monet")
+    p.send_photo(CAT)
+    p.tap(p.t("btn_start"))
+    p.last_job = store.load(p.user_id).active_job
+    # When the job is done
+    assert wait_finished(p, store) == JobStatus.DONE
+    # Then the result has the photo's own size
+    (result,) = results(p)
+    assert Image.open(io.BytesIO(result.files["photo"])).size == (451, 300)
+
+
+def test_result_as_a_full_resolution_file_when_the_user_chose_so(
+    pipeline: Pipeline, person: MakePerson, store: DynamoDBStore
+) -> None:
+    # Given a user whose settings say "as file"
+    p = person()
+    p.send("/settings")
+    p.tap(p.t("set_output_file"))
+    start_own_style(p)
+    p.last_job = store.load(p.user_id).active_job
+    assert wait_finished(p, store) == JobStatus.DONE
+    # Then the result is a PNG document
+    (result,) = results(p)
+    assert result.method == "sendDocument"
+    assert Image.open(io.BytesIO(result.files["document"])).format == "PNG"
+
+
+def test_another_user_is_answered_quickly_while_a_long_job_runs(
+    pipeline: Pipeline, person: MakePerson, store: DynamoDBStore, telegram: FakeBotApi
+) -> None:
+    # Given user A whose best-quality job is running
+    a, b = person(), person()
+    start_own_style(a, quality="best")
+    a.last_job = store.load(a.user_id).active_job
+    telegram.wait_for(
+        lambda calls: any(
+            c.method == "editMessageText" and "%" in (c.text or "") and c.chat_id == a.user_id for c in calls
+        ),
+        timeout=120,
+    )
+    # When user B sends /start
+    started = time.perf_counter()
+    b.send("/start")
+    latency = time.perf_counter() - started
+    # Then B is answered within a second
+    print(f"user B's /start answered in {latency * 1000:.0f} ms while A's job ran")
+    assert b.last_text().startswith("Hi")
+    assert latency < 1.0
+    a.send("/cancel")
+    wait_finished(a, store)
+
+
+def test_cancel_stops_a_running_job_within_seconds_and_no_result_follows(
+    pipeline: Pipeline, person: MakePerson, store: DynamoDBStore, telegram: FakeBotApi
+) -> None:
+    # Given a best-quality job that is running (its progress shows)
+    p = person()
+    start_own_style(p, quality="best")
+    job_id = p.last_job = store.load(p.user_id).active_job
+    telegram.wait_for(
+        lambda calls: any(
+            c.method == "editMessageText" and "%" in (c.text or "") and c.chat_id == p.user_id for c in calls
+        ),
+        timeout=120,
+    )
+    # When the user taps Cancel on the job's message
+    p.tap(p.t("btn_cancel_job"))
+    cancelled_at = time.monotonic()
+    # Then the job is cancelled and the worker lets go within a few seconds
+    assert p.last_text() == p.t("job_cancelled")
+    pipeline.service.wait_idle(timeout=60)
+    stopped_after = time.monotonic() - cancelled_at
+    print(f"worker stopped {stopped_after:.1f} s after the cancel")
+    assert stopped_after < 10
+    assert store.job_status(p.user_id, job_id) == JobStatus.CANCELLED
+    # And no result was sent
+    time.sleep(1)
+    assert results(p) == []
+
+
+def test_same_async_event_delivered_twice_yields_one_result(
+    pipeline: Pipeline, person: MakePerson, store: DynamoDBStore
+) -> None:
+    # Given a job the webhook handed to the worker
+    p = person()
+    start_own_style(p)
+    p.last_job = store.load(p.user_id).active_job
+    (invocation,) = pipeline.service.invocations_of("WorkerFunction")[-1:]
+    # When Lambda's at-least-once queue delivers the same event again
+    import boto3
+
+    boto3.client("lambda").invoke(
+        FunctionName="WorkerFunction", InvocationType="Event", Payload=__import__("json").dumps(invocation.payload)
+    )
+    pipeline.service.wait_idle(timeout=120)
+    # Then the user got one result
+    assert wait_finished(p, store) == JobStatus.DONE
+    assert len(results(p)) == 1
+
+
+def test_a_worker_killed_mid_job_yields_one_failure_message_and_a_free_user(
+    pipeline: Pipeline, person: MakePerson, store: DynamoDBStore, telegram: FakeBotApi
+) -> None:
+    # Given a best-quality job that is running
+    p = person()
+    start_own_style(p, quality="best")
+    job_id = p.last_job = store.load(p.user_id).active_job
+    telegram.wait_for(
+        lambda calls: any(
+            c.method == "editMessageText" and "%" in (c.text or "") and c.chat_id == p.user_id for c in calls
+        ),
+        timeout=120,
+    )
+    # When its execution environment is killed (as on out-of-memory or timeout)
+    assert pipeline.workers.kill_busy() == 1
+    pipeline.service.wait_idle(timeout=120)
+    # Then the retry does not run it twice, the failure destination tells the user once, and the user is free
+    assert store.job_status(p.user_id, job_id) == JobStatus.FAILED
+    failures = [c for c in p.shown() if c.text == p.t("job_failed")]
+    assert len(failures) == 1
+    assert results(p) == []
+    assert store.load(p.user_id).active_job is None
+    p.send("/start")
+    assert p.last_text().startswith("Hi")
+
+
+def test_telegram_429_during_progress_does_not_fail_the_job(
+    pipeline: Pipeline, person: MakePerson, store: DynamoDBStore, telegram: FakeBotApi
+) -> None:
+    # Given Telegram answering the progress edits with 429 Too Many Requests
+    telegram.fail_next("editMessageText", 429, "Too Many Requests: retry after 1", retry_after=1, times=3)
+    p = person()
+    # When a job runs
+    start_own_style(p)
+    p.last_job = store.load(p.user_id).active_job
+    # Then it still delivers its result
+    assert wait_finished(p, store) == JobStatus.DONE
+    assert len(results(p)) == 1
+
+
+def test_an_unreadable_picture_fails_the_job_with_a_clear_message(
+    pipeline: Pipeline, person: MakePerson, store: DynamoDBStore
+) -> None:
+    # Given a "photo" whose bytes are not an image (Telegram would never send one, but a worker must cope)
+    p = person()
+    start_own_style(p, content=b"\x00not an image at all")
+    p.last_job = store.load(p.user_id).active_job
+    # Then the job fails with a message saying what is wrong, and the user is free
+    assert wait_finished(p, store) == JobStatus.FAILED
+    assert p.last_text().startswith(p.t("job_failed_image", reason="").split("(")[0])
+    assert results(p) == []
+
+
+def test_jobs_of_two_users_run_side_by_side(
+    pipeline: Pipeline, person: MakePerson, store: DynamoDBStore, function_env: dict[str, str]
+) -> None:
+    # Given two users who start jobs at the same time (the webhook scaling out to two containers)
+    webhooks = EmulatorPool("WebhookFunction", function_env)
+    people = [person(), person()]
+    for p in people:
+        p.webhook = webhooks
+    threads = [threading.Thread(target=start_own_style, args=(p,)) for p in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    webhooks.stop()
+    for p in people:
+        p.last_job = store.load(p.user_id).active_job
+        assert p.last_job is not None
+    # Then both get their result
+    for p in people:
+        assert wait_finished(p, store) == JobStatus.DONE
+        assert len(results(p)) == 1
