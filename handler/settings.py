@@ -25,8 +25,9 @@ class Settings(BaseSettings):
     worker_function_name: str | None = None
     # The worker's Powertools Idempotency table (one record per job id).
     idempotency_table: str | None = None
-    # Embedded store for local mode.
+    # Local mode: the embedded store, and how many jobs run at once (the pool's size).
     local_state_path: Path = Path(".local-state/stylebot.sqlite3")
+    local_workers: int = 1
     # Telegram gives up redelivering an update after 24 hours; claims live a little longer.
     update_claim_ttl_seconds: int = 26 * 3600
     # How long cached SSM parameters stay fresh in a warm container.

@@ -30,10 +30,10 @@ def make_runner(settings: Settings, engine: Engine | None) -> JobRunner:
         boto3.client("dynamodb"), settings.state_table, claim_ttl_seconds=settings.update_claim_ttl_seconds
     )
     messenger = BotMessenger(settings, credentials.bot_token(settings).get_secret_value())
-    return JobRunner(store, messenger, engine or _NoEngine())
+    return JobRunner(store, messenger, engine or NoEngine())
 
 
-class _NoEngine:
+class NoEngine:
     """The failure notifier runs no models (and never imports torch)."""
 
     def run(self, *args: Any, **kwargs: Any) -> tuple[bytes, str]:
