@@ -26,6 +26,7 @@ from ml.device import compute_dtype
 from ml.errors import JobCancelled, WeightsError
 from ml.imageio import encode_jpeg, resize_long_side, to_image, to_tensor
 from ml.norms import shared_statistics
+from ml.paths import previews_dir
 from ml.registry import (
     Preset,
     available,
@@ -59,11 +60,6 @@ class GalleryItem:
 
     def preview_bytes(self) -> bytes:
         return read_preview(self.preview, self.id)
-
-
-def previews_dir() -> Path:
-    """Previews live beside the weights they are rendered with."""
-    return weights.weights_dir() / "previews"
 
 
 def preview_path(preset_id: str) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from ml.errors import StylebotMLError
 
@@ -112,3 +113,10 @@ def get_preset(preset_id: str, *, include_noncommercial: bool | None = None) -> 
 def weights_names(*, include_noncommercial: bool | None = None) -> list[str]:
     """Manifest entries the available presets need (what the image build fetches for them)."""
     return [p.weights for p in available(include_noncommercial=include_noncommercial)]
+
+
+def preview_file(preset_id: str) -> Path:
+    """Where the preview JPEG of a preset is, once `python -m ml presets previews` has rendered it."""
+    from ml.paths import previews_dir
+
+    return previews_dir() / f"{preset_id}.jpg"

@@ -35,10 +35,10 @@ from typing import Any
 import torch
 
 from ml.errors import WeightsError
+from ml.paths import WEIGHTS_DIR_ENV, weights_dir
 
 log = logging.getLogger(__name__)
 
-WEIGHTS_DIR_ENV = "STYLEBOT_WEIGHTS_DIR"
 MANIFEST_ENV = "STYLEBOT_MANIFEST"
 PACKAGE_DIR = Path(__file__).resolve().parent
 MANIFEST_PATH = PACKAGE_DIR / "manifest.json"
@@ -120,16 +120,6 @@ def entry(name: str) -> WeightEntry:
         return entries[name]
     except KeyError:
         raise WeightsError(f"no weights named {name!r} in the manifest (known: {', '.join(sorted(entries))})") from None
-
-
-def weights_dir() -> Path:
-    """The folder of downloaded weights: ``STYLEBOT_WEIGHTS_DIR``, else ``~/.cache/stylebot/weights``."""
-    env = os.environ.get(WEIGHTS_DIR_ENV, "").strip()
-    if env:
-        return Path(env).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME", "").strip()
-    base = Path(cache).expanduser() if cache else Path.home() / ".cache"
-    return base / "stylebot" / "weights"
 
 
 def path_of(item: WeightEntry) -> Path:

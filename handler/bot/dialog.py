@@ -12,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from handler.bot.gallery import send_previews
 from handler.core.conversation import Context, Input, Keyboard, Outcome, PresetInfo, callback_data, decide
 from handler.core.ports import JobDispatcher, StateStore
 from handler.core.state import CANCELLABLE, JobStatus, UserState
@@ -116,6 +117,8 @@ async def carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome:
             )
     if outcome.remove_tapped_keyboard and query is not None:
         await _quietly(query.edit_message_reply_markup(reply_markup=None))
+    if outcome.show_previews:
+        await send_previews(context, base.chat_id, d.presets, _language(outcome, base))
     reply = outcome.reply
     if reply is not None:
         keyboard = markup(reply.keyboard, outcome.state.generation)

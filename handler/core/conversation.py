@@ -111,6 +111,7 @@ class Outcome:
     job: JobSpec | None = None
     cancel_job: str | None = None
     forget: bool = False
+    show_previews: bool = False  # the preset previews go before the reply (the gallery)
     write: bool = True  # False: nothing to store (a silently dropped flood message)
 
 
@@ -233,7 +234,7 @@ def _command(state: UserState, name: str, ctx: Context) -> Outcome:
         return Outcome(new, _settings_reply(new, ctx, edit=False))
     if name == "styles":
         new = _moved(state, step=Step.PRESET_PICK, flow=Flow())
-        return Outcome(new, _gallery_reply(new, ctx, edit=False))
+        return Outcome(new, _gallery_reply(new, ctx, edit=False), show_previews=True)
     if name == "forget":
         fresh = UserState(user_id=state.user_id)
         return Outcome(fresh, Reply(_t(state, ctx, "forgotten")), cancel_job=state.active_job, forget=True)
@@ -309,8 +310,9 @@ def _tap_menu(state: UserState, arg: str, ctx: Context) -> Outcome | None:
         new = _moved(state, step=Step.NST_CONTENT, flow=Flow())
         return Outcome(new, Reply(_t(new, ctx, "ask_content"), edit=True))
     if arg == "pre":
+        # The gallery comes as a new message under its previews; the menu's buttons go.
         new = _moved(state, step=Step.PRESET_PICK, flow=Flow())
-        return Outcome(new, _gallery_reply(new, ctx, edit=True))
+        return Outcome(new, _gallery_reply(new, ctx, edit=False), remove_tapped_keyboard=True, show_previews=True)
     if arg == "set":
         new = _moved(state)
         return Outcome(new, _settings_reply(new, ctx, edit=True))

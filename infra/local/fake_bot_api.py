@@ -216,6 +216,15 @@ class FakeBotApi:
                 else {"file_id": f"SENT{uid}", "file_unique_id": uid, "file_size": size}
             )
             result = self._message(params, **{kind: media, "caption": params.get("caption")})
+        elif method == "sendMediaGroup":
+            media = params.get("media", "[]")
+            items = json.loads(media) if isinstance(media, str) else media
+            result = []
+            for item in items:
+                uid = f"U{next(self._file_ids):06d}"
+                size = len(files.get(str(item.get("media", "")).removeprefix("attach://"), b""))
+                photo = [{"file_id": f"SENT{uid}", "file_unique_id": uid, "width": 1, "height": 1, "file_size": size}]
+                result.append(self._message(params, photo=photo, caption=item.get("caption")))
         elif method == "getFile":
             file_id = str(params.get("file_id", ""))
             if file_id not in self.files:

@@ -482,3 +482,33 @@ def test_cancel_help_settings_start_work_in_every_step(person: MakePerson, store
     assert p.last_text() == p.t("nothing_to_cancel")
     p.send("/nonsense")
     assert p.last_text() == p.t("unknown_command")
+
+
+def test_gallery_shows_the_presets_previews_then_the_buttons(
+    function_env: dict[str, str], telegram: FakeBotApi, tmp_path: Path
+) -> None:
+    # Given a deployment whose image holds rendered previews
+    previews = tmp_path / "previews"
+    previews.mkdir()
+    for preset_id in ("monet", "vangogh", "cezanne"):
+        Image.new("RGB", (96, 64), (30, 90, 160)).save(previews / f"{preset_id}.jpg")
+    webhook = EmulatedFunction("WebhookFunction", {**function_env, "STYLEBOT_WEIGHTS_DIR": str(tmp_path)}).start()
+    try:
+        p = Person(webhook, telegram, 777_001)
+        # When the user opens the gallery
+        p.send("/styles")
+        # Then an album of the previews, captioned with the presets' names, comes before the buttons
+        album, buttons = [c for c in p.calls() if c.method in ("sendMediaGroup", "sendMessage")][-2:]
+        assert album.method == "sendMediaGroup" and buttons.text == p.t("gallery")
+        captions = [m["caption"] for m in json.loads(album.params["media"])]
+        assert captions == ["Monet", "Van Gogh", "Cézanne"]
+        assert len(album.files) == 3
+        # And the second time the container sends Telegram's file ids instead of uploading again
+        p.send("/styles")
+        again = [c for c in p.calls() if c.method == "sendMediaGroup"][-1]
+        assert again.files == {}
+        assert [m["media"] for m in json.loads(again.params["media"])] == [
+            m["photo"][-1]["file_id"] for m in album.result
+        ]
+    finally:
+        webhook.stop()

@@ -1,0 +1,42 @@
+"""The preset gallery's previews: one album of the presets' preview pictures, sent before the style buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_lambda_powertools import Logger
+from telegram import InputMediaPhoto
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from handler.core.conversation import PresetInfo
+from ml import registry
+
+logger = Logger(service="stylebot", child=True)
+
+# Telegram's file ids of previews already uploaded by this container: later albums reuse them.
+_uploaded: dict[str, str] = {}
+
+
+async def send_previews(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, presets: Sequence[PresetInfo], language: str
+) -> None:
+    """Send the previews that exist (rendered at image build); a missing one is skipped, never an error."""
+    items: list[tuple[str, InputMediaPhoto]] = []
+    for preset in presets[:10]:  # an album holds at most ten pictures
+        media: str | bytes | None = _uploaded.get(preset.id)
+        if media is None:
+            path = registry.preview_file(preset.id)
+            media = path.read_bytes() if path.is_file() else None
+        if media is not None:
+            items.append((preset.id, InputMediaPhoto(media, caption=preset.name(language))))
+    if len(items) < 2:  # an album needs two pictures; without previews the buttons alone do
+        return
+    try:
+        messages = await context.bot.send_media_group(chat_id, [media for _, media in items])
+    except TelegramError as error:
+        logger.warning("previews not sent", extra={"reason": str(error)})
+        return
+    for (preset_id, _), message in zip(items, messages, strict=False):
+        if message.photo:
+            _uploaded[preset_id] = message.photo[-1].file_id
