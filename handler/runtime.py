@@ -75,8 +75,9 @@ class WebhookRuntime:
     def handle(self, event: dict[str, Any]) -> Response:
         """Answer one API Gateway event: 403 without the right secret, 2xx once processed or a duplicate."""
         request = WebhookRequest.from_event(event)
-        expected = self._secret().get_secret_value().encode()
-        if not hmac.compare_digest(request.header(SECRET_HEADER).encode(), expected):
+        given = request.header(SECRET_HEADER).encode()
+        # No header at all needs no secret to refuse (and no SSM call).
+        if not given or not hmac.compare_digest(given, self._secret().get_secret_value().encode()):
             logger.warning("webhook call without the right secret token")
             return _response(HTTPStatus.FORBIDDEN)
         if request.method != "POST":
