@@ -216,7 +216,7 @@ def test_models_are_loaded_once_and_reused(preset_weights: Path) -> None:
 def test_large_photo_is_tiled_and_can_be_cancelled_between_tiles(preset_weights: Path) -> None:
     # Given a photo above the untiled limit of a small tiling configuration
     photo = Image.new("RGB", (300, 200), (120, 140, 90))
-    small = presets.Tiling(max_untiled_pixels=10_000, tile=128, overlap=32, stats_side=128)
+    small = presets.Tiling(max_untiled_pixels=10_000, tile=128, overlap=32, stats_pixels=128 * 96)
     calls: list[float] = []
 
     def cancel_after_two() -> bool:

@@ -128,7 +128,7 @@ def test_tiled_result_equals_untiled_within_a_small_tolerance(architecture: str)
 
     # When the same photo is processed in 192 px tiles (3 x 2 grid), statistics from the whole image
     tiled = run_generator(
-        gen, image, tiling=Tiling(max_untiled_pixels=0, tile=192, overlap=96, stats_side=10**6)
+        gen, image, tiling=Tiling(max_untiled_pixels=0, tile=192, overlap=96, stats_pixels=10**9)
     )
 
     # Then the results differ by a fraction of a grey level on average and nowhere by much
