@@ -151,8 +151,9 @@ class Decoder(nn.Module):
         style_feats: list[torch.Tensor],
         filter_weights: list[torch.Tensor],
         filter_biases: list[torch.Tensor],
-        alpha: float,
+        alpha: float = 1.0,
     ) -> torch.Tensor:
+        """The authors' decoding; ``alpha`` < 1 mixes AdaIN'd and raw features (their trade-off)."""
         x = content_feats[1]
         x = alpha * adain(x, style_feats[1]) + (1 - alpha) * x
         x = self.dec1(x, filter_weights[1], filter_biases[1])
@@ -160,6 +161,30 @@ class Decoder(nn.Module):
         x = self.dec2(x, filter_weights[0], filter_biases[0])
         out: torch.Tensor = self.dec3(x)
         return out
+
+    def forward_signals(
+        self,
+        content_feats: list[torch.Tensor],
+        stats: list[tuple[torch.Tensor, torch.Tensor]],
+        filter_weights: list[torch.Tensor],
+        filter_biases: list[torch.Tensor],
+    ) -> torch.Tensor:
+        """Decoding with explicit target statistics (mean, std) per level instead of style features."""
+        x = _renormalise(content_feats[1], stats[1])
+        x = self.dec1(x, filter_weights[1], filter_biases[1])
+        x = _renormalise(x, stats[0])
+        x = self.dec2(x, filter_weights[0], filter_biases[0])
+        out: torch.Tensor = self.dec3(x)
+        return out
+
+
+def _renormalise(x: torch.Tensor, stats: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    mean, std = mean_std(x)
+    return (x - mean) / std * stats[1] + stats[0]
+
+
+def _lerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
+    return a + t * (b - a)
 
 
 class MicroAST(nn.Module):
@@ -185,9 +210,21 @@ class MicroAST(nn.Module):
         for part, module in self.parts().items():
             module.load_state_dict(state_dicts[part], strict=True)
 
-    def forward(self, content: torch.Tensor, style: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
+    def forward(
+        self, content: torch.Tensor, style: torch.Tensor, alpha: float = 1.0, *, blend: str = "signals"
+    ) -> torch.Tensor:
+        """Stylise ``content`` with ``style``; ``alpha`` in [0, 1] is the strength.
+
+        ``blend="signals"`` (ours): the style signals (the AdaIN statistics and the filter-modulation
+        signals) are interpolated between the content's own, as the style encoder sees it, and the style's;
+        alpha 0 reconstructs the photo, 1 is the authors' full stylisation. ``blend="features"``: the authors'
+        test-time trade-off, mixing modulated and raw features; with the published weights it saturates
+        colours for alpha < 1, so it is kept only for comparison. Both agree at alpha 1.
+        """
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"alpha must be in [0, 1], not {alpha}")
+        if blend not in ("signals", "features"):
+            raise ValueError(f"blend must be 'signals' or 'features', not {blend!r}")
         height, width = content.shape[-2:]
         pad_h, pad_w = (-height) % 4, (-width) % 4
         if pad_h or pad_w:
@@ -195,7 +232,18 @@ class MicroAST(nn.Module):
         style_feats = self.style_encoder(style)
         filter_weights, filter_biases = self.modulator(style_feats)
         content_feats = self.content_encoder(content)
-        out = self.decoder(content_feats, style_feats, filter_weights, filter_biases, alpha)
+        if blend == "features" or alpha == 1.0:
+            out = self.decoder(content_feats, style_feats, filter_weights, filter_biases, alpha)
+        else:
+            own_feats = self.style_encoder(content)
+            own_weights, own_biases = self.modulator(own_feats)
+            stats = []
+            for own, sty in zip(own_feats, style_feats, strict=True):
+                (own_mean, own_std), (sty_mean, sty_std) = mean_std(own), mean_std(sty)
+                stats.append((_lerp(own_mean, sty_mean, alpha), _lerp(own_std, sty_std, alpha)))
+            weights_mix = [_lerp(o, s, alpha) for o, s in zip(own_weights, filter_weights, strict=True)]
+            biases_mix = [_lerp(o, s, alpha) for o, s in zip(own_biases, filter_biases, strict=True)]
+            out = self.decoder.forward_signals(content_feats, stats, weights_mix, biases_mix)
         return out[..., :height, :width].clamp(0.0, 1.0)
 
 

@@ -40,7 +40,7 @@ class NSTConfig:
     """How to optimise. ``evals`` gives the L-BFGS evaluations per pyramid level, coarsest first; the
     levels are the final size divided by 2**k. ``bf16=None`` uses bf16 where the CPU has it natively."""
 
-    evals: tuple[int, ...] = (80, 50, 25)
+    evals: tuple[int, ...] = (40, 40, 40)
     warm_start: bool = True
     detail_transfer: bool = True
     keep_best: bool = True
@@ -65,6 +65,8 @@ class NSTResult:
     seconds: float
     level_sizes: list[tuple[int, int]] = field(default_factory=list)
     level_losses: list[float] = field(default_factory=list)
+    #: The loss of every evaluation, in order (each level's at its own size).
+    history: list[float] = field(default_factory=list)
 
 
 def resize(img: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -211,7 +213,7 @@ def run_nst(
                 if warm is not None and cfg.detail_transfer and prev_size is not None:
                     warm_l = resize(warm, (h, w))
                     start = start + warm_l - resize(resize(warm, prev_size), (h, w))
-        x, loss, used = _optimise(objective, start, n_evals, cfg, track, h * w)
+        x, loss, used = _optimise(objective, start, n_evals, cfg, track, h * w, result.history)
         result.evaluations += used
         result.level_sizes.append((h, w))
         result.level_losses.append(loss)
@@ -238,6 +240,7 @@ def _optimise(
     cfg: NSTConfig,
     track: Tracker,
     units_per_eval: int,
+    history: list[float],
 ) -> tuple[torch.Tensor, float, int]:
     """L-BFGS for ``n_evals`` evaluations; the best (or last) iterate and its loss."""
     x = start.detach().clone().contiguous().requires_grad_(True)
@@ -265,6 +268,7 @@ def _optimise(
         value = float(loss.detach())
         count += 1
         last_loss = value
+        history.append(value)
         if math.isfinite(value) and value < best_loss:
             best_loss = value
             best = x.detach().clone()

@@ -1,0 +1,91 @@
+"""The offline CLI, run as a person would: ``python -m ml ...`` in a subprocess, on the sample images."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.ml_helpers import IMAGES, VGG_FILENAME, write_manifest_override, write_random_vgg
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), "STYLEBOT_THREADS": "2", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "ml", *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_quick_stylize_writes_a_jpeg(tmp_path: Path) -> None:
+    # Given the sample cat photo and brick texture
+    out = tmp_path / "out" / "cat.jpg"
+    # When the CLI stylises them
+    proc = _run(
+        ["stylize", str(IMAGES / "chelsea.png"), "--style", str(IMAGES / "brick.png"), "--out", str(out),
+         "--size", "128", "--strength", "0.8"]
+    )  # fmt: skip
+    # Then it succeeds and writes a 128 px JPEG with the photo's aspect ratio, without metadata
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote" in proc.stdout
+    img = Image.open(io.BytesIO(out.read_bytes()))
+    assert img.format == "JPEG" and img.size == (128, 85)
+    assert "exif" not in img.info
+
+
+def test_best_stylize_with_progress_bar(tmp_path: Path) -> None:
+    # Given seeded random VGG weights selected through the documented environment variables
+    weights_dir = tmp_path / "weights"
+    sha = write_random_vgg(weights_dir)
+    manifest = tmp_path / "manifest.json"
+    write_manifest_override(manifest, sha, (weights_dir / VGG_FILENAME).stat().st_size)
+    env = {"STYLEBOT_WEIGHTS_DIR": str(weights_dir), "STYLEBOT_MANIFEST": str(manifest)}
+    out = tmp_path / "cat.png"
+    # When the best quality runs at a tiny size
+    proc = _run(
+        ["stylize", str(IMAGES / "chelsea.png"), "--style", str(IMAGES / "brick.png"), "--out", str(out),
+         "--quality", "best", "--size", "64", "--keep-colors", "--seed", "1"],
+        env,
+    )  # fmt: skip
+    # Then a PNG is written and the tqdm bar reached 100%
+    assert proc.returncode == 0, proc.stderr
+    assert "100" in proc.stderr
+    assert Image.open(out).size == (64, 43)
+
+
+def test_missing_vgg_weights_is_a_clear_error(tmp_path: Path) -> None:
+    proc = _run(
+        ["stylize", str(IMAGES / "chelsea.png"), "--style", str(IMAGES / "brick.png"), "--out",
+         str(tmp_path / "x.jpg"), "--quality", "best", "--size", "64"],
+        {"STYLEBOT_WEIGHTS_DIR": str(tmp_path / "empty")},
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "vgg19-dcbb9e9d.pth" in proc.stderr and "python -m ml weights fetch" in proc.stderr
+
+
+@pytest.mark.parametrize("content", [b"not an image at all", b""])
+def test_bad_image_is_a_clear_error(tmp_path: Path, content: bytes) -> None:
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(content)
+    proc = _run(["stylize", str(bad), "--style", str(IMAGES / "brick.png"), "--out", str(tmp_path / "o.jpg")])
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
+
+
+def test_weights_verify_and_list() -> None:
+    proc = _run(["weights", "verify", "microast_content_encoder", "microast_decoder"])
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count(": ok") == 2
+    listing = _run(["weights", "list"])
+    assert "vgg19-dcbb9e9d.pth" in listing.stdout and "MIT" in listing.stdout

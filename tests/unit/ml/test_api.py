@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from ml import imageio
+from ml.api import stylize
+from ml.color import rgb_to_ycbcr
+from ml.errors import JobCancelled
+from ml.nst import NSTConfig
+from ml.progress import Progress
+
+
+def _chroma_gap(a: Image.Image, b: Image.Image) -> float:
+    ya, yb = rgb_to_ycbcr(imageio.to_tensor(a)), rgb_to_ycbcr(imageio.to_tensor(b))
+    return float((ya[:, 1:] - yb[:, 1:]).abs().mean())
+
+
+def test_quick_keeps_aspect_and_reports_progress(cat: Image.Image, brick: Image.Image) -> None:
+    # Given the 451x300 cat and a brick style
+    reports: list[Progress] = []
+    # When stylised quickly at 96 px
+    out = stylize(
+        cat, brick, quality="quick", size=96, strength=1.0, keep_colors=False, progress=reports.append
+    )
+    # Then the result is 96 px on its long side with the photo's aspect ratio, and progress ended at 100%
+    assert out.size == (96, 64) and out.mode == "RGB"
+    assert reports[-1].fraction == 1.0
+    assert [r.fraction for r in reports] == sorted(r.fraction for r in reports)
+
+
+@pytest.mark.parametrize("method", ["luminance", "match"])
+def test_keep_colors_keeps_the_photos_colours(cat: Image.Image, brick: Image.Image, method: str) -> None:
+    # Given a grey-red brick style and an orange cat
+    photo = imageio.resize_long_side(cat, 96)
+    plain = stylize(cat, brick, quality="quick", size=96, strength=1.0, keep_colors=False)
+    kept = stylize(
+        cat,
+        brick,
+        quality="quick",
+        size=96,
+        strength=1.0,
+        keep_colors=True,
+        color_method=method,  # type: ignore[arg-type]
+    )
+    # Then keeping the colours brings the chroma much closer to the photo's
+    assert _chroma_gap(kept, photo) < 0.6 * _chroma_gap(plain, photo)
+
+
+def test_best_quality_runs_end_to_end(random_vgg_env: Path, cat: Image.Image, brick: Image.Image) -> None:
+    reports: list[Progress] = []
+    out = stylize(
+        cat,
+        brick,
+        quality="best",
+        size=64,
+        strength=0.8,
+        keep_colors=False,
+        progress=reports.append,
+        config=NSTConfig(evals=(4, 4), min_level_side=16),
+    )
+    assert out.size == (64, 43)
+    assert reports[-1].fraction == 1.0
+    assert any(r.preview is not None for r in reports)
+
+
+def test_best_quality_can_be_cancelled(random_vgg_env: Path, cat: Image.Image, brick: Image.Image) -> None:
+    calls = {"n": 0}
+
+    def cancel_on_third_check() -> bool:
+        calls["n"] += 1
+        return calls["n"] >= 3
+
+    with pytest.raises(JobCancelled):
+        stylize(
+            cat,
+            brick,
+            quality="best",
+            size=64,
+            strength=1.0,
+            keep_colors=False,
+            should_cancel=cancel_on_third_check,
+            config=NSTConfig(evals=(50,)),
+        )
+    assert calls["n"] == 3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"quality": "fast", "size": 96, "strength": 1.0}, "quality"),
+        ({"quality": "quick", "size": 8, "strength": 1.0}, "size"),
+        ({"quality": "quick", "size": 96, "strength": 1.5}, "strength"),
+    ],
+)
+def test_bad_options_are_refused(
+    cat: Image.Image, brick: Image.Image, kwargs: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        stylize(cat, brick, keep_colors=False, **kwargs)  # type: ignore[arg-type]
+
+
+def test_same_seed_same_picture(cat: Image.Image, brick: Image.Image) -> None:
+    a = stylize(cat, brick, quality="quick", size=80, strength=0.7, keep_colors=False, seed=3)
+    b = stylize(cat, brick, quality="quick", size=80, strength=0.7, keep_colors=False, seed=3)
+    assert torch.equal(imageio.to_tensor(a), imageio.to_tensor(b))

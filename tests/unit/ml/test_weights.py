@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from ml import weights
+from ml.errors import WeightsError
+
+
+def _manifest(path: Path, entries: list[dict[str, object]]) -> Path:
+    path.write_text(json.dumps(entries), encoding="utf-8")
+    return path
+
+
+def _entry(name: str, filename: str, url: str, sha: str | None, size: int | None) -> dict[str, object]:
+    return {"name": name, "filename": filename, "url": url, "sha256": sha, "size": size, "licence": "test"}
+
+
+@pytest.fixture
+def tiny_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str, int]:
+    """A small state dict served from a local 'remote' folder, and a manifest override that pins it."""
+    remote = tmp_path / "remote"
+    remote.mkdir()
+    source = remote / "tiny.pth"
+    torch.save({"w": torch.arange(6.0).view(2, 3)}, source)
+    data = source.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    manifest = _manifest(
+        tmp_path / "manifest.json", [_entry("tiny", "tiny-1234.pth", source.as_uri(), sha, len(data))]
+    )
+    monkeypatch.setenv("STYLEBOT_MANIFEST", str(manifest))
+    monkeypatch.setenv("STYLEBOT_WEIGHTS_DIR", str(tmp_path / "weights"))
+    return source, sha, len(data)
+
+
+def test_packaged_manifest_pins_every_file() -> None:
+    # Given the manifest that ships with the package
+    entries = weights.manifest()
+    # Then every entry has a URL, a licence and a hash (full, or the documented prefix for the VGG)
+    assert {"vgg19", "microast_content_encoder", "microast_decoder"} <= set(entries)
+    for item in entries.values():
+        assert item.url.startswith("https://") and item.licence
+        assert (item.sha256 is not None and len(item.sha256) == 64) or item.sha256_prefix
+    assert entries["vgg19"].filename == "vgg19-dcbb9e9d.pth"
+    assert entries["vgg19"].hash_matches("dcbb9e9d" + "0" * 56)
+
+
+def test_bundled_microast_files_verify() -> None:
+    # Given the MicroAST weights shipped in the package, When resolved,
+    # Then their SHA-256 matches the manifest
+    for name in (
+        "microast_content_encoder",
+        "microast_style_encoder",
+        "microast_modulator",
+        "microast_decoder",
+    ):
+        path = weights.resolve(name)
+        assert path.is_file()
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == weights.entry(name).sha256
+
+
+def test_missing_file_names_the_file_and_the_fix(tiny_weights: tuple[Path, str, int]) -> None:
+    with pytest.raises(WeightsError) as info:
+        weights.resolve("tiny")
+    message = str(info.value)
+    assert "tiny-1234.pth" in message and "missing" in message
+    assert "python -m ml weights fetch tiny" in message
+
+
+def test_wrong_hash_is_refused(tiny_weights: tuple[Path, str, int]) -> None:
+    # Given a file of the right name and size but other bytes
+    _, _, size = tiny_weights
+    target = weights.weights_dir() / "tiny-1234.pth"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"x" * size)
+    # When it is resolved, Then the hash mismatch is an error that names the file and the fix
+    with pytest.raises(WeightsError, match="SHA-256") as info:
+        weights.load_state_dict("tiny")
+    assert str(target) in str(info.value) and "fetch" in str(info.value)
+    # And only an explicit verify=False skips the check
+    assert weights.resolve("tiny", verify=False) == target
+
+
+def test_fetch_downloads_verifies_and_loads(tiny_weights: tuple[Path, str, int]) -> None:
+    # When the weights are fetched from their URL
+    paths = weights.fetch(["tiny"])
+    # Then the file is in STYLEBOT_WEIGHTS_DIR under its manifest name, no temporary file is left,
+    # and it loads
+    assert paths == [weights.weights_dir() / "tiny-1234.pth"]
+    assert sorted(p.name for p in weights.weights_dir().iterdir()) == ["tiny-1234.pth"]
+    state = weights.load_state_dict("tiny")
+    assert torch.equal(state["w"], torch.arange(6.0).view(2, 3))
+
+
+def test_fetch_refuses_a_corrupt_download(tiny_weights: tuple[Path, str, int]) -> None:
+    # Given the remote file changed since the manifest pinned it
+    source, _, _ = tiny_weights
+    torch.save({"w": torch.zeros(2, 3)}, source)
+    # When fetched, Then the download is refused and nothing is left behind
+    with pytest.raises(WeightsError, match="SHA-256"):
+        weights.fetch(["tiny"])
+    folder = weights.weights_dir()
+    assert not folder.exists() or list(folder.iterdir()) == []
+
+
+def test_unknown_name_lists_the_known_ones() -> None:
+    with pytest.raises(WeightsError, match=r"known: .*vgg19"):
+        weights.resolve("monet")
+
+
+def test_weights_dir_follows_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STYLEBOT_WEIGHTS_DIR", str(tmp_path / "w"))
+    assert weights.weights_dir() == tmp_path / "w"
+    monkeypatch.delenv("STYLEBOT_WEIGHTS_DIR")
+    assert weights.weights_dir().parts[-2:] == ("stylebot", "weights")
