@@ -1,4 +1,4 @@
-"""Benchmark of the preset generators: ``python -m ml.bench_presets [--quick]``.
+"""Benchmark of the preset generators: ``python -m ml.bench presets [--quick]``.
 
 1. Per preset, a 512 px photo (512 x 384): eager float32 vs float32 channels_last vs the chosen path
    (bfloat16 + channels_last where the CPU has native bf16), best of a few runs after a warm-up, and how far
@@ -156,7 +156,7 @@ def _in_subprocess(*args: str) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ml.bench_presets")
+    parser = argparse.ArgumentParser(prog="python -m ml.bench presets")
     parser.add_argument("--quick", action="store_true", help="fewer runs; skip the 12 MP and 2 MP parts")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
