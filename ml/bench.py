@@ -1,5 +1,7 @@
 """Benchmark: ``python -m ml.bench [--sizes 256 512] [--naive-evals 300]``.
 
+``python -m ml.bench presets [--quick]`` benchmarks the preset generators (see :mod:`ml.bench_presets`).
+
 Prints, for each size (long side) on this machine: wall time and peak RSS of *quick* (MicroAST) and *best*
 (our NST) in fp32 and, where the CPU has it natively, bf16; and, in the same run and on the same VGG weights,
 the naive baseline (L-BFGS at full size, fp32, from the content image, last iterate; it gets the channels_last
@@ -132,6 +134,12 @@ def _row(r: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args_in = sys.argv[1:] if argv is None else argv
+    if args_in[:1] == ["presets"]:  # the preset generators' benchmark: ml/bench_presets.py
+        from ml.bench_presets import main as presets_main
+
+        return presets_main(args_in[1:])
+    argv = args_in
     parser = argparse.ArgumentParser(prog="python -m ml.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
     parser.add_argument("--content", type=Path, default=DEFAULT_CONTENT)

@@ -117,13 +117,18 @@ def render_previews(
 
 @dataclass(frozen=True)
 class Tiling:
-    """When and how to tile. Below `max_untiled_pixels` one pass; above, `tile`-px tiles overlapping by
-    `overlap`, normalised with statistics taken from one pass over the image downscaled to `stats_side`."""
+    """When and how to tile.
+
+    Photos of up to `max_untiled_pixels` run in one pass. Larger ones run in `tile`-px tiles overlapping by at
+    least `overlap`, all normalised with the statistics of one pass over the photo downscaled to at most
+    `stats_pixels` (by default the untiled limit: the largest single pass, so no pass needs more memory than
+    an untiled photo; the closer to full size, the closer the tiled result is to an untiled one).
+    """
 
     max_untiled_pixels: int = 1_700_000
     tile: int = 1024
     overlap: int = 160
-    stats_side: int = 1024
+    stats_pixels: int = 1_700_000
 
 
 @dataclass
@@ -188,12 +193,12 @@ def load_generator(
     return _loaded[key]
 
 
-def _downscale(image: torch.Tensor, side: int) -> torch.Tensor:
+def _downscale(image: torch.Tensor, max_pixels: int) -> torch.Tensor:
     h, w = image.shape[-2:]
-    scale = side / max(h, w)
-    if scale >= 1.0:
+    if h * w <= max_pixels:
         return image
-    size = (max(16, round(h * scale)), max(16, round(w * scale)))
+    scale = (max_pixels / (h * w)) ** 0.5
+    size = (max(16, int(h * scale)), max(16, int(w * scale)))
     return F.interpolate(image, size=size, mode="bilinear", antialias=True, align_corners=False).clamp_(0, 1)
 
 
@@ -218,7 +223,7 @@ def run_generator(
                 on_step(1, 1)
             return out
         with shared_statistics(gen.model):
-            gen(_downscale(image, tiling.stats_side))  # records every norm layer's statistics
+            gen(_downscale(image, tiling.stats_pixels))  # records every norm layer's statistics
             return run_tiled(
                 gen,
                 image,

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -32,6 +33,10 @@ def preset_weights(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         mp.setenv(weights.MANIFEST_ENV, str(override))
         mp.delenv(registry.NONCOMMERCIAL_ENV, raising=False)
         yield folder
+
+
+def _pixels(image: Image.Image) -> torch.Tensor:
+    return torch.from_numpy(np.asarray(image, dtype=np.float32))
 
 
 @pytest.fixture(scope="module")
@@ -141,19 +146,19 @@ def test_apply_preset_keeps_the_photo_size_and_changes_it(
 
     # Then the result has the photo's exact size, differs from it, and progress ends at 100 %
     assert out.size == cat.size == (97, 65)
-    diff = torch.tensor(list(out.getdata()), dtype=torch.float32) - torch.tensor(list(cat.getdata()))
+    diff = _pixels(out) - _pixels(cat)
     assert diff.abs().mean() > 5
     assert reports and reports[-1].fraction == 1.0
 
 
 def test_strength_blends_between_the_photo_and_the_full_style(preset_weights: Path, cat: Image.Image) -> None:
     # Given the full-strength result of a preset
-    full = torch.tensor(list(api.apply_preset(cat, "monet").getdata()), dtype=torch.float32)
-    photo = torch.tensor(list(cat.getdata()), dtype=torch.float32)
+    full = _pixels(api.apply_preset(cat, "monet"))
+    photo = _pixels(cat)
 
     # When strength 0 and 0.5 are asked for
-    none = torch.tensor(list(api.apply_preset(cat, "monet", strength=0.0).getdata()), dtype=torch.float32)
-    half = torch.tensor(list(api.apply_preset(cat, "monet", strength=0.5).getdata()), dtype=torch.float32)
+    none = _pixels(api.apply_preset(cat, "monet", strength=0.0))
+    half = _pixels(api.apply_preset(cat, "monet", strength=0.5))
 
     # Then 0 gives the photo back and 0.5 lies halfway between photo and full style
     assert (none - photo).abs().max() <= 1
@@ -177,7 +182,7 @@ def test_models_are_loaded_once_and_reused(preset_weights: Path) -> None:
 def test_large_photo_is_tiled_and_can_be_cancelled_between_tiles(preset_weights: Path) -> None:
     # Given a photo above the untiled limit of a small tiling configuration
     photo = Image.new("RGB", (300, 200), (120, 140, 90))
-    small = presets.Tiling(max_untiled_pixels=10_000, tile=128, overlap=32, stats_side=128)
+    small = presets.Tiling(max_untiled_pixels=10_000, tile=128, overlap=32, stats_pixels=128 * 96)
     calls: list[float] = []
 
     def cancel_after_two() -> bool:

@@ -127,7 +127,7 @@ def test_tiled_result_equals_untiled_within_a_small_tolerance(architecture: str)
     untiled = run_generator(gen, image, tiling=Tiling(max_untiled_pixels=10**9))
 
     # When the same photo is processed in 192 px tiles (3 x 2 grid), statistics from the whole image
-    tiled = run_generator(gen, image, tiling=Tiling(max_untiled_pixels=0, tile=192, overlap=96, stats_side=10**6))
+    tiled = run_generator(gen, image, tiling=Tiling(max_untiled_pixels=0, tile=192, overlap=96, stats_pixels=10**9))
 
     # Then the results differ by a fraction of a grey level on average and nowhere by much
     diff = (tiled - untiled).abs() * 255
@@ -137,18 +137,18 @@ def test_tiled_result_equals_untiled_within_a_small_tolerance(architecture: str)
 
 
 def test_shared_statistics_are_what_keeps_tiles_consistent() -> None:
-    # Given the CycleGAN generator and tiles that each see a different part of the photo
-    gen, image = generator("cyclegan_resnet9"), photo()
+    # Given the CycleGAN generator and tiles that each see a different part of a 200 x 152 crop
+    gen, image = generator("cyclegan_resnet9"), photo()[..., :152, :200]
 
     # When tiles are normalised each with its own statistics, then with statistics shared from the whole image
     own, shared = [], []
     with torch.inference_mode():
-        run_tiled(gen, image, tile=192, overlap=96, align=4, disagreement=own)
+        run_tiled(gen, image, tile=128, overlap=64, align=4, disagreement=own)
         with shared_statistics(gen.model):
             gen(image)
-            run_tiled(gen, image, tile=192, overlap=96, align=4, disagreement=shared)
+            run_tiled(gen, image, tile=128, overlap=64, align=4, disagreement=shared)
 
     # Then neighbouring tiles disagree far less (a seam of a grey level or two, smoothed by the blend)
     assert len(own) == len(shared) == 7  # 3 x 2 tiles
-    assert max(shared) < 1.0
+    assert max(shared) < 4.0
     assert sum(own) > 5 * sum(shared)
