@@ -37,6 +37,11 @@ def _peak_rss_mb() -> float:
     return peak / 1024.0 if sys.platform != "darwin" else peak / (1024.0 * 1024.0)
 
 
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _worker(spec: dict[str, Any]) -> dict[str, Any]:
     import torch
 
@@ -59,13 +64,15 @@ def _worker(spec: dict[str, Any]) -> dict[str, Any]:
     microast = load_microast()
     if spec["mode"] == "quick":
         out["load_s"] = time.perf_counter() - t0
-        times = []
+        times, cpu = [], []
         for _ in range(int(spec.get("repeats", 3)) + 1):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), _cpu_s()
             run_microast(microast, content, style, 1.0, bf16=bf16)
             times.append(time.perf_counter() - t)
+            cpu.append(_cpu_s() - c)
         out["first_s"] = times[0]
         out["wall_s"] = statistics.median(times[1:])
+        out["cpu_s"] = statistics.median(cpu[1:])
         out["peak_rss_mb"] = _peak_rss_mb()
         return out
 
@@ -85,7 +92,7 @@ def _worker(spec: dict[str, Any]) -> dict[str, Any]:
     else:
         config = NSTConfig(evals=tuple(spec["evals"]), bf16=bf16)
     torch.manual_seed(0)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), _cpu_s()
     result = run_nst(
         vgg,
         content,
@@ -94,6 +101,7 @@ def _worker(spec: dict[str, Any]) -> dict[str, Any]:
         warm_start=lambda c, s: run_microast(microast, c, s, 1.0, bf16=bf16),
     )
     out["wall_s"] = time.perf_counter() - t
+    out["cpu_s"] = _cpu_s() - c
     out["peak_rss_mb"] = _peak_rss_mb()
     out["evaluations"] = result.evaluations
     out["dtype"] = str(result.dtype).replace("torch.", "")
@@ -123,7 +131,8 @@ def _row(r: dict[str, Any]) -> str:
     name = f"{r['mode']}{' bf16' if r.get('bf16') else ' fp32'}"
     if "error" in r or "skipped" in r:
         return f"  {name:<11} {r.get('error') or r.get('skipped')}"
-    text = f"  {name:<11} wall {r['wall_s']:7.2f} s   peak RSS {r['peak_rss_mb'] / 1024:5.2f} GB"
+    text = f"  {name:<11} wall {r['wall_s']:7.2f} s   CPU {r.get('cpu_s', float('nan')):7.2f} s"
+    text += f"   peak RSS {r['peak_rss_mb'] / 1024:5.2f} GB"
     if r["mode"] == "quick":
         text += f"   (first call {r['first_s']:.2f} s)"
     else:
