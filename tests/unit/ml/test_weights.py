@@ -39,7 +39,7 @@ def test_packaged_manifest_pins_every_file(monkeypatch: pytest.MonkeyPatch) -> N
     # Given the manifest that ships with the package (not a test override a session fixture may have set)
     monkeypatch.delenv("STYLEBOT_MANIFEST", raising=False)
     entries = weights.manifest()
-    # Then every entry has a URL, a licence and a hash (full, or the documented prefix for the VGG)
+    # Then every entry has a URL, a licence and a full hash, or is unpinned on purpose
     assert {"vgg19", "microast_content_encoder", "microast_decoder"} <= set(entries)
     for item in entries.values():
         assert item.url.startswith("https://") and item.licence
@@ -47,7 +47,9 @@ def test_packaged_manifest_pins_every_file(monkeypatch: pytest.MonkeyPatch) -> N
         # or unpinned on purpose (no trustworthy public hash), saying how to pin it at the first fetch
         assert pinned or (not item.pinned and item.note is not None and "--pin" in item.note)
     assert entries["vgg19"].filename == "vgg19-dcbb9e9d.pth"
-    assert entries["vgg19"].hash_matches("dcbb9e9d" + "0" * 56)
+    # And the VGG is pinned in full: its file name's prefix alone would let a different file through
+    assert entries["vgg19"].hash_matches("dcbb9e9dad569fff7a846263a77324fc34978fea2bfb039c012d710e1776ae44")
+    assert not entries["vgg19"].hash_matches("dcbb9e9d" + "0" * 56)
 
 
 def test_bundled_microast_files_verify() -> None:
