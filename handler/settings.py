@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     worker_function_name: str | None = None
     # The worker's Powertools Idempotency table (one record per job id).
     idempotency_table: str | None = None
+    # The failure notifier's wait for a heartbeat before it takes a job's worker for dead.
+    lost_job_grace_seconds: float = 45.0
     # Local mode: the embedded store, and how many jobs run at once (the pool's size).
     local_state_path: Path = Path(".local-state/stylebot.sqlite3")
     local_workers: int = 1

@@ -6,6 +6,7 @@ Items: `user#<id>`/`state` (the user's state, with a `version` for optimistic co
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -121,6 +122,25 @@ class DynamoDBStore:
         response = self._call(lambda: self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True))
         item = response.get("Item")
         return item["status"]["S"] if item else None
+
+    def beat(self, user_id: int, job_id: str, at: float) -> None:
+        key = {"pk": _user_pk(user_id), "sk": {"S": f"job#{job_id}"}}
+        with contextlib.suppress(ClientError):  # the job was erased (/forget): nothing to keep alive
+            self._call(
+                lambda: self._client.update_item(
+                    TableName=self._table,
+                    Key=key,
+                    UpdateExpression="SET beat_at = :at",
+                    ConditionExpression="attribute_exists(pk)",  # never recreate a job /forget erased
+                    ExpressionAttributeValues={":at": {"N": f"{at:.3f}"}},
+                )
+            )
+
+    def last_beat(self, user_id: int, job_id: str) -> float | None:
+        key = {"pk": _user_pk(user_id), "sk": {"S": f"job#{job_id}"}}
+        response = self._call(lambda: self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True))
+        value = response.get("Item", {}).get("beat_at")
+        return float(value["N"]) if value else None
 
     def set_job_status(self, user_id: int, job_id: str, status: str, *, only_from: tuple[str, ...]) -> bool:
         key = {"pk": _user_pk(user_id), "sk": {"S": f"job#{job_id}"}}

@@ -24,6 +24,9 @@ class SQLiteStore:
             "CREATE TABLE IF NOT EXISTS items (pk TEXT, sk TEXT, version INTEGER, status TEXT, body TEXT,"
             " expires_at INTEGER, PRIMARY KEY (pk, sk))"
         )
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(items)")}
+        if "beat_at" not in columns:  # a file made before jobs had heartbeats
+            self._db.execute("ALTER TABLE items ADD COLUMN beat_at REAL")
         self._lock = threading.Lock()
         self._claim_ttl = claim_ttl_seconds
 
@@ -90,6 +93,15 @@ class SQLiteStore:
             "SELECT status FROM items WHERE pk = ? AND sk = ?", f"user#{user_id}", f"job#{job_id}"
         ).fetchone()
         return str(row[0]) if row else None
+
+    def beat(self, user_id: int, job_id: str, at: float) -> None:
+        self._execute("UPDATE items SET beat_at = ? WHERE pk = ? AND sk = ?", at, f"user#{user_id}", f"job#{job_id}")
+
+    def last_beat(self, user_id: int, job_id: str) -> float | None:
+        row = self._execute(
+            "SELECT beat_at FROM items WHERE pk = ? AND sk = ?", f"user#{user_id}", f"job#{job_id}"
+        ).fetchone()
+        return float(row[0]) if row and row[0] is not None else None
 
     def set_job_status(self, user_id: int, job_id: str, status: str, *, only_from: tuple[str, ...]) -> bool:
         marks = ", ".join("?" for _ in only_from)

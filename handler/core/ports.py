@@ -42,6 +42,14 @@ class StateStore(UpdateLedger, Protocol):
 
     def job_status(self, user_id: int, job_id: str) -> str | None: ...
 
+    def beat(self, user_id: int, job_id: str, at: float) -> None:
+        """Record that the job's worker is alive at `at` (seconds since the epoch)."""
+        ...
+
+    def last_beat(self, user_id: int, job_id: str) -> float | None:
+        """When the job's worker last said it was alive (None: never)."""
+        ...
+
     def set_job_status(self, user_id: int, job_id: str, status: str, *, only_from: tuple[str, ...]) -> bool:
         """Move a job to `status` if it is in one of `only_from`; False if it was not."""
         ...

@@ -17,7 +17,10 @@ from handler.jobs.progress import ProgressMessage
 logger = Logger(service="stylebot", child=True)
 
 CANCEL_CHECK_INTERVAL = 1.0
+BEAT_INTERVAL = 2.0
 FREE_ATTEMPTS = 8
+# A duplicate delivery is refused while the first one runs (its idempotency record is "in progress").
+IN_PROGRESS_ERROR = "IdempotencyAlreadyInProgressError"
 
 
 @dataclass
@@ -26,7 +29,10 @@ class JobRunner:
     messenger: Messenger
     engine: Engine
     clock: Callable[[], float] = time.monotonic
+    wall: Callable[[], float] = time.time  # heartbeats are compared across processes
+    sleep: Callable[[float], None] = time.sleep
     progress_interval: float = 2.0
+    lost_grace: float = 45.0  # how long a heartbeat may stand still before its worker is taken for dead
     finished: list[tuple[str, float]] = field(default_factory=list)  # (status, seconds) per job, for metrics
 
     def run(self, job: JobSpec, seconds_left: float) -> str:
@@ -34,6 +40,7 @@ class JobRunner:
         started = self.clock()
         if not self.store.set_job_status(job.user_id, job.job_id, JobStatus.RUNNING, only_from=(JobStatus.QUEUED,)):
             return self._not_claimed(job)
+        self.store.beat(job.user_id, job.job_id, self.wall())
         logger.info("job claimed", extra={"job_id": job.job_id, "kind": job.kind})
         status = self._work(job, deadline=started + seconds_left)
         self.finished.append((status, self.clock() - started))
@@ -53,7 +60,7 @@ class JobRunner:
     def _work(self, job: JobSpec, deadline: float) -> str:
         preset_name = self.engine.preset_name(job.preset, job.language) if job.preset else ""
         progress = self._progress_message(job, preset_name)
-        checks = _CancelCheck(self.store, job, self.clock, deadline)
+        checks = _CancelCheck(self.store, job, self.clock, deadline, self.wall)
         try:
             content = self.messenger.download(job.content_file_id)
             style = self.messenger.download(job.style_file_id) if job.style_file_id else None
@@ -138,9 +145,32 @@ class JobRunner:
         logger.info("job failed", extra={"job_id": job.job_id, "reason": key})
         return JobStatus.FAILED
 
-    def fail_lost(self, job: JobSpec) -> str:
-        """The job's worker died (killed, out of memory, timed out): tell the user if nobody did."""
+    def fail_lost(self, job: JobSpec, error_type: str | None = None) -> str:
+        """An invocation of the job failed for good: tell the user (once) unless the job is in fact alive.
+
+        A duplicate delivery fails with IN_PROGRESS_ERROR while the first delivery still runs the job; a worker
+        that was killed leaves the same record behind. The difference is the job's heartbeat: it moves while
+        its worker lives.
+        """
+        if error_type == IN_PROGRESS_ERROR and self._alive(job):
+            logger.info(
+                "a duplicate delivery failed while the job runs on; nothing to do", extra={"job_id": job.job_id}
+            )
+            return "ALIVE"
         return self.fail(job, "job_failed", only_from=CANCELLABLE)
+
+    def _alive(self, job: JobSpec) -> bool:
+        """Watch the job for up to `lost_grace` seconds: alive if it beats or ends by itself."""
+        first = self.store.last_beat(job.user_id, job.job_id)
+        deadline = self.wall() + self.lost_grace
+        while self.wall() < deadline:
+            if self.store.job_status(job.user_id, job.job_id) not in CANCELLABLE:
+                return True  # it ended (or was erased) without us
+            beat = self.store.last_beat(job.user_id, job.job_id)
+            if beat is not None and beat != first:
+                return True
+            self.sleep(1.0)
+        return False
 
     def free_user(self, job: JobSpec) -> int | None:
         """Clear the user's active job (and bump the generation for the keyboard that follows).
@@ -164,12 +194,21 @@ class JobRunner:
 class _CancelCheck:
     """`should_cancel` for the engine: the job was cancelled (or erased), or the time budget ran out."""
 
-    def __init__(self, store: StateStore, job: JobSpec, clock: Callable[[], float], deadline: float) -> None:
+    def __init__(
+        self,
+        store: StateStore,
+        job: JobSpec,
+        clock: Callable[[], float],
+        deadline: float,
+        wall: Callable[[], float],
+    ) -> None:
         self._store = store
         self._job = job
         self._clock = clock
         self._deadline = deadline
+        self._wall = wall
         self._next_read = 0.0
+        self._next_beat = 0.0
         self.timed_out = False
         self.cancelled = False
 
@@ -178,6 +217,9 @@ class _CancelCheck:
         if now >= self._deadline:
             self.timed_out = True
             return True
+        if now >= self._next_beat:
+            self._next_beat = now + BEAT_INTERVAL
+            self._store.beat(self._job.user_id, self._job.job_id, self._wall())
         if now >= self._next_read:
             self._next_read = now + CANCEL_CHECK_INTERVAL
             status = self._store.job_status(self._job.user_id, self._job.job_id)

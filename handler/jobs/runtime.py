@@ -30,7 +30,7 @@ def make_runner(settings: Settings, engine: Engine | None) -> JobRunner:
         boto3.client("dynamodb"), settings.state_table, claim_ttl_seconds=settings.update_claim_ttl_seconds
     )
     messenger = BotMessenger(settings, credentials.bot_token(settings).get_secret_value())
-    return JobRunner(store, messenger, engine or NoEngine())
+    return JobRunner(store, messenger, engine or NoEngine(), lost_grace=settings.lost_job_grace_seconds)
 
 
 class NoEngine:
@@ -56,6 +56,7 @@ def notify_lost_job(record: dict[str, Any], metrics: Metrics) -> dict[str, str]:
         "worker invocation failed for good",
         extra={"condition": record.get("requestContext", {}).get("condition"), "error": record.get("responsePayload")},
     )
-    status = notifier_runner().fail_lost(job)
+    error_type = (record.get("responsePayload") or {}).get("errorType")
+    status = notifier_runner().fail_lost(job, error_type)
     metrics.add_metric(name="JobsLost", unit=MetricUnit.Count, value=1)
     return {"job_id": job.job_id, "status": status}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -111,26 +112,35 @@ class EmulatedFunction:
 
     def kill(self) -> None:
         """SIGKILL the whole environment (emulator and runtime), as Lambda does on timeout or out of memory."""
-        if self._process is not None:
-            import signal
+        self._signal_session(signal.SIGKILL)
 
-            os.killpg(self._process.pid, signal.SIGKILL)
+    def _signal_session(self, sig: int) -> None:
+        """Signal every process of the environment's session: the emulator puts the runtime in a process
+        group of its own, but in its session."""
+        if self._process is None:
+            return
+        session = self._process.pid
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                if os.getsid(int(entry.name)) == session:
+                    os.kill(int(entry.name), sig)
+            except (ProcessLookupError, PermissionError):
+                continue
 
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def stop(self) -> None:
         if self._process is not None:
-            import signal
-
+            self._signal_session(signal.SIGTERM)
             try:
-                os.killpg(self._process.pid, signal.SIGTERM)
                 self._process.wait(10)
-            except ProcessLookupError:
-                pass
             except subprocess.TimeoutExpired:
-                os.killpg(self._process.pid, signal.SIGKILL)
-            self._process.wait(10)
+                self._signal_session(signal.SIGKILL)
+                self._process.wait(10)
+            self._signal_session(signal.SIGKILL)  # a runtime that outlived its emulator
             self._process = None
 
 

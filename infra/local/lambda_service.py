@@ -135,7 +135,9 @@ def _failure_record(payload: dict[str, Any], error: BaseException | None) -> dic
         "requestContext": {"condition": "RetriesExhausted", "approximateInvokeCount": 3},
         "requestPayload": payload,
         "responseContext": {"statusCode": 200, "functionError": "Unhandled"},
-        "responsePayload": {"errorType": type(error).__name__, "errorMessage": str(error)},
+        # The function's own error document where there is one (what Lambda passes on), else the failure seen.
+        "responsePayload": getattr(error, "document", None)
+        or {"errorType": type(error).__name__, "errorMessage": str(error)},
     }
 
 

@@ -24,6 +24,7 @@ UNSET_ON_PURPOSE = {
     "TELEGRAM_WEBHOOK_SECRET": "local runs/tests: the secret inline; in Lambda from TELEGRAM_WEBHOOK_SECRET_PARAMETER",
     "LOCAL_STATE_PATH": "local mode's SQLite file",
     "LOCAL_WORKERS": "local mode's worker processes",
+    "LOST_JOB_GRACE_SECONDS": "default (45 s) outlasts any step between two heartbeats",
     "UPDATE_CLAIM_TTL_SECONDS": "default (26 h) outlives Telegram's redelivery window",
     "PARAMETER_MAX_AGE_SECONDS": "default (5 min) cache of SSM parameters",
     "STYLEBOT_BF16": "default: detected from the CPU's flags",

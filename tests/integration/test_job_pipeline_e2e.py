@@ -58,7 +58,8 @@ def pipeline(
     workers = EmulatorPool("WorkerFunction", worker_env, timeout_seconds=120)
     retries, _, destination = event_invoke_config("WorkerFunction")
     assert destination == "FailureFunction"
-    failures = EmulatorPool(destination, function_env)
+    # A shorter wait for a dead worker's heartbeat than in production, so that the test stays quick.
+    failures = EmulatorPool(destination, {**function_env, "LOST_JOB_GRACE_SECONDS": "8"})
     lambda_service.route(
         "WorkerFunction", Route(workers.invoke, max_retries=retries, retry_delay=0.2, on_failure=failures.invoke)
     )
@@ -213,23 +214,33 @@ def test_cancel_stops_a_running_job_within_seconds_and_no_result_follows(
 
 
 def test_same_async_event_delivered_twice_yields_one_result(
-    pipeline: Pipeline, person: MakePerson, store: DynamoDBStore
+    pipeline: Pipeline, person: MakePerson, store: DynamoDBStore, telegram: FakeBotApi
 ) -> None:
-    # Given a job the webhook handed to the worker
+    # Given a job the webhook handed to the worker, which is running it
     p = person()
-    start_own_style(p)
+    start_own_style(p, quality="best")
     p.last_job = store.load(p.user_id).active_job
     (invocation,) = pipeline.service.invocations_of("WorkerFunction")[-1:]
-    # When Lambda's at-least-once queue delivers the same event again
+    telegram.wait_for(
+        lambda calls: any(
+            c.method == "editMessageText" and "%" in (c.text or "") and c.chat_id == p.user_id for c in calls
+        ),
+        timeout=120,
+    )
+    # When Lambda's at-least-once queue delivers the same event again meanwhile (it is refused while the first
+    # runs, retried, and handed to the failure destination, which must see that the job is alive)
+    import json
+
     import boto3
 
     boto3.client("lambda").invoke(
-        FunctionName="WorkerFunction", InvocationType="Event", Payload=__import__("json").dumps(invocation.payload)
+        FunctionName="WorkerFunction", InvocationType="Event", Payload=json.dumps(invocation.payload)
     )
-    pipeline.service.wait_idle(timeout=120)
-    # Then the user got one result
+    pipeline.service.wait_idle(timeout=180)
+    # Then the user got one result and no failure message
     assert wait_finished(p, store) == JobStatus.DONE
     assert len(results(p)) == 1
+    assert [c for c in p.shown() if c.text == p.t("job_failed")] == []
 
 
 def test_a_worker_killed_mid_job_yields_one_failure_message_and_a_free_user(

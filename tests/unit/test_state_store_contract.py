@@ -186,3 +186,16 @@ def test_concurrent_transitions_all_land_exactly_once(ledger: StateStore) -> Non
     for thread in threads:
         thread.join()
     assert sorted(ledger.load(user_id).recent_jobs) == [str(n) for n in range(8)]
+
+
+def test_heartbeats_are_kept_and_never_recreate_an_erased_job(ledger: StateStore) -> None:
+    user_id = next(_users)
+    ledger.put_job(job(user_id, "h"), "RUNNING")
+    assert ledger.last_beat(user_id, "h") is None
+    ledger.beat(user_id, "h", 1000.5)
+    ledger.beat(user_id, "h", 1002.25)
+    assert ledger.last_beat(user_id, "h") == 1002.25
+    # Given the user erased everything, When a late heartbeat comes, Then nothing is stored again
+    ledger.forget(user_id)
+    ledger.beat(user_id, "h", 1004.0)
+    assert ledger.last_beat(user_id, "h") is None and ledger.job_status(user_id, "h") is None
