@@ -37,8 +37,9 @@ def tiny_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path,
     return source, sha, len(data)
 
 
-def test_packaged_manifest_pins_every_file() -> None:
-    # Given the manifest that ships with the package
+def test_packaged_manifest_pins_every_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the manifest that ships with the package (no override)
+    monkeypatch.delenv("STYLEBOT_MANIFEST", raising=False)
     entries = weights.manifest()
     # Then every entry has a URL, a licence and a hash (full, or the documented prefix for the VGG)
     assert {"vgg19", "microast_content_encoder", "microast_decoder"} <= set(entries)
