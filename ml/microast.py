@@ -266,10 +266,14 @@ def run_microast(
     style: torch.Tensor,
     alpha: float = 1.0,
     *,
-    bf16: bool | None = None,
+    bf16: bool | None = False,
     channels_last: bool = True,
 ) -> torch.Tensor:
-    """Stylise in inference mode: channels_last layout, bf16 autocast only where the CPU has native bf16."""
+    """Stylise in inference mode with the channels_last layout.
+
+    ``bf16=None`` uses bf16 autocast where the CPU has native bf16; the default is fp32 because MicroAST's
+    small convolutions measured faster in fp32 (0.20 s vs 0.35 s at 512x341 on a 2-core avx512_bf16 CPU).
+    """
     dtype = device.compute_dtype(bf16)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)

@@ -40,7 +40,7 @@ class NSTConfig:
     """How to optimise. ``evals`` gives the L-BFGS evaluations per pyramid level, coarsest first; the
     levels are the final size divided by 2**k. ``bf16=None`` uses bf16 where the CPU has it natively."""
 
-    evals: tuple[int, ...] = (40, 40, 40)
+    evals: tuple[int, ...] = (20, 40, 60)
     warm_start: bool = True
     detail_transfer: bool = True
     keep_best: bool = True

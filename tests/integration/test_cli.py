@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), "STYLEBOT_THREADS": "2", **(env or {})}
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("STYLEBOT_")}
+    full_env = {**inherited, "PYTHONPATH": str(ROOT), "STYLEBOT_THREADS": "2", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "ml", *args],
         cwd=ROOT,
