@@ -22,7 +22,8 @@ ATTEMPTS = 4
 MAX_WAIT_SECONDS = 30.0
 
 
-def _markup(keyboard: Keyboard | None, generation: int) -> InlineKeyboardMarkup | None:
+def markup(keyboard: Keyboard | None, generation: int) -> InlineKeyboardMarkup | None:
+    """The inline keyboard, every button stamped with the user's current generation."""
     if keyboard is None:
         return None
     return InlineKeyboardMarkup(
@@ -82,7 +83,7 @@ class BotMessenger:
         try:
             self._loop.run_until_complete(
                 self._bot.edit_message_text(
-                    text, chat_id=chat_id, message_id=message_id, reply_markup=_markup(keyboard, generation)
+                    text, chat_id=chat_id, message_id=message_id, reply_markup=markup(keyboard, generation)
                 )
             )
         except RetryAfter as error:
@@ -95,7 +96,7 @@ class BotMessenger:
 
     def send_text(self, chat_id: int, text: str, keyboard: Keyboard | None = None, generation: int = 0) -> int:
         message = self._run(
-            lambda: self._bot.send_message(chat_id, text, reply_markup=_markup(keyboard, generation)), idempotent=False
+            lambda: self._bot.send_message(chat_id, text, reply_markup=markup(keyboard, generation)), idempotent=False
         )
         return message.message_id
 
@@ -110,18 +111,18 @@ class BotMessenger:
         keyboard: Keyboard | None = None,
         generation: int = 0,
     ) -> None:
-        markup = _markup(keyboard, generation)
+        reply_markup = markup(keyboard, generation)
         if as_file:
             self._run(
                 lambda: self._bot.send_document(
-                    chat_id, InputFile(data, filename=filename), caption=caption, reply_markup=markup
+                    chat_id, InputFile(data, filename=filename), caption=caption, reply_markup=reply_markup
                 ),
                 idempotent=False,
             )
         else:
             self._run(
                 lambda: self._bot.send_photo(
-                    chat_id, InputFile(data, filename=filename), caption=caption, reply_markup=markup
+                    chat_id, InputFile(data, filename=filename), caption=caption, reply_markup=reply_markup
                 ),
                 idempotent=False,
             )

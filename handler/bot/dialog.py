@@ -8,12 +8,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from aws_lambda_powertools import Logger
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from handler.adapters.telegram_messenger import markup
 from handler.bot.gallery import send_previews
-from handler.core.conversation import Context, Input, Keyboard, Outcome, PresetInfo, callback_data, decide
+from handler.core.conversation import Context, Input, Outcome, PresetInfo, decide
 from handler.core.ports import JobDispatcher, StateStore
 from handler.core.state import CANCELLABLE, JobStatus, UserState
 from handler.core.texts import language_of, text
@@ -58,18 +59,6 @@ def transition(d: Deps, user_id: int, event: Input, base: Context) -> Outcome:
         if saved is not None:
             return replace(outcome, state=saved)
     raise ConcurrentUpdateConflict(f"state of user kept changing over {MAX_ATTEMPTS} attempts")
-
-
-def markup(keyboard: Keyboard | None, generation: int) -> InlineKeyboardMarkup | None:
-    """The inline keyboard, every button stamped with the user's current generation."""
-    if keyboard is None:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.label, callback_data=callback_data(b.action, generation)) for b in row]
-            for row in keyboard
-        ]
-    )
 
 
 def base_context(update: Update, d: Deps) -> Context:

@@ -81,6 +81,16 @@ def start_own_style(p: Person, *, quality: str = "quick", content: bytes = CAT) 
     p.tap(p.t("btn_start"))
 
 
+def wait_for_progress(telegram: FakeBotApi, p: Person) -> None:
+    """Block until the person's job shows progress (the worker is running it)."""
+    telegram.wait_for(
+        lambda calls: any(
+            c.method == "editMessageText" and "%" in (c.text or "") and c.chat_id == p.user_id for c in calls
+        ),
+        timeout=120,
+    )
+
+
 def results(p: Person) -> list[Call]:
     return [c for c in p.calls() if c.method in ("sendPhoto", "sendDocument")]
 
@@ -167,12 +177,7 @@ def test_another_user_is_answered_quickly_while_a_long_job_runs(
     a, b = person(), person()
     start_own_style(a, quality="best")
     a.last_job = store.load(a.user_id).active_job
-    telegram.wait_for(
-        lambda calls: any(
-            c.method == "editMessageText" and "%" in (c.text or "") and c.chat_id == a.user_id for c in calls
-        ),
-        timeout=120,
-    )
+    wait_for_progress(telegram, a)
     # When user B sends /start
     started = time.perf_counter()
     b.send("/start")
@@ -192,12 +197,7 @@ def test_cancel_stops_a_running_job_within_seconds_and_no_result_follows(
     p = person()
     start_own_style(p, quality="best")
     job_id = p.last_job = store.load(p.user_id).active_job
-    telegram.wait_for(
-        lambda calls: any(
-            c.method == "editMessageText" and "%" in (c.text or "") and c.chat_id == p.user_id for c in calls
-        ),
-        timeout=120,
-    )
+    wait_for_progress(telegram, p)
     # When the user taps Cancel on the job's message
     p.tap(p.t("btn_cancel_job"))
     cancelled_at = time.monotonic()
@@ -221,12 +221,7 @@ def test_same_async_event_delivered_twice_yields_one_result(
     start_own_style(p, quality="best")
     p.last_job = store.load(p.user_id).active_job
     (invocation,) = pipeline.service.invocations_of("WorkerFunction")[-1:]
-    telegram.wait_for(
-        lambda calls: any(
-            c.method == "editMessageText" and "%" in (c.text or "") and c.chat_id == p.user_id for c in calls
-        ),
-        timeout=120,
-    )
+    wait_for_progress(telegram, p)
     # When Lambda's at-least-once queue delivers the same event again meanwhile (it is refused while the first
     # runs, retried, and handed to the failure destination, which must see that the job is alive)
     import json
@@ -250,12 +245,7 @@ def test_a_worker_killed_mid_job_yields_one_failure_message_and_a_free_user(
     p = person()
     start_own_style(p, quality="best")
     job_id = p.last_job = store.load(p.user_id).active_job
-    telegram.wait_for(
-        lambda calls: any(
-            c.method == "editMessageText" and "%" in (c.text or "") and c.chat_id == p.user_id for c in calls
-        ),
-        timeout=120,
-    )
+    wait_for_progress(telegram, p)
     # When its execution environment is killed (as on out-of-memory or timeout)
     assert pipeline.workers.kill_busy() == 1
     pipeline.service.wait_idle(timeout=120)
