@@ -23,7 +23,7 @@ from handler import credentials
 from handler.bot.application import build_application
 from handler.bot.dialog import Deps
 from handler.bot.errors import RETRY_MARK
-from handler.core.ports import JobDispatcher, StateStore, StoreUnavailable
+from handler.core.ports import JobDispatcher, StateStore, StoreUnavailable, UpdateInProgress
 from handler.core.presets import preset_catalog
 from handler.core.webhook_request import SECRET_HEADER, BadRequest, WebhookRequest
 from handler.settings import Settings, get_settings
@@ -90,9 +90,12 @@ class WebhookRuntime:
         update_id: int = data["update_id"]
         logger.append_keys(update_id=update_id)
         try:
-            if not self._ledger.claim_update(update_id):
+            if not self._ledger.claim_update(update_id, stale_after=self._settings.update_claim_stale_seconds):
                 logger.info("duplicate update dropped")
                 return _response(HTTPStatus.OK)
+        except UpdateInProgress:
+            logger.info("update being processed by another delivery; Telegram will redeliver")
+            return _response(HTTPStatus.SERVICE_UNAVAILABLE)
         except StoreUnavailable:
             logger.exception("state store unavailable; Telegram will redeliver")
             return _response(HTTPStatus.SERVICE_UNAVAILABLE)
@@ -102,13 +105,17 @@ class WebhookRuntime:
             logger.exception("update could not be processed; Telegram will redeliver")
             self._release(update_id)
             return _response(HTTPStatus.INTERNAL_SERVER_ERROR)
+        try:
+            self._ledger.finish_update(update_id)
+        except StoreUnavailable:
+            logger.exception("update processed, but not marked done: a late redelivery may repeat it")
         return _response(HTTPStatus.OK)
 
     def _release(self, update_id: int) -> None:
         try:
             self._ledger.release_update(update_id)
         except StoreUnavailable:
-            logger.exception("claim could not be released; the update's redelivery will be dropped")
+            logger.exception("claim could not be released; it goes stale and a redelivery takes it over")
 
     async def _process(self, data: dict[str, Any]) -> None:
         app = await self._application()
@@ -130,14 +137,16 @@ def default_runtime() -> WebhookRuntime:
     """The runtime of this execution environment, on DynamoDB, made on the first invocation."""
     import boto3
 
-    from handler.adapters.dynamodb import DynamoDBStore
+    from handler.adapters.dynamodb import DynamoDBStore, client_config
     from handler.adapters.lambda_dispatch import LambdaDispatcher
 
     settings = get_settings()
     if not settings.state_table or not settings.worker_function_name:
         raise RuntimeError("STATE_TABLE and WORKER_FUNCTION_NAME must be set")
     store = DynamoDBStore(
-        boto3.client("dynamodb"), settings.state_table, claim_ttl_seconds=settings.update_claim_ttl_seconds
+        boto3.client("dynamodb", config=client_config()),
+        settings.state_table,
+        claim_ttl_seconds=settings.update_claim_ttl_seconds,
     )
     dispatcher = LambdaDispatcher(boto3.client("lambda"), settings.worker_function_name)
     return WebhookRuntime(settings, store, dispatcher)

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from handler.core.ports import CLAIM_STALE_SECONDS
+
 
 class Settings(BaseSettings):
     """Every setting the bot reads. Secrets come either inline or as the name of an SSM SecureString."""
@@ -32,6 +34,8 @@ class Settings(BaseSettings):
     local_workers: int = 1
     # Telegram gives up redelivering an update after 24 hours; claims live a little longer.
     update_claim_ttl_seconds: int = 26 * 3600
+    # A claim left "processing" this long was made by a delivery that died; the next one takes it over.
+    update_claim_stale_seconds: float = CLAIM_STALE_SECONDS
     # How long cached SSM parameters stay fresh in a warm container.
     parameter_max_age_seconds: int = 300
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from handler.core.ports import StoreUnavailable
+from handler.core.ports import CLAIM_STALE_SECONDS, StoreUnavailable, UpdateInProgress
 from handler.core.state import STATE_TTL_SECONDS, JobSpec, UserState
 
 if TYPE_CHECKING:
@@ -22,6 +22,14 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 JOB_TTL_SECONDS = 7 * 24 * 3600
+
+
+def client_config() -> Any:
+    """Timeouts for a table that answers in milliseconds: a store that does not answer in seconds is down, and
+    the webhook must say so (non-2xx, so that Telegram redelivers) well before its own timeout."""
+    from botocore.config import Config
+
+    return Config(connect_timeout=2, read_timeout=4, retries={"max_attempts": 3, "mode": "standard"})
 
 
 def _user_pk(user_id: int) -> dict[str, str]:
@@ -52,21 +60,46 @@ class DynamoDBStore:
             raise StoreUnavailable(f"DynamoDB: {type(error).__name__}") from error
 
     # --- update ledger ----------------------------------------------------------------------------------------
-    def claim_update(self, update_id: int) -> bool:
+    def claim_update(self, update_id: int, *, stale_after: float = CLAIM_STALE_SECONDS) -> bool:
+        now = time.time()
+        key = {"pk": {"S": f"update#{update_id}"}, "sk": {"S": "update"}}
         item = {
-            "pk": {"S": f"update#{update_id}"},
-            "sk": {"S": "update"},
-            "expires_at": {"N": str(int(time.time()) + self._claim_ttl)},
+            **key,
+            "state": {"S": "processing"},
+            "claimed_at": {"N": f"{now:.3f}"},
+            "expires_at": {"N": str(int(now) + self._claim_ttl)},
         }
         try:
             self._call(
                 lambda: self._client.put_item(
-                    TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+                    TableName=self._table,
+                    Item=item,
+                    ConditionExpression="attribute_not_exists(pk) OR (#s = :processing AND claimed_at < :stale)",
+                    ExpressionAttributeNames={"#s": "state"},
+                    ExpressionAttributeValues={
+                        ":processing": {"S": "processing"},
+                        ":stale": {"N": f"{now - stale_after:.3f}"},
+                    },
                 )
             )
         except ClientError:
+            found = self._call(lambda: self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True))
+            if found.get("Item", {}).get("state", {}).get("S") == "processing":
+                raise UpdateInProgress(str(update_id)) from None
             return False
         return True
+
+    def finish_update(self, update_id: int) -> None:
+        key = {"pk": {"S": f"update#{update_id}"}, "sk": {"S": "update"}}
+        self._call(
+            lambda: self._client.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="SET #s = :done",
+                ExpressionAttributeNames={"#s": "state"},
+                ExpressionAttributeValues={":done": {"S": "done"}},
+            )
+        )
 
     def release_update(self, update_id: int) -> None:
         key = {"pk": {"S": f"update#{update_id}"}, "sk": {"S": "update"}}

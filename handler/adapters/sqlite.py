@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+from handler.core.ports import CLAIM_STALE_SECONDS, UpdateInProgress
 from handler.core.state import STATE_TTL_SECONDS, JobSpec, UserState
 
 JOB_TTL_SECONDS = 7 * 24 * 3600
@@ -36,13 +37,27 @@ class SQLiteStore:
             self._db.execute("DELETE FROM items WHERE expires_at < ?", (int(time.time()),))
             return self._db.execute(sql, args)
 
-    def claim_update(self, update_id: int) -> bool:
+    def claim_update(self, update_id: int, *, stale_after: float = CLAIM_STALE_SECONDS) -> bool:
+        now = time.time()
+        pk = f"update#{update_id}"
         cursor = self._execute(
-            "INSERT OR IGNORE INTO items (pk, sk, expires_at) VALUES (?, 'update', ?)",
-            f"update#{update_id}",
-            int(time.time()) + self._claim_ttl,
+            "INSERT INTO items (pk, sk, status, beat_at, expires_at) VALUES (?, 'update', 'processing', ?, ?)"
+            " ON CONFLICT (pk, sk) DO UPDATE SET beat_at = excluded.beat_at"
+            " WHERE items.status = 'processing' AND items.beat_at < ?",
+            pk,
+            now,
+            int(now) + self._claim_ttl,
+            now - stale_after,
         )
-        return cursor.rowcount == 1
+        if cursor.rowcount == 1:
+            return True
+        row = self._execute("SELECT status FROM items WHERE pk = ? AND sk = 'update'", pk).fetchone()
+        if row is not None and row[0] == "processing":
+            raise UpdateInProgress(str(update_id))
+        return False
+
+    def finish_update(self, update_id: int) -> None:
+        self._execute("UPDATE items SET status = 'done' WHERE pk = ? AND sk = 'update'", f"update#{update_id}")
 
     def release_update(self, update_id: int) -> None:
         self._execute("DELETE FROM items WHERE pk = ? AND sk = 'update'", f"update#{update_id}")

@@ -13,11 +13,29 @@ class StoreUnavailable(Exception):
     """The state store could not be reached; the caller should let the update be redelivered."""
 
 
-class UpdateLedger(Protocol):
-    """Remembers which Telegram updates were taken, so that a redelivered update is processed once."""
+class UpdateInProgress(Exception):
+    """Another delivery of the update is being processed right now; Telegram should try again later."""
 
-    def claim_update(self, update_id: int) -> bool:
-        """Record the update as taken. True for the first claim, False if it was claimed before."""
+
+# A claim still "processing" after this long belongs to an attempt that died (the webhook's timeout is 30 s).
+CLAIM_STALE_SECONDS = 40.0
+
+
+class UpdateLedger(Protocol):
+    """Remembers which Telegram updates were taken, so that a redelivered update is processed once.
+
+    A claim is "processing" until `finish_update` marks it done. A claim left processing for longer than the
+    stale time was made by an attempt that died (or whose write landed after its caller gave up, as in a store
+    outage): the next delivery takes it over, so no update is lost.
+    """
+
+    def claim_update(self, update_id: int, *, stale_after: float = CLAIM_STALE_SECONDS) -> bool:
+        """Take the update: True to process it, False if it was done before; UpdateInProgress if another
+        delivery is processing it right now."""
+        ...
+
+    def finish_update(self, update_id: int) -> None:
+        """Mark the update done: later deliveries are dropped."""
         ...
 
     def release_update(self, update_id: int) -> None:

@@ -21,13 +21,15 @@ logger = Logger(service="stylebot", child=True)
 def make_runner(settings: Settings, engine: Engine | None) -> JobRunner:
     import boto3
 
-    from handler.adapters.dynamodb import DynamoDBStore
+    from handler.adapters.dynamodb import DynamoDBStore, client_config
     from handler.adapters.telegram_messenger import BotMessenger
 
     if not settings.state_table:
         raise RuntimeError("STATE_TABLE is not set")
     store = DynamoDBStore(
-        boto3.client("dynamodb"), settings.state_table, claim_ttl_seconds=settings.update_claim_ttl_seconds
+        boto3.client("dynamodb", config=client_config()),
+        settings.state_table,
+        claim_ttl_seconds=settings.update_claim_ttl_seconds,
     )
     messenger = BotMessenger(settings, credentials.bot_token(settings).get_secret_value())
     return JobRunner(store, messenger, engine or NoEngine(), lost_grace=settings.lost_job_grace_seconds)

@@ -26,6 +26,7 @@ UNSET_ON_PURPOSE = {
     "LOCAL_WORKERS": "local mode's worker processes",
     "LOST_JOB_GRACE_SECONDS": "default (45 s) outlasts any step between two heartbeats",
     "UPDATE_CLAIM_TTL_SECONDS": "default (26 h) outlives Telegram's redelivery window",
+    "UPDATE_CLAIM_STALE_SECONDS": "default (40 s) outlasts the webhook's 30 s timeout",
     "PARAMETER_MAX_AGE_SECONDS": "default (5 min) cache of SSM parameters",
     "STYLEBOT_BF16": "default: detected from the CPU's flags",
     "STYLEBOT_THREADS": "default: the CPUs the function has",

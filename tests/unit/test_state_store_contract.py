@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 
 from handler.adapters.dynamodb import DynamoDBStore
 from handler.adapters.sqlite import SQLiteStore
-from handler.core.ports import StateStore, StoreUnavailable
+from handler.core.ports import StateStore, StoreUnavailable, UpdateInProgress
 from handler.core.state import Flow, JobSpec, Step, UserState
 from tests.factories import next_update_id
 
@@ -28,13 +29,33 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStor
         store.close()
 
 
-def test_first_claim_wins_and_repeats_lose(ledger: StateStore) -> None:
-    # Given an update never seen
+def test_a_finished_update_is_never_processed_again(ledger: StateStore) -> None:
+    # Given an update that was claimed and processed
     update_id = next_update_id()
-    # When it is claimed three times
-    results = [ledger.claim_update(update_id) for _ in range(3)]
-    # Then only the first claim is granted
-    assert results == [True, False, False]
+    assert ledger.claim_update(update_id)
+    ledger.finish_update(update_id)
+    # When it is delivered again, Then it is dropped
+    assert [ledger.claim_update(update_id) for _ in range(2)] == [False, False]
+
+
+def test_an_update_being_processed_is_not_taken_twice(ledger: StateStore) -> None:
+    # Given an update another delivery is processing right now
+    update_id = next_update_id()
+    assert ledger.claim_update(update_id)
+    # When a second delivery arrives, Then it is told to come back later
+    with pytest.raises(UpdateInProgress):
+        ledger.claim_update(update_id)
+
+
+def test_a_claim_left_by_a_dead_delivery_is_taken_over(ledger: StateStore) -> None:
+    # Given a claim whose delivery died before finishing (nobody marked it done)
+    update_id = next_update_id()
+    assert ledger.claim_update(update_id)
+    time.sleep(0.3)
+    # When the update is delivered again after the claim went stale, Then it is processed
+    assert ledger.claim_update(update_id, stale_after=0.2)
+    ledger.finish_update(update_id)
+    assert not ledger.claim_update(update_id, stale_after=0.2)
 
 
 def test_released_claim_can_be_taken_again(ledger: StateStore) -> None:
@@ -42,28 +63,30 @@ def test_released_claim_can_be_taken_again(ledger: StateStore) -> None:
     update_id = next_update_id()
     assert ledger.claim_update(update_id)
     ledger.release_update(update_id)
-    # When Telegram redelivers it
-    # Then the redelivery is processed
+    # When Telegram redelivers it, Then the redelivery is processed
     assert ledger.claim_update(update_id)
 
 
 def test_concurrent_claims_grant_exactly_one(ledger: StateStore) -> None:
-    # Given eight workers racing for the same update
+    # Given eight deliveries racing for the same update
     update_id = next_update_id()
-    results: list[bool] = []
+    results: list[str] = []
     barrier = threading.Barrier(8)
 
     def claim() -> None:
         barrier.wait()
-        results.append(ledger.claim_update(update_id))
+        try:
+            results.append("taken" if ledger.claim_update(update_id) else "dropped")
+        except UpdateInProgress:
+            results.append("later")
 
     threads = [threading.Thread(target=claim) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    # Then exactly one wins
-    assert sorted(results) == [False] * 7 + [True]
+    # Then exactly one processes it and the others are told to come back later
+    assert sorted(results) == ["later"] * 7 + ["taken"]
 
 
 def test_dynamodb_claims_expire_through_ttl(aws_clients: dict[str, Any], tables: dict[str, str]) -> None:
