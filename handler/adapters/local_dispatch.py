@@ -24,7 +24,7 @@ def _runner() -> JobRunner:
     from handler import credentials
     from handler.adapters.sqlite import SQLiteStore
     from handler.adapters.telegram_messenger import BotMessenger
-    from handler.jobs.ml_engine import MLEngine
+    from handler.jobs.worker_engine import MLEngine
     from handler.settings import get_settings
 
     settings = get_settings()

@@ -9,10 +9,10 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from handler.jobs.ml_engine import MLEngine
 from handler.jobs.payload import JobPayload
 from handler.jobs.runner import JobRunner
 from handler.jobs.runtime import make_runner
+from handler.jobs.worker_engine import MLEngine
 from handler.settings import get_settings
 
 logger = Logger(service="stylebot", child=True)

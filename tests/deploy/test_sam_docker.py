@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import uuid
@@ -17,15 +16,10 @@ import pytest
 
 from infra.local.cloudformation import CloudFormationResponses
 from infra.local.lambda_emulator import ROOT
+from tests.docker import docker_engine_available
 from tests.factories import EVENTS
 
 BIN = Path(sys.executable).parent
-
-
-def docker_engine_available() -> bool:
-    if shutil.which("docker") is None:
-        return False
-    return subprocess.run(["docker", "info"], capture_output=True, timeout=30, check=False).returncode == 0
 
 
 pytestmark = [

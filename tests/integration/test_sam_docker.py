@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,15 +11,10 @@ from pathlib import Path
 import pytest
 
 from infra.local.lambda_emulator import ROOT
+from tests.docker import docker_engine_available
 from tests.factories import api_gateway_event, message_update
 
 BIN = Path(sys.executable).parent
-
-
-def docker_engine_available() -> bool:
-    if shutil.which("docker") is None:
-        return False
-    return subprocess.run(["docker", "info"], capture_output=True, timeout=30, check=False).returncode == 0
 
 
 pytestmark = [
