@@ -41,10 +41,11 @@ class Person:
     statuses: list[int] = field(default_factory=list)
     callback_ids: set[str] = field(default_factory=set)
     last_job: str | None = None
+    secret: str = WEBHOOK_SECRET
 
     # --- acting ---------------------------------------------------------------------------------------------
     def deliver(self, update: dict[str, Any], webhook: Invoker | None = None) -> int:
-        response = (webhook or self.webhook).invoke(api_gateway_event(update, secret=WEBHOOK_SECRET))
+        response = (webhook or self.webhook).invoke(api_gateway_event(update, secret=self.secret))
         status = int(response["statusCode"])
         self.statuses.append(status)
         return status
