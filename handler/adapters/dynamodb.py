@@ -15,13 +15,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from handler.core.ports import CLAIM_STALE_SECONDS, StoreUnavailable, UpdateInProgress
-from handler.core.state import STATE_TTL_SECONDS, JobSpec, UserState
+from handler.core.state import JOB_TTL_SECONDS, STATE_TTL_SECONDS, JobSpec, UserState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 T = TypeVar("T")
-JOB_TTL_SECONDS = 7 * 24 * 3600
 
 
 def client_config() -> Any:

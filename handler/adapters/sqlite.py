@@ -9,9 +9,7 @@ import time
 from pathlib import Path
 
 from handler.core.ports import CLAIM_STALE_SECONDS, UpdateInProgress
-from handler.core.state import STATE_TTL_SECONDS, JobSpec, UserState
-
-JOB_TTL_SECONDS = 7 * 24 * 3600
+from handler.core.state import JOB_TTL_SECONDS, STATE_TTL_SECONDS, JobSpec, UserState
 
 
 class SQLiteStore:

@@ -14,6 +14,8 @@ QUALITIES = ("quick", "best")
 LANGUAGES = ("en", "ru")
 # Idle users' state expires (DynamoDB TTL); a week covers any reasonable pause in a conversation.
 STATE_TTL_SECONDS = 7 * 24 * 3600
+# Job items (ids, options, status) expire as long after they were made.
+JOB_TTL_SECONDS = 7 * 24 * 3600
 # A job that has not finished within this time is considered lost (the worker's own limit is 15 minutes).
 JOB_STALE_SECONDS = 20 * 60
 
