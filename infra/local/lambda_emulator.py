@@ -132,6 +132,25 @@ class EmulatedFunction:
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def runtime_cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the function's runtime process: the handler's own work and
+        the runtime client's, not the emulator's."""
+        if self._process is None:
+            return 0.0
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for entry in Path("/proc").iterdir():
+            try:
+                if not entry.name.isdigit() or os.getsid(int(entry.name)) != self._process.pid:
+                    continue
+                if b"awslambdaric" not in (entry / "cmdline").read_bytes():
+                    continue
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, ProcessLookupError):
+                continue
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        return total
+
     def stop(self) -> None:
         if self._process is not None:
             self._signal_session(signal.SIGTERM)
@@ -192,6 +211,11 @@ class EmulatorPool:
                     self._idle.append(function)
                 else:
                     function.stop()
+
+    def environments(self) -> list[EmulatedFunction]:
+        """Every live environment, idle or busy."""
+        with self._lock:
+            return self._idle + self.busy
 
     def kill_busy(self) -> int:
         """Kill every environment that is running an invocation (SIGKILL: no cleanup, like an OOM kill)."""

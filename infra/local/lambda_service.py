@@ -35,6 +35,13 @@ class Route:
     max_retries: int = 2  # Lambda's default for asynchronous invocations
     retry_delay: float = 0.0
     on_failure: Target | None = None
+    #: Reserved concurrency: events beyond it wait in the queue, as Lambda holds throttled async events.
+    concurrency: int | None = None
+    _slots: threading.Semaphore | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.concurrency is not None:
+            self._slots = threading.Semaphore(self.concurrency)
 
 
 class LocalLambdaService:
@@ -107,6 +114,8 @@ class LocalLambdaService:
             threading.Thread(target=self._deliver, args=(route, payload), daemon=True).start()
 
     def _deliver(self, route: Route, payload: dict[str, Any]) -> None:
+        if route._slots is not None:
+            route._slots.acquire()
         try:
             if route.target is None:
                 return
@@ -122,6 +131,8 @@ class LocalLambdaService:
             if route.on_failure is not None:
                 route.on_failure(_failure_record(payload, error))
         finally:
+            if route._slots is not None:
+                route._slots.release()
             with self._lock:
                 self.in_flight -= 1
                 self._lock.notify_all()

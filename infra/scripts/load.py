@@ -1,12 +1,18 @@
 """Load script (not a test): N simulated users, each running a whole flow through the webhook at once.
 
-    .venv/bin/python -m infra.scripts.load --users 50 [--containers 8]
+    .venv/bin/python -m infra.scripts.load --users 50 [--containers 8] [--workers 4]
 
 Everything runs on loopback: the fake Bot API, the DynamoDB-compatible server, the Lambda Invoke API, and the
-webhook and worker under the Lambda emulator (a pool of containers each, as Lambda scales out). Each user sends
-/start, picks own style, sends a photo and a style picture, starts a quick job and waits for the result. Prints
-updates handled, lost and duplicated, webhook latency percentiles, and the webhook's own time per update (the
-emulator's billed duration, i.e. the handler's run time).
+webhook and worker under the Lambda emulator (a pool of containers each, as Lambda scales out). All N users are
+active at once; each sends /start, picks own style, sends a photo and a style picture, changes the size twice,
+starts a quick job and gets the result. Webhook containers are capped at ``--containers`` (an update waits for
+a free one, as a throttled one waits for Telegram's redelivery) and jobs at ``--workers`` (the worker's reserved
+concurrency; further jobs wait in the async queue, as Lambda holds them).
+
+Prints updates handled, lost and duplicated, the webhook latency seen by the sender (p50/p99, including the wait
+for a free container) and the handler's run time (the emulator's billed duration), and the webhook's own CPU
+time per update: the CPU the warm webhook processes used during the run divided by the updates they handled
+(containers are warmed first, so imports and cold starts are not in it).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import re
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -45,6 +52,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--containers", type=int, default=8, help="webhook containers at most (Lambda scaling)")
+    parser.add_argument("--workers", type=int, default=4, help="jobs at once (the worker's reserved concurrency)")
     args = parser.parse_args()
 
     from tests.driver import Person  # the same simulated person the end-to-end tests use
@@ -74,14 +82,19 @@ def main() -> int:
     workers = EmulatorPool("WorkerFunction", function_env, timeout_seconds=300)
     retries, _, destination = event_invoke_config("WorkerFunction")
     failures = EmulatorPool(destination or "FailureFunction", function_env)
-    lambdas.route("WorkerFunction", Route(workers.invoke, max_retries=retries, on_failure=failures.invoke))
+    lambdas.route(
+        "WorkerFunction",
+        Route(workers.invoke, max_retries=retries, on_failure=failures.invoke, concurrency=args.workers),
+    )
 
     latencies: list[float] = []
+    free_containers = threading.Semaphore(args.containers)
 
     class Timed:
         def invoke(self, event: dict[str, object]) -> object:
             started = time.perf_counter()
-            result = webhooks.invoke(event)
+            with free_containers:
+                result = webhooks.invoke(event)
             latencies.append(time.perf_counter() - started)
             return result
 
@@ -98,10 +111,18 @@ def main() -> int:
         p.tap(p.t("btn_start"))
         return p
 
-    print(f"# {args.users} users, up to {args.containers} webhook containers", file=sys.stderr)
-    started = time.perf_counter()
+    print(f"# {args.users} users, up to {args.containers} webhook containers, {args.workers} workers", file=sys.stderr)
+    # Warm every webhook container first (each answers one /help), so that cold starts are not in the figures.
     with ThreadPoolExecutor(args.containers) as pool:
+        list(pool.map(lambda i: Person(webhooks, telegram, 9_000_000 + i, secret=secret).send("/help"),
+                      range(args.containers)))  # fmt: skip
+    warm_started = webhooks.started
+    cpu_before = sum(f.runtime_cpu_seconds() for f in webhooks.environments())
+    started = time.perf_counter()
+    with ThreadPoolExecutor(args.users) as pool:
         people = list(pool.map(flow, range(10_000_000, 10_000_000 + args.users)))
+    webhook_seconds = time.perf_counter() - started
+    cpu_used = sum(f.runtime_cpu_seconds() for f in webhooks.environments()) - cpu_before
     lambdas.wait_idle(timeout=600)
     elapsed = time.perf_counter() - started
 
@@ -125,8 +146,11 @@ def main() -> int:
     print(f"webhook latency (client side): p50 {cuts[49] * 1000:.0f} ms, p99 {cuts[98] * 1000:.0f} ms")
     if durations:
         own, own99 = statistics.median(durations), statistics.quantiles(durations, n=100)[98]
-        print(f"webhook's own run time per update: median {own:.1f} ms, p99 {own99:.1f} ms")
-    print(f"wall time {elapsed:.1f} s; webhook containers started: {webhooks.started}, workers: {workers.started}")
+        print(f"webhook handler run time per update: median {own:.1f} ms, p99 {own99:.1f} ms")
+    print(f"webhook CPU per update: {cpu_used / updates * 1000:.1f} ms ({cpu_used:.1f} s CPU for {updates} updates, "
+          f"{webhooks.started - warm_started} cold starts during the run)")  # fmt: skip
+    print(f"throughput: {updates / webhook_seconds:.0f} updates/s over {webhook_seconds:.1f} s; all jobs done after "
+          f"{elapsed:.1f} s; webhook containers: {webhooks.started}, worker containers: {workers.started}")  # fmt: skip
     for pool_ in (webhooks, workers, failures):
         pool_.stop()
     lambdas.stop()
