@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from infra.local.template import resources
@@ -21,7 +22,7 @@ def free_port() -> int:
 
 
 class LocalDynamoDB:
-    """A moto server in its own process; `url` goes into AWS_ENDPOINT_URL_DYNAMODB."""
+    """A moto server in its own process, keeping connections alive; `url` goes into AWS_ENDPOINT_URL_DYNAMODB."""
 
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
@@ -30,7 +31,8 @@ class LocalDynamoDB:
 
     def start(self, timeout: float = 30.0) -> LocalDynamoDB:
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-m", "infra.local.moto_server", "--port", str(self.port)],
+            cwd=Path(__file__).resolve().parents[2],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
