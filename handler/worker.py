@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from handler.core.state import IDEMPOTENCY_TTL_SECONDS
 from handler.jobs.payload import JobPayload
 from handler.jobs.worker_runtime import run_job
 from handler.settings import get_settings
@@ -15,7 +16,7 @@ logger = Logger(service="stylebot")
 tracer = Tracer(service="stylebot")
 metrics = Metrics(namespace="Stylebot", service="stylebot")
 # A duplicate delivery of the same job (Lambda's async queue is at-least-once) returns the first result.
-idempotency = IdempotencyConfig(event_key_jmespath="job_id", expires_after_seconds=6 * 3600)
+idempotency = IdempotencyConfig(event_key_jmespath="job_id", expires_after_seconds=IDEMPOTENCY_TTL_SECONDS)
 store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table or "unset")
 
 

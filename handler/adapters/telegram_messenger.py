@@ -11,8 +11,9 @@ from aws_lambda_powertools import Logger
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
+from handler.adapters.bot_api_request import AnswerLost, BotApiRequest
 from handler.core.conversation import Keyboard, callback_data
-from handler.core.ports import RateLimited
+from handler.core.ports import MaybeSent, RateLimited
 from handler.settings import Settings
 
 logger = Logger(service="stylebot", child=True)
@@ -44,11 +45,18 @@ class BotMessenger:
 
     def __init__(self, settings: Settings, token: str, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self._loop = asyncio.new_event_loop()
-        self._bot = Bot(token, base_url=settings.bot_api_url, base_file_url=settings.bot_file_url)
+        # The request only tells a call Telegram may have carried out from one it did not; _run retries.
+        self._bot = Bot(
+            token,
+            base_url=settings.bot_api_url,
+            base_file_url=settings.bot_file_url,
+            request=BotApiRequest(attempts=1),
+        )
         self._sleep = sleep
 
     def _run(self, make: Callable[[], Awaitable[T]], *, idempotent: bool) -> T:
-        """Run a Bot API call, retrying 429s (after `retry_after`) and, for calls safe to repeat, network errors."""
+        """Run a Bot API call, retrying 429s (after `retry_after`), errors Telegram answered (5xx) and network
+        errors; a call Telegram may have carried out without answering is repeated only if it is safe to."""
         for attempt in range(ATTEMPTS):
             try:
                 return self._loop.run_until_complete(make())
@@ -57,9 +65,16 @@ class BotMessenger:
                 if attempt == ATTEMPTS - 1 or wait > MAX_WAIT_SECONDS:
                     raise
                 self._sleep(wait)
+            except AnswerLost as error:
+                # A send that got no answer may have arrived: repeating it could show the user a picture twice.
+                if not idempotent:
+                    raise MaybeSent(str(error)) from error
+                if attempt == ATTEMPTS - 1:
+                    raise
+                self._sleep(2**attempt)
             except TimedOut:
-                # A timed-out send may have arrived: repeating it could show the user a picture twice.
-                if not idempotent or attempt == ATTEMPTS - 1:
+                # Not sent at all (no connection, or the request not written out): safe to try again.
+                if attempt == ATTEMPTS - 1:
                     raise
                 self._sleep(2**attempt)
             except BadRequest:

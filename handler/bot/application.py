@@ -11,6 +11,7 @@ from telegram.ext import (
     filters,
 )
 
+from handler.adapters.bot_api_request import BotApiRequest
 from handler.bot.buttons import on_tap
 from handler.bot.commands import COMMANDS, on_command, on_unknown_command
 from handler.bot.dialog import Deps
@@ -45,7 +46,11 @@ def wire(app: Application) -> None:  # type: ignore[type-arg]
 def build_application(settings: Settings, token: str, deps: Deps, *, with_updater: bool) -> Application:  # type: ignore[type-arg]
     """The Application for the webhook (no updater) or for long polling (with one)."""
     builder: ApplicationBuilder = (  # type: ignore[type-arg]
-        Application.builder().token(token).base_url(settings.bot_api_url).base_file_url(settings.bot_file_url)
+        Application.builder()
+        .token(token)
+        .base_url(settings.bot_api_url)
+        .base_file_url(settings.bot_file_url)
+        .request(BotApiRequest())  # a call Telegram refused with a 5xx is made again; an unanswered one is not
     )
     if not with_updater:
         builder = builder.updater(None)

@@ -7,6 +7,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from handler.adapters.bot_api_request import AnswerLost
 from handler.bot.dialog import ConcurrentUpdateConflict
 from handler.core.ports import StoreUnavailable
 from handler.core.texts import language_of, text
@@ -25,6 +26,12 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(error, RETRYABLE) and isinstance(update_id, int):
         logger.warning("update will be redelivered", extra={"error_type": type(error).__name__})
         context.bot_data.setdefault(RETRY_MARK, set()).add(update_id)
+        return
+    if isinstance(error, AnswerLost):
+        # The state was saved before the reply went out, and the reply most likely arrived: neither a
+        # redelivery (it would decide again on the saved state) nor an apology (it would ask the user to repeat
+        # what already worked; a repeated photo would be taken as the next one) is right.
+        logger.warning("a reply got no answer in time; it may have arrived, so nothing more is sent")
         return
     logger.error("update failed", extra={"error_type": type(error).__name__}, exc_info=error)
     if isinstance(update, Update) and update.effective_chat is not None:

@@ -91,6 +91,10 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
+class MaybeSent(Exception):
+    """A send Telegram got but never answered in time: it may have reached the user, so it is not repeated."""
+
+
 class Messenger(Protocol):
     """What the worker needs from the Telegram Bot API. Keyboards are stamped with `generation`."""
 
@@ -114,7 +118,9 @@ class Messenger(Protocol):
         caption: str,
         keyboard: Keyboard | None = None,
         generation: int = 0,
-    ) -> None: ...
+    ) -> None:
+        """Send the result; raises MaybeSent when it may have arrived although Telegram did not say so."""
+        ...
 
 
 class BadPicture(Exception):

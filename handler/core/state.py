@@ -16,6 +16,9 @@ LANGUAGES = ("en", "ru")
 STATE_TTL_SECONDS = 7 * 24 * 3600
 # Job items (ids, options, status) expire as long after they were made.
 JOB_TTL_SECONDS = 7 * 24 * 3600
+# The worker's idempotency records (a job's id and final status) expire after this; a duplicate delivery of a
+# job comes within minutes (Lambda drops queued events after 30 minutes).
+IDEMPOTENCY_TTL_SECONDS = 6 * 3600
 # A job that has not finished within this time is considered lost (the worker's own limit is 15 minutes).
 JOB_STALE_SECONDS = 20 * 60
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from aws_lambda_powertools import Logger
 
 from handler.core.conversation import result_keyboard
-from handler.core.ports import BadPicture, Engine, Messenger, StateStore, Stopped
+from handler.core.ports import BadPicture, Engine, MaybeSent, Messenger, StateStore, Stopped
 from handler.core.state import CANCELLABLE, STRENGTHS, JobSpec, JobStatus
 from handler.core.texts import text
 from handler.jobs.progress import ProgressMessage
@@ -109,15 +109,24 @@ class JobRunner:
             )
         )
         progress.close(text("result_caption", job.language, details=""))
-        self.messenger.send_picture(
-            job.chat_id,
-            result,
-            as_file=job.as_file,
-            filename=filename,
-            caption=text("result_caption", job.language, details=details),
-            keyboard=result_keyboard(job.language) if generation is not None else None,
-            generation=generation or 0,
-        )
+        try:
+            self.messenger.send_picture(
+                job.chat_id,
+                result,
+                as_file=job.as_file,
+                filename=filename,
+                caption=text("result_caption", job.language, details=details),
+                keyboard=result_keyboard(job.language) if generation is not None else None,
+                generation=generation or 0,
+            )
+        except MaybeSent:
+            # Telegram got the picture but did not say so in time: it most likely arrived. Sending it again could
+            # show it twice, and an apology would contradict it, so the job counts as done.
+            logger.warning("the result got no answer in time; taken as delivered", extra={"job_id": job.job_id})
+        except Exception:
+            # Not delivered (Telegram kept refusing it, or the chat is gone): say so instead of a bare "Done!".
+            logger.exception("the result could not be sent", extra={"job_id": job.job_id})
+            return self.fail(job, "job_failed", progress=progress, only_from=(JobStatus.SENDING,))
         self.store.set_job_status(job.user_id, job.job_id, JobStatus.DONE, only_from=(JobStatus.SENDING,))
         logger.info("job done", extra={"job_id": job.job_id})
         return JobStatus.DONE

@@ -3,12 +3,15 @@
 It speaks HTTP/1.1 with keep-alive (like api.telegram.org) and Nagle's algorithm off, answers the methods the
 bot uses the way Telegram does, records every call (method, parameters, uploaded files), serves files for
 `getFile` and the file download URL, and answers with Telegram's errors (400 "message is not modified", 429 with
-`retry_after`, 5xx) when a test asks for them. Point python-telegram-bot at it with `base_url` and
+`retry_after`, 5xx) when a test asks for them. It can also answer late (a call carried out, its answer held back
+past the client's timeout) and drop every open connection (as a server does with idle keep-alive connections).
+Point python-telegram-bot at it with `base_url` and
 `base_file_url`; nothing in the bot knows it is fake.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.parser
 import email.policy
 import itertools
@@ -64,6 +67,13 @@ class _Failure:
     remaining: int
 
 
+@dataclass
+class _Delay:
+    method: str
+    seconds: float
+    remaining: int
+
+
 class FakeBotApi:
     """The server. Start it with `start()`, read `calls`, script failures with `fail_next()`."""
 
@@ -74,6 +84,7 @@ class FakeBotApi:
         self.unauthorized_requests = 0
         self.pending_updates: list[dict[str, Any]] = []
         self._failures: list[_Failure] = []
+        self._delays: list[_Delay] = []
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._message_ids = itertools.count(1000)
@@ -101,6 +112,7 @@ class FakeBotApi:
         with self._lock:
             self.calls.clear()
             self._failures.clear()
+            self._delays.clear()
             self.pending_updates.clear()
             self.unauthorized_requests = 0
 
@@ -131,6 +143,26 @@ class FakeBotApi:
         """Answer the next `times` calls of `method` with a Telegram error."""
         with self._lock:
             self._failures.append(_Failure(method, status, description, retry_after, times))
+
+    def delay_next(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Carry out the next `times` calls of `method` at once but answer them `seconds` late: what a client
+        sees as a timeout although Telegram did what was asked."""
+        with self._lock:
+            self._delays.append(_Delay(method, seconds, times))
+
+    def drop_connections(self) -> int:
+        """Close every open client connection, as a server closes idle keep-alive connections; returns how many."""
+        with self._lock:
+            connections = list(self._server.connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        return len(connections)
+
+    @property
+    def connections_opened(self) -> int:
+        """How many client connections the server has accepted so far."""
+        return self._server.accepted
 
     def queue_update(self, update: dict[str, Any]) -> None:
         """Hold an update for the next getUpdates call (long polling, as in local mode)."""
@@ -176,13 +208,23 @@ class FakeBotApi:
         message.update(extra)
         return message
 
+    def _delay(self, method: str) -> float:
+        with self._lock:
+            for delay in self._delays:
+                if delay.method == method and delay.remaining > 0:
+                    delay.remaining -= 1
+                    return delay.seconds
+        return 0.0
+
     def answer(self, method: str, params: dict[str, Any], files: dict[str, bytes]) -> tuple[int, dict[str, Any]]:
         call = Call(method, params, files)
         failure = self._record(call)
         if failure is not None:
             return int(failure["error_code"]), failure
+        late = self._delay(method)
         status, body = self._answer(method, params, files)
         call.result = body.get("result")
+        time.sleep(late)
         return status, body
 
     def _answer(self, method: str, params: dict[str, Any], files: dict[str, bytes]) -> tuple[int, dict[str, Any]]:
@@ -251,6 +293,12 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     api: FakeBotApi
+    connections: set[socket.socket]
+    accepted = 0
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self.connections = set()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -260,16 +308,28 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self.server.api._lock:
+            self.server.connections.add(self.connection)
+            self.server.accepted += 1
+
+    def finish(self) -> None:
+        with self.server.api._lock:
+            self.server.connections.discard(self.connection)
+        with contextlib.suppress(OSError):  # the client may be gone (it gave up waiting for a late answer)
+            super().finish()
 
     def log_message(self, format: str, *args: Any) -> None:
         return
 
     def _send(self, status: int, payload: bytes, content_type: str = "application/json") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except OSError:  # the client gave up waiting (a late answer) or the connection was dropped
+            self.close_connection = True
 
     def _json(self, status: int, body: dict[str, Any]) -> None:
         self._send(status, json.dumps(body).encode())

@@ -114,6 +114,14 @@ class EmulatedFunction:
         """SIGKILL the whole environment (emulator and runtime), as Lambda does on timeout or out of memory."""
         self._signal_session(signal.SIGKILL)
 
+    def freeze(self) -> None:
+        """SIGSTOP the whole environment, as Lambda freezes one between invocations."""
+        self._signal_session(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT: the environment runs on where it stopped, as a reused Lambda environment does."""
+        self._signal_session(signal.SIGCONT)
+
     def _signal_session(self, sig: int) -> None:
         """Signal every process of the environment's session: the emulator puts the runtime in a process
         group of its own, but in its session."""

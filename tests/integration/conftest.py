@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -11,7 +11,9 @@ import pytest
 from handler.adapters.dynamodb import DynamoDBStore
 from infra.local.fake_bot_api import FakeBotApi
 from infra.local.lambda_emulator import EmulatedFunction
+from infra.local.lambda_service import LocalLambdaService
 from tests.driver import Person
+from tests.pipeline import Pipeline, running_pipeline
 
 _user_ids = itertools.count(700_000)
 
@@ -30,3 +32,17 @@ def person(webhook: EmulatedFunction, telegram: FakeBotApi) -> Callable[..., Per
         return Person(webhook, telegram, next(_user_ids), language)
 
     return make
+
+
+@pytest.fixture(scope="module")
+def pipeline(
+    lambda_service: LocalLambdaService,
+    function_env: dict[str, str],
+    tables: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Pipeline]:
+    """The worker and the failure notifier behind the Lambda service, for this module's tests."""
+    with running_pipeline(
+        lambda_service, function_env, tables["IdempotencyTable"], tmp_path_factory.mktemp("weights")
+    ) as running:
+        yield running

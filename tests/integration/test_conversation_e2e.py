@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import struct
 import threading
+import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -14,12 +16,14 @@ from typing import Any
 from PIL import Image
 
 from handler.adapters.dynamodb import DynamoDBStore
+from handler.core.conversation import BUCKET_SIZE, FLOOD_WARNING_EVERY, REFILL_PER_SECOND
 from handler.core.state import Step
 from infra.local.fake_bot_api import FakeBotApi
 from infra.local.lambda_emulator import EmulatedFunction
 from infra.local.lambda_service import LocalLambdaService
+from tests.conftest import WEBHOOK_SECRET
 from tests.driver import Person
-from tests.factories import message_update
+from tests.factories import api_gateway_event, message_update
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "images"
 CAT = (FIXTURES / "chelsea.png").read_bytes()
@@ -433,17 +437,52 @@ def test_edited_message_and_group_chat(person: MakePerson, store: DynamoDBStore,
     assert store.load(p.user_id).version == 0
 
 
-def test_a_flood_is_rate_limited_politely(person: MakePerson) -> None:
-    # Given a user who sends 40 messages at once
-    p = person()
-    for i in range(40):
-        p.send(f"spam {i}")
-    # Then the first ones are answered, then one polite "slow down", then silence for a while
-    replies = [c.text for c in p.shown()]
-    assert replies.count(p.t("flood")) == 1
-    assert 15 <= len(replies) <= 25
-    assert replies[-1] == p.t("flood")
-    assert all(status == 200 for status in p.statuses)
+def test_a_flood_of_a_hundred_messages_at_once_is_rate_limited_politely(
+    webhook: EmulatedFunction,
+    function_env: dict[str, str],
+    telegram: FakeBotApi,
+    store: DynamoDBStore,
+    lambdas: LocalLambdaService,
+) -> None:
+    # Given two warm containers of the webhook (Telegram delivers over several connections at once)
+    second = EmulatedFunction("WebhookFunction", function_env).start()
+    containers = [webhook, second]
+    try:
+        for i, container in enumerate(containers):
+            container.invoke(api_gateway_event(message_update("/help", user_id=994_000 + i), secret=WEBHOOK_SECRET))
+        p = Person(webhook, telegram, 994_100)
+        spam = ["/start", "/help", "/settings", "/styles", "/cancel", "hello?", "hello??", "/nonsense"]
+        updates = [message_update(spam[i % len(spam)], user_id=p.user_id) for i in range(100)]
+        # When the user sends a hundred messages at once (as fast as the containers take them)
+        started = time.monotonic()
+        threads = [
+            threading.Thread(target=lambda c=c, i=i: [p.deliver(u, c) for u in updates[i :: len(containers)]])
+            for i, c in enumerate(containers)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        took = time.monotonic() - started
+        print(f"a hundred messages delivered in {took:.2f} s")
+        # Then Telegram got 200 for every one (nothing to redeliver)
+        assert p.statuses == [200] * 100
+        # And the user got the answers the bucket allows plus a polite "slow down" (one per 10 s at most), not a
+        # hundred replies
+        replies = [c.text for c in p.shown()]
+        warnings = replies.count(p.t("flood"))
+        assert 1 <= warnings <= 1 + int(took // FLOOD_WARNING_EVERY)
+        assert len(replies) <= BUCKET_SIZE + math.ceil(took * REFILL_PER_SECOND) + warnings
+        # And no job was handed to the worker
+        assert lambdas.invocations_of("WorkerFunction") == []
+        # When they wait until the bucket holds a message again
+        state = store.load(p.user_id)
+        time.sleep(max(0.0, (1 - state.tokens) / REFILL_PER_SECOND - (time.time() - state.tokens_at)) + 0.2)
+        p.send("/start")
+        # Then they are served normally again
+        assert p.last_text().startswith("Hi, Ada!")
+    finally:
+        second.stop()
 
 
 # --- commands in any state --------------------------------------------------------------------------------------

@@ -1,14 +1,34 @@
-"""Faults: the state store going away for a moment."""
+"""Faults: the state store going away for a moment, the Bot API failing or answering late, a frozen container
+whose connections were closed meanwhile."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 
+import pytest
+
+from handler.adapters.dynamodb import DynamoDBStore
+from handler.core.state import JobStatus, Step
+from handler.core.texts import text
 from infra.local.dynamodb import LocalDynamoDB
-from infra.local.fake_bot_api import FakeBotApi
+from infra.local.fake_bot_api import Call, FakeBotApi
+from infra.local.http_proxy import KeepAliveProxy
 from infra.local.lambda_emulator import EmulatedFunction
 from tests.conftest import WEBHOOK_SECRET
+from tests.driver import Person
 from tests.factories import api_gateway_event, message_update
+from tests.pipeline import BRICK, CAT, Pipeline, results, start_own_style, wait_finished
+
+MakePerson = Callable[..., Person]
+# Longer than the Bot API client's read timeout (python-telegram-bot's default, 5 s): the call is carried out,
+# but its caller stops waiting for the answer.
+LATE = 6.0
+
+
+def delivered(calls: list[Call]) -> list[Call]:
+    """The calls the Bot API carried out (a scripted error answer carries nothing out)."""
+    return [c for c in calls if c.result is not None]
 
 
 def test_store_outage_makes_telegram_redeliver_and_the_update_is_processed_once(
@@ -36,3 +56,191 @@ def test_store_outage_makes_telegram_redeliver_and_the_update_is_processed_once(
     # Then it is processed exactly once
     assert after == [200, 200]
     assert len(telegram.calls_to("sendMessage", chat_id=991_002)) == 1
+
+
+# --- the Bot API failing while the webhook answers ------------------------------------------------------------
+
+
+def test_a_reply_telegram_refuses_with_a_5xx_is_sent_again_and_arrives_once(
+    person: MakePerson, telegram: FakeBotApi, store: DynamoDBStore
+) -> None:
+    # Given a user in the own-style flow, about to send the photo
+    p = person()
+    p.send("/start")
+    p.tap(p.t("btn_nst"))
+    # When they send it and the Bot API answers the bot's reply with 502 Bad Gateway (it did not carry it out)
+    telegram.fail_next("sendMessage", 502, "Bad Gateway")
+    status = p.send_photo(CAT)
+    # Then Telegram gets 200, and the user gets the reply asking for the style picture exactly once, no apology
+    assert status == 200
+    replies = [c.text for c in delivered(p.shown()) if c.method == "sendMessage"][-1:]
+    assert replies == [p.t("ask_style")]
+    assert p.t("error") not in [c.text for c in p.shown()]
+    # And the conversation went on: a second photo is taken as the style picture, as the user means it
+    assert store.load(p.user_id).step == Step.NST_STYLE
+
+
+def test_a_reply_telegram_answers_too_late_is_not_sent_again(
+    person: MakePerson, telegram: FakeBotApi, store: DynamoDBStore
+) -> None:
+    # Given a user in the own-style flow, about to send the photo
+    p = person()
+    p.send("/start")
+    p.tap(p.t("btn_nst"))
+    before = len(p.shown())
+    # When the Bot API carries out the reply but answers after the bot stopped waiting
+    telegram.delay_next("sendMessage", LATE)
+    status = p.send_photo(CAT)
+    # Then Telegram gets 200, and the user sees the reply once: neither repeated nor followed by an apology that
+    # would ask them to send the photo again (it would be taken as the style picture)
+    assert status == 200
+    assert [c.text for c in p.shown()[before:]] == [p.t("ask_style")]
+    assert store.load(p.user_id).step == Step.NST_STYLE
+    # And the next message is answered normally
+    p.send("/help")
+    assert p.last_text() == p.t("help")
+
+
+def test_a_reply_telegrams_gateway_timed_out_on_is_not_sent_again(person: MakePerson, telegram: FakeBotApi) -> None:
+    # Given a user in the own-style flow, about to send the photo
+    p = person()
+    p.send("/start")
+    p.tap(p.t("btn_nst"))
+    before = len(p.shown())
+    # When Telegram's front answers the bot's reply 504 Gateway Timeout (its back end may have sent it)
+    telegram.fail_next("sendMessage", 504, "Gateway Timeout")
+    status = p.send_photo(CAT)
+    # Then Telegram gets 200 and the bot neither repeats the reply nor apologises
+    assert status == 200
+    assert [c.text for c in p.shown()[before:]] == [p.t("ask_style")]
+
+
+def test_a_picture_check_that_gets_no_answer_is_apologised_for_and_changes_nothing(
+    person: MakePerson, telegram: FakeBotApi, store: DynamoDBStore
+) -> None:
+    # Given a user in the own-style flow, about to send the photo as a file (the webhook downloads documents to
+    # check them, before anything is decided)
+    p = person()
+    p.send("/start")
+    p.tap(p.t("btn_nst"))
+    # When the Bot API does not answer the bot's getFile in time
+    telegram.delay_next("getFile", LATE)
+    status = p.send_document(BRICK, "image/png", file_name="brick.png")
+    # Then Telegram gets 200, the user is asked to try again, and the flow still waits for the photo
+    assert status == 200
+    assert p.last_text() == p.t("error")
+    assert store.load(p.user_id).step == Step.NST_CONTENT
+    # And sending it again is taken as the photo
+    p.send_document(BRICK, "image/png", file_name="brick.png")
+    assert p.last_text() == p.t("ask_style")
+
+
+# --- the Bot API failing while the worker sends the result ----------------------------------------------------
+
+
+def final_messages(p: Person) -> list[str]:
+    """What the user is left with about their job: results that arrived, and apologies."""
+    failures = [p.t("job_failed")]
+    shown = [c.text or "" for c in delivered(p.shown())]
+    return [c.method for c in delivered(results(p))] + [t for t in shown if t in failures]
+
+
+def test_a_result_telegram_refuses_once_with_a_5xx_arrives_once(
+    pipeline: Pipeline, person: MakePerson, store: DynamoDBStore, telegram: FakeBotApi
+) -> None:
+    # Given the Bot API answering the first upload of a result with 502 Bad Gateway
+    telegram.fail_next("sendPhoto", 502, "Bad Gateway")
+    p = person()
+    # When a job runs
+    start_own_style(p)
+    p.last_job = store.load(p.user_id).active_job
+    # Then the job is done, the user got the picture once and nothing else, and they are free
+    assert wait_finished(p, store) == JobStatus.DONE
+    assert final_messages(p) == ["sendPhoto"]
+    assert store.load(p.user_id).active_job is None
+
+
+def test_a_result_that_cannot_be_delivered_ends_in_one_apology(
+    pipeline: Pipeline, person: MakePerson, store: DynamoDBStore, telegram: FakeBotApi
+) -> None:
+    # Given the Bot API answering every upload of a result with 502 Bad Gateway for a while
+    telegram.fail_next("sendPhoto", 502, "Bad Gateway", times=10)
+    p = person()
+    # When a job runs
+    start_own_style(p)
+    job_id = p.last_job = store.load(p.user_id).active_job
+    # Then the job fails and the user is told once, instead of a "Done!" with no picture
+    assert wait_finished(p, store) == JobStatus.FAILED
+    pipeline.service.wait_idle(timeout=60)
+    assert final_messages(p) == [p.t("job_failed")]
+    assert p.last_text() == p.t("job_failed")
+    assert store.job_status(p.user_id, job_id) == JobStatus.FAILED
+    # And they are free to start again
+    p.send("/start")
+    assert p.last_text().startswith("Hi")
+
+
+def test_a_result_telegram_answers_too_late_is_not_sent_again_and_the_job_ends(
+    pipeline: Pipeline, person: MakePerson, store: DynamoDBStore, telegram: FakeBotApi
+) -> None:
+    # Given the Bot API carrying out the upload of a result but answering after the worker stopped waiting
+    telegram.delay_next("sendPhoto", LATE)
+    p = person()
+    # When a job runs
+    start_own_style(p)
+    job_id = p.last_job = store.load(p.user_id).active_job
+    # Then the picture is not uploaded twice (it may well have arrived), no apology follows, the job ends done
+    # (not left "sending", not retried by Lambda) and the user is free
+    assert wait_finished(p, store) == JobStatus.DONE
+    pipeline.service.wait_idle(timeout=60)
+    assert len(results(p)) == 1
+    assert final_messages(p) == ["sendPhoto"]
+    assert store.job_status(p.user_id, job_id) == JobStatus.DONE
+    assert store.load(p.user_id).active_job is None
+
+
+# --- a frozen container whose connections were closed -----------------------------------------------------------
+
+
+@pytest.fixture
+def store_front(dynamodb_server: LocalDynamoDB) -> Iterator[KeepAliveProxy]:
+    """A keep-alive front of the DynamoDB-compatible server (as DynamoDB's endpoint is) that can drop every
+    connection."""
+    proxy = KeepAliveProxy(("127.0.0.1", dynamodb_server.port)).start()
+    yield proxy
+    proxy.stop()
+
+
+def test_a_thawed_container_replaces_connections_closed_while_it_was_frozen(
+    function_env: dict[str, str], telegram: FakeBotApi, store_front: KeepAliveProxy
+) -> None:
+    # Given a warm webhook that reached DynamoDB (and SSM) and the Bot API, keeping both
+    # connections alive
+    env = {
+        **function_env,
+        "AWS_ENDPOINT_URL_DYNAMODB": store_front.url,
+        "AWS_ENDPOINT_URL_SSM": store_front.url,
+    }
+    webhook = EmulatedFunction("WebhookFunction", env).start()
+    try:
+        first = webhook.invoke(api_gateway_event(message_update("/start", user_id=992_001), secret=WEBHOOK_SECRET))
+        assert first["statusCode"] == 200
+        store_connections, bot_api_connections = store_front.connections_opened, telegram.connections_opened
+        # When Lambda freezes the environment and, meanwhile, both servers close every idle connection
+        webhook.freeze()
+        assert store_front.drop_connections() >= 1
+        assert telegram.drop_connections() >= 1
+        webhook.thaw()
+        # Then the next update, once the environment is thawed, is processed normally: 200 and one reply
+        started = time.monotonic()
+        after = webhook.invoke(api_gateway_event(message_update("/help", user_id=992_001), secret=WEBHOOK_SECRET))
+        took = time.monotonic() - started
+    finally:
+        webhook.stop()
+    print(f"first update after the thaw took {took * 1000:.0f} ms")
+    assert after["statusCode"] == 200
+    replies = telegram.calls_to("sendMessage", chat_id=992_001)
+    assert [c.text for c in replies][1:] == [text("help", "en")]
+    # And the closed connections were replaced by new ones, on both sides
+    assert store_front.connections_opened > store_connections
+    assert telegram.connections_opened > bot_api_connections

@@ -1,0 +1,103 @@
+"""The job pipeline as the end-to-end tests run it: the webhook's async invocations of the worker go through the
+loopback Lambda service, with the retries and on-failure destination of template.yaml, to the worker and the
+failure notifier under the Lambda emulator. Plus the steps and waits the tests share."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from handler.adapters.dynamodb import DynamoDBStore
+from handler.core.state import JobStatus
+from infra.local.fake_bot_api import Call, FakeBotApi
+from infra.local.lambda_emulator import EmulatorPool
+from infra.local.lambda_service import LocalLambdaService, Route
+from infra.local.template import event_invoke_config
+from tests.driver import Person
+from tests.ml_helpers import write_test_weights
+
+FIXTURES = Path(__file__).parent / "fixtures" / "images"
+CAT = (FIXTURES / "chelsea.png").read_bytes()  # 451 x 300
+BRICK = (FIXTURES / "brick.png").read_bytes()
+
+
+@dataclass
+class Pipeline:
+    workers: EmulatorPool
+    failures: EmulatorPool
+    service: LocalLambdaService
+
+
+@contextmanager
+def running_pipeline(
+    service: LocalLambdaService, function_env: dict[str, str], idempotency_table: str, weights: Path
+) -> Iterator[Pipeline]:
+    """Route the worker's async invocations to emulated workers (environment `function_env`, test weights
+    written into `weights`), as template.yaml's EventInvokeConfig says; undone on exit."""
+    manifest = write_test_weights(weights)
+    worker_env = {
+        **function_env,
+        "IDEMPOTENCY_TABLE": idempotency_table,
+        "STYLEBOT_WEIGHTS_DIR": str(weights),
+        "STYLEBOT_MANIFEST": str(manifest),
+    }
+    workers = EmulatorPool("WorkerFunction", worker_env, timeout_seconds=120)
+    retries, _, destination = event_invoke_config("WorkerFunction")
+    assert destination == "FailureFunction"
+    # A shorter wait for a dead worker's heartbeat than in production, so that the tests stay quick.
+    failures = EmulatorPool(destination, {**function_env, "LOST_JOB_GRACE_SECONDS": "8"})
+    service.route(
+        "WorkerFunction", Route(workers.invoke, max_retries=retries, retry_delay=0.2, on_failure=failures.invoke)
+    )
+    try:
+        yield Pipeline(workers, failures, service)
+    finally:
+        service.route("WorkerFunction", Route())
+        workers.stop()
+        failures.stop()
+
+
+def start_own_style(p: Person, *, quality: str = "quick", content: bytes = CAT) -> None:
+    p.send("/start")
+    p.tap(p.t("btn_nst"))
+    p.send_photo(content)
+    p.send_document(BRICK, "image/png", file_name="brick.png")
+    p.tap("📐 1024")  # 512 -> 1024
+    p.tap("📐 256")  # 1024 -> 256: small, so that the tests stay quick
+    if quality == "best":
+        p.tap("⚡")
+    p.tap(p.t("btn_start"))
+
+
+def wait_for_progress(telegram: FakeBotApi, p: Person) -> None:
+    """Block until the person's job shows progress (the worker is running it)."""
+    telegram.wait_for(
+        lambda calls: any(
+            c.method == "editMessageText" and "%" in (c.text or "") and c.chat_id == p.user_id for c in calls
+        ),
+        timeout=120,
+    )
+
+
+def results(p: Person) -> list[Call]:
+    """Every attempt to send the person a result (answered or not)."""
+    return [c for c in p.calls() if c.method in ("sendPhoto", "sendDocument")]
+
+
+def wait_finished(p: Person, store: DynamoDBStore, timeout: float = 180.0) -> str:
+    """Wait for the user's job to end; returns its final status."""
+    job_id = store.load(p.user_id).active_job or p.last_job
+    assert job_id is not None, "the person has no job"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = store.job_status(p.user_id, job_id)
+        if (
+            status in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
+            and store.load(p.user_id).active_job is None
+        ):
+            return str(status)
+        time.sleep(0.2)
+    raise TimeoutError(f"job {job_id} still {store.job_status(p.user_id, job_id)}")
