@@ -1,10 +1,10 @@
 """A keep-alive HTTP/1.1 front on loopback for a local server, able to close every client connection at once.
 
 DynamoDB's endpoint keeps connections alive, and servers close idle ones while a Lambda execution environment
-is frozen: the client finds out only when it next uses them. moto's server closes every connection after one
-answer, so it can play neither part; this front relays each request to it and keeps the client's connection
-open. `drop_connections()` then plays the server closing idle connections, without restarting the server
-(which would lose the tables).
+is frozen: the client finds out only when it next uses them. The local DynamoDB server keeps connections alive
+but runs in a process of its own that cannot be told to close them; this front relays each request to it and
+keeps the client's connection open, and `drop_connections()` plays the server closing idle connections, without
+restarting the server (which would lose the tables).
 """
 
 from __future__ import annotations

@@ -43,8 +43,12 @@ class EmulatedFunction:
         *,
         timeout_seconds: int = 30,
         memory_mb: int = 512,
+        niceness: int = 0,
     ) -> None:
+        """``niceness`` > 0 runs the environment at a lower CPU priority: on one machine, the stand-in for
+        functions that in AWS run on CPUs of their own (the load script's workers)."""
         self.logical_id = logical_id
+        self._niceness = niceness
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/2015-03-31/functions/function/invocations"
         self._environment = environment
@@ -69,6 +73,7 @@ class EmulatedFunction:
         log = self.log_path.open("wb")
         self._process = subprocess.Popen(
             [
+                *(["nice", "-n", str(self._niceness)] if self._niceness else []),
                 str(emulator_binary()),
                 "--log-level",
                 "error",
@@ -151,7 +156,8 @@ class EmulatedFunction:
             try:
                 if not entry.name.isdigit() or os.getsid(int(entry.name)) != self._process.pid:
                     continue
-                if b"awslambdaric" not in (entry / "cmdline").read_bytes():
+                # `python -m awslambdaric <handler>`, not the emulator (whose arguments name it too)
+                if (entry / "cmdline").read_bytes().split(b"\0")[1:3] != [b"-m", b"awslambdaric"]:
                     continue
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             except (OSError, ProcessLookupError):
@@ -189,10 +195,13 @@ class EmulatorPool:
     """Execution environments of one function, as Lambda scales them: an idle warm one is reused, a busy
     one makes a new one, and one whose process died (killed, out of memory) is replaced."""
 
-    def __init__(self, logical_id: str, environment: dict[str, str], *, timeout_seconds: int = 120) -> None:
+    def __init__(
+        self, logical_id: str, environment: dict[str, str], *, timeout_seconds: int = 120, niceness: int = 0
+    ) -> None:
         self.logical_id = logical_id
         self._environment = environment
         self._timeout = timeout_seconds
+        self._niceness = niceness
         self._idle: list[EmulatedFunction] = []
         self.busy: list[EmulatedFunction] = []
         self.started = 0
@@ -203,7 +212,9 @@ class EmulatorPool:
         with self._lock:
             function = self._idle.pop() if self._idle else None
             if function is None:
-                function = EmulatedFunction(self.logical_id, self._environment, timeout_seconds=self._timeout).start()
+                function = EmulatedFunction(
+                    self.logical_id, self._environment, timeout_seconds=self._timeout, niceness=self._niceness
+                ).start()
                 self.started += 1
             self.busy.append(function)
         alive = True
