@@ -205,11 +205,14 @@ class EmulatorPool:
         self._idle: list[EmulatedFunction] = []
         self.busy: list[EmulatedFunction] = []
         self.started = 0
+        self._closed = False
         self._lock = __import__("threading").Lock()
 
     def invoke(self, event: dict[str, Any]) -> Any:
         """Invoke like Lambda: a function error raises FunctionError, a dead environment raises OSError."""
         with self._lock:
+            if self._closed:  # an event delivered after the pool was stopped must not start an environment
+                raise ConnectionRefusedError(f"{self.logical_id} is stopped")
             function = self._idle.pop() if self._idle else None
             if function is None:
                 function = EmulatedFunction(
@@ -246,6 +249,7 @@ class EmulatorPool:
 
     def stop(self) -> None:
         with self._lock:
+            self._closed = True
             for function in self._idle + self.busy:
                 function.stop()
             self._idle.clear()
