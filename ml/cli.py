@@ -1,4 +1,4 @@
-"""Command line: ``python -m ml stylize ...``, ``python -m ml weights fetch|verify|list`` and
+"""Command line: ``python -m ml stylize ...``, ``python -m ml weights fetch|fetch-image|verify|list`` and
 ``python -m ml presets list|previews|weights``.
 
 Works offline with no bot and no cloud account; only ``weights fetch`` uses the network.
@@ -49,6 +49,10 @@ def _build_parser() -> argparse.ArgumentParser:
         "--pin",
         action="store_true",
         help="trust the download of entries that have no SHA-256 yet and record it in the manifest",
+    )
+    wsub.add_parser(
+        "fetch-image",
+        help="the image build's fetch: all required weights, the presets that can be fetched, then SHA256SUMS",
     )
     verify = wsub.add_parser("verify", help="check every weights file against the manifest")
     verify.add_argument("names", nargs="*")
@@ -128,6 +132,9 @@ def _weights(args: argparse.Namespace) -> int:
         return 0
     if args.weights_command == "fetch":
         weights.fetch(args.names or None, dest=args.dest, report=print, pin=args.pin)
+        return 0
+    if args.weights_command == "fetch-image":
+        weights.fetch_image(registry.all_weights_names(), report=print)
         return 0
     names = args.names or list(weights.manifest())
     for name in names:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ml.errors import StylebotMLError
+from ml.manifest import in_image
 
 NONCOMMERCIAL_ENV = "STYLEBOT_PRESETS_NONCOMMERCIAL"
 
@@ -97,9 +98,10 @@ def noncommercial_allowed() -> bool:
 
 
 def available(*, include_noncommercial: bool | None = None) -> list[Preset]:
-    """The presets offered on this deployment, in gallery order."""
+    """The presets offered on this deployment, in gallery order: allowed by its licence settings, and held by
+    the image (a preset whose weights the image build could not fetch is left out)."""
     allow = noncommercial_allowed() if include_noncommercial is None else include_noncommercial
-    return [p for p in PRESETS if allow or p.commercial_use]
+    return [p for p in PRESETS if (allow or p.commercial_use) and in_image(p.weights)]
 
 
 def get_preset(preset_id: str, *, include_noncommercial: bool | None = None) -> Preset:
@@ -111,8 +113,13 @@ def get_preset(preset_id: str, *, include_noncommercial: bool | None = None) -> 
 
 
 def weights_names(*, include_noncommercial: bool | None = None) -> list[str]:
-    """Manifest entries the available presets need (what the image build fetches for them)."""
+    """Manifest entries the available presets need."""
     return [p.weights for p in available(include_noncommercial=include_noncommercial)]
+
+
+def all_weights_names() -> list[str]:
+    """Manifest entries of every preset, offered here or not (what the image build tries to fetch)."""
+    return [p.weights for p in PRESETS]
 
 
 def preview_file(preset_id: str) -> Path:

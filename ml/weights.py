@@ -1,17 +1,15 @@
-"""The weights manifest and the one loader every model uses.
+"""The one loader every model uses, and the downloads that fill the weights folder.
 
-``ml/manifest.json`` lists every weights file: its name, file name, download URL, SHA-256, size and licence.
-Small files ship inside the package (``bundled``: a path relative to ``ml/``); the others live in the folder
-named by ``STYLEBOT_WEIGHTS_DIR`` under their manifest file names and are downloaded by
-``python -m ml weights fetch`` (the Lambda image runs it at build time).
+What each file is (name, URL, SHA-256, size, licence) is in ``ml/manifest.json``, read by :mod:`ml.manifest`.
+The downloaded files live in the folder named by ``STYLEBOT_WEIGHTS_DIR`` and are fetched by
+``python -m ml weights fetch``; the image build runs ``python -m ml weights fetch-image`` instead, which also
+writes the folder's ``SHA256SUMS``.
 
-Every file is checked against its SHA-256 the first time a process uses it; a missing file or a wrong hash
-is a :class:`~ml.errors.WeightsError` that names the file and the command that fixes it.
-
-``STYLEBOT_MANIFEST`` may name an extra JSON manifest (same format) whose entries replace or add to the
-packaged ones by name. It is the one documented way to use weights the packaged manifest does not pin, e.g.
-locally trained or randomly initialised files in tests: they are still verified, against the hashes that
-manifest gives. ``resolve(name, verify=False)`` skips the hash check for a caller that asks for it explicitly.
+A file is checked the first time a process uses it. Where the image build listed it in ``SHA256SUMS`` with the
+hash the manifest expects, the check is its size alone: the build hashed it, and the image is read-only, so no
+cold start hashes the 548 MB VGG19 again. Elsewhere (local runs, tests) its SHA-256 is computed. A missing
+file, a wrong size or a wrong hash is a :class:`~ml.errors.WeightsError` that names the file and the command
+that fixes it. ``resolve(name, verify=False)`` skips the check for a caller that asks for it explicitly.
 
 An entry may be *unpinned* (``"sha256": null`` and no prefix) when no trustworthy hash of its public file was
 available to the manifest's author. Such a file is never loaded, and ``fetch`` refuses it unless called with
@@ -28,105 +26,29 @@ import os
 import tempfile
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 
 from ml.errors import WeightsError
+from ml.manifest import (
+    FETCH_COMMAND,
+    MANIFEST_PATH,
+    SUMS_FILE,
+    format_sums,
+    read_sums,
+)
+from ml.manifest import MANIFEST_ENV as MANIFEST_ENV  # re-exported: the loader's callers name them here
+from ml.manifest import PACKAGE_DIR as PACKAGE_DIR
+from ml.manifest import WeightEntry as WeightEntry
+from ml.manifest import entry as entry
+from ml.manifest import manifest as manifest
+from ml.manifest import path_of as path_of
 from ml.paths import WEIGHTS_DIR_ENV, weights_dir
 
 log = logging.getLogger(__name__)
 
-MANIFEST_ENV = "STYLEBOT_MANIFEST"
-PACKAGE_DIR = Path(__file__).resolve().parent
-MANIFEST_PATH = PACKAGE_DIR / "manifest.json"
-FETCH_COMMAND = "python -m ml weights fetch"
-
 _CHUNK = 1 << 20
-
-
-@dataclass(frozen=True)
-class WeightEntry:
-    """One file of the manifest."""
-
-    name: str
-    filename: str
-    url: str
-    sha256: str | None
-    size: int | None
-    licence: str
-    bundled: str | None = None
-    sha256_prefix: str | None = None
-    note: str | None = None
-
-    @staticmethod
-    def from_json(raw: Mapping[str, Any]) -> WeightEntry:
-        try:
-            entry = WeightEntry(
-                name=str(raw["name"]),
-                filename=str(raw["filename"]),
-                url=str(raw["url"]),
-                sha256=None if raw.get("sha256") is None else str(raw["sha256"]).lower(),
-                size=None if raw.get("size") is None else int(raw["size"]),
-                licence=str(raw["licence"]),
-                bundled=None if raw.get("bundled") is None else str(raw["bundled"]),
-                sha256_prefix=None if raw.get("sha256_prefix") is None else str(raw["sha256_prefix"]).lower(),
-                note=None if raw.get("note") is None else str(raw["note"]),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise WeightsError(f"bad manifest entry {dict(raw)!r}: {exc}") from exc
-        return entry
-
-    @property
-    def pinned(self) -> bool:
-        """Whether the manifest gives a hash (full or prefix) to check this file against."""
-        return self.sha256 is not None or self.sha256_prefix is not None
-
-    def expected_hash_text(self) -> str:
-        if not self.pinned:
-            return "no pinned hash"
-        return self.sha256 or f"{self.sha256_prefix}… (prefix)"
-
-    def hash_matches(self, digest: str) -> bool:
-        if self.sha256 is not None:
-            return digest == self.sha256
-        return self.sha256_prefix is not None and digest.startswith(self.sha256_prefix)
-
-
-def _read_manifest(path: Path) -> list[WeightEntry]:
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise WeightsError(f"cannot read the weights manifest {path}: {exc}") from exc
-    if not isinstance(raw, list):
-        raise WeightsError(f"the weights manifest {path} must be a JSON list of entries")
-    return [WeightEntry.from_json(item) for item in raw]
-
-
-def manifest() -> dict[str, WeightEntry]:
-    """All entries by name: the packaged manifest, updated by the one ``STYLEBOT_MANIFEST`` names, if any."""
-    entries = {e.name: e for e in _read_manifest(MANIFEST_PATH)}
-    override = os.environ.get(MANIFEST_ENV, "").strip()
-    if override:
-        entries.update({e.name: e for e in _read_manifest(Path(override))})
-    return entries
-
-
-def entry(name: str) -> WeightEntry:
-    entries = manifest()
-    try:
-        return entries[name]
-    except KeyError:
-        raise WeightsError(f"no weights named {name!r} in the manifest (known: {', '.join(sorted(entries))})") from None
-
-
-def path_of(item: WeightEntry) -> Path:
-    """Where the file of ``item`` is expected (inside the package if bundled, else in :func:`weights_dir`)."""
-    if item.bundled is not None:
-        return PACKAGE_DIR / item.bundled
-    return weights_dir() / item.filename
 
 
 def sha256_file(path: Path) -> str:
@@ -163,6 +85,9 @@ def verify_file(item: WeightEntry, path: Path) -> None:
             f"weights file {path} for {item.name!r} has {stat.st_size} bytes, expected {item.size}; "
             f"it is incomplete or not the right file: {_fix_hint(item)}"
         )
+    if _hashed_by_the_image_build(item, path):
+        _verified.add(key)
+        return
     digest = sha256_file(path)
     if not item.hash_matches(digest):
         raise WeightsError(
@@ -171,6 +96,17 @@ def verify_file(item: WeightEntry, path: Path) -> None:
             f"it is corrupt or not the right file: {_fix_hint(item)}"
         )
     _verified.add(key)
+
+
+def _hashed_by_the_image_build(item: WeightEntry, path: Path) -> bool:
+    """Whether the image build hashed this very file: listed in its folder's SHA256SUMS with the expected hash.
+
+    Its size was compared with the manifest's just before; without a known size the file is hashed again.
+    """
+    if item.size is None or item.bundled is not None:
+        return False
+    sums = read_sums(path.parent)
+    return sums is not None and path.name in sums and item.hash_matches(sums[path.name])
 
 
 def resolve(name: str, *, verify: bool = True) -> Path:
@@ -278,6 +214,46 @@ def fetch(
         say(f"{name}: saved {path}")
         done.append(path)
     return done
+
+
+def fetch_image(
+    optional: Iterable[str],
+    *,
+    dest: Path | None = None,
+    report: Callable[[str], None] | None = None,
+    timeout: float = 60.0,
+) -> dict[str, str]:
+    """The image build's fetch: every entry must arrive verified, except the ``optional`` ones (the presets).
+
+    A required file that cannot be fetched fails the build (:class:`WeightsError`). An optional one whose
+    download fails is left out of the image with a loud warning, and the catalogue then does not offer it. An
+    unpinned optional entry is pinned on this download (see :func:`fetch`). Last, ``SHA256SUMS`` is written
+    into the folder: the files the image holds and their hashes. Returns those (file name -> SHA-256).
+    """
+    say = report or log.info
+    target = dest if dest is not None else weights_dir()
+    left_out = set(optional)
+    required = [name for name in manifest() if name not in left_out]
+    fetch(required, dest=target, report=say, timeout=timeout)
+    held = list(required)
+    for name in manifest():
+        if name not in left_out:
+            continue
+        try:
+            fetch([name], dest=target, report=say, timeout=timeout, pin=True)
+        except WeightsError as exc:
+            say(f"WARNING: {name} LEFT OUT OF THE IMAGE: {exc}; the bot will not offer it")
+            continue
+        held.append(name)
+    sums: dict[str, str] = {}
+    for name in held:
+        item = entry(name)  # read again: a pin taken just now is in the manifest
+        if item.bundled is None:
+            sums[item.filename] = item.sha256 or sha256_file(target / item.filename)
+    target.mkdir(parents=True, exist_ok=True)
+    (target / SUMS_FILE).write_text(format_sums(sums), encoding="utf-8")
+    say(f"{SUMS_FILE}: {len(sums)} files in {target}")
+    return sums
 
 
 def _record_pin(name: str, sha256: str, size: int) -> Path:

@@ -23,16 +23,26 @@ def test_lock_file_pins_every_direct_dependency_at_pyproject_versions() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     direct = _pins(project["dependencies"] + project["optional-dependencies"]["ml"])
     lock_lines = (ROOT / "requirements-lambda.txt").read_text().splitlines()
-    locked = _pins(lock_lines)
+    torch_lines = (ROOT / "requirements-torch-cpu.txt").read_text().splitlines()
+    locked = _pins(lock_lines + torch_lines)
     for name, version in direct.items():
         assert name in locked, f"{name} is missing from requirements-lambda.txt"
         assert locked[name].split("+")[0] == version, f"{name}: lock {locked[name]} vs pyproject {version}"
     # torch and torchvision are the CPU-only builds, from PyTorch's CPU index
     assert locked["torch"].endswith("+cpu") and locked["torchvision"].endswith("+cpu")
-    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in lock_lines
-    # and every other line is an exact pin (nothing floats)
-    requirements = [line for line in lock_lines if line.strip() and not line.startswith(("#", "--"))]
+    assert "--index-url https://download.pytorch.org/whl/cpu" in torch_lines
+    assert _pins(torch_lines).keys() == {"torch", "torchvision"}
+    # and every other line is an exact pin (nothing floats), each followed by the SHA-256 of its wheels
+    requirements = [
+        line for line in lock_lines + torch_lines if line.strip() and not line.lstrip().startswith(("#", "--"))
+    ]
     assert len(requirements) == len(locked)
+    for number, line in enumerate(lock_lines):
+        if _pins([line]):
+            following = lock_lines[number + 1].strip() if number + 1 < len(lock_lines) else ""
+            assert following.startswith("--hash=sha256:"), (
+                f"no hash for {line.split()[0]}: python -m infra.scripts.lock_lambda"
+            )
 
 
 def test_image_is_lean_multi_stage_from_the_lambda_base_with_verified_weights() -> None:
@@ -43,9 +53,10 @@ def test_image_is_lean_multi_stage_from_the_lambda_base_with_verified_weights() 
     assert not re.search(r"\b(pip|dnf|yum|microdnf)\b", final)
     assert "COPY --from=build /opt/weights /opt/weights" in final and "STYLEBOT_WEIGHTS_DIR=/opt/weights" in final
     # weights fetched (and SHA-256 verified) by the project's own command, at build time
-    assert "python -m ml weights fetch" in DOCKERFILE
+    assert "python -m ml weights fetch-image" in DOCKERFILE
     assert "--no-cache-dir" in DOCKERFILE and "--only-binary=:all:" in DOCKERFILE
-    assert "-r requirements-lambda.txt" in DOCKERFILE
-    # the build context carries only what the image needs
-    ignore = (ROOT / ".dockerignore").read_text().splitlines()
-    assert ignore[ignore.index("*")] == "*" and {"!handler/", "!ml/", "!requirements-lambda.txt"} <= set(ignore)
+    assert "--require-hashes" in DOCKERFILE and "-r requirements-lambda.txt" in DOCKERFILE
+    # the build context carries only what the image needs: everything is excluded first, then the few inputs
+    patterns = [line for line in (ROOT / ".dockerignore").read_text().splitlines() if line and line[0] != "#"]
+    assert patterns[0] == "*"
+    assert {"!handler/", "!ml/", "!requirements-lambda.txt", "!requirements-torch-cpu.txt"} <= set(patterns)

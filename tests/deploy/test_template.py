@@ -109,14 +109,32 @@ def test_registration_subscribes_to_what_the_bot_handles_and_never_hangs_the_sta
     assert props["ServiceToken"] == {"Fn::GetAtt": ["WebhookRegistrationFunction", "Arn"]}
     assert props["ServiceTimeout"] <= 600
     assert functions()["WebhookRegistrationFunction"].properties["Timeout"] < props["ServiceTimeout"]
-    assert set(webhook["DependsOn"]) >= {"WebhookFunction"}
+    # Telegram posts as soon as the webhook is set: API Gateway must already be allowed to invoke the function
+    assert set(webhook["DependsOn"]) >= {"WebhookFunction", "WebhookFunctionTelegramPermission"}
 
 
 def test_no_secret_values_in_the_template() -> None:
     text = (ROOT / "template.yaml").read_text()
     assert not re.search(r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b", text), "a bot token is in template.yaml"
     assert "NoEcho" not in text, "secrets are not typed in as parameters; they live in SSM"
-    assert TEMPLATE["Parameters"]["BotTokenParameterName"]["Default"].startswith("/")
+
+
+def test_each_stack_reads_the_token_named_after_itself() -> None:
+    # No parameter names the token: a second stack deployed with the first one's overrides, or none, still
+    # cannot take over the first one's bot (sam deploy's --parameter-overrides replaces samconfig's list).
+    assert not any("Token" in name for name in TEMPLATE["Parameters"])
+    derived = {"Fn::Sub": "/${AWS::StackName}/bot-token"}
+    (webhook,) = resources("Custom::TelegramWebhook").values()
+    assert webhook["Properties"]["BotTokenParameterName"] == derived
+    for function in functions().values():
+        if "TELEGRAM_BOT_TOKEN_PARAMETER" in function.environment:
+            assert function.environment["TELEGRAM_BOT_TOKEN_PARAMETER"] == derived, function.logical_id
+
+
+def test_tables_use_the_free_default_encryption() -> None:
+    # DynamoDB encrypts every table at rest with a key it owns; SSEEnabled switches to a KMS key billed per call
+    for name, table in resources("AWS::DynamoDB::Table").items():
+        assert "SSESpecification" not in table["Properties"], name
 
 
 def _overrides(text: str) -> dict[str, str]:
@@ -127,8 +145,13 @@ def _overrides(text: str) -> dict[str, str]:
 def test_samconfig_environments_deploy_with_real_parameters(environment: str) -> None:
     config: dict[str, Any] = tomllib.loads((ROOT / "samconfig.toml").read_text())
     deploy = config[environment]["deploy"]["parameters"]
+    # stack and region are global: `sam logs` and `sam delete` of the environment reach the same stack
     assert config[environment]["global"]["parameters"]["stack_name"]
+    assert config[environment]["global"]["parameters"]["region"]
+    assert "region" not in deploy
     assert "CAPABILITY_IAM" in deploy["capabilities"] and deploy["resolve_image_repos"] is True
+    # a first deploy that fails is deleted rather than left in ROLLBACK_COMPLETE, where no deploy can follow
+    assert deploy["on_failure"] == "DELETE" and not deploy.get("disable_rollback", False)
     parameters = TEMPLATE["Parameters"]
     for name, value in _overrides(deploy.get("parameter_overrides", "")).items():
         value = value.strip('"')
@@ -146,7 +169,9 @@ def test_readme_tells_the_operator_every_parameter_and_the_token_command() -> No
     readme = (ROOT / "README.md").read_text()
     for name in TEMPLATE["Parameters"]:
         assert name in readme, f"README does not explain the parameter {name}"
-    default_name = TEMPLATE["Parameters"]["BotTokenParameterName"]["Default"]
-    assert f"aws ssm put-parameter --type SecureString --name {default_name}" in readme
+    config: dict[str, Any] = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    for environment in ("default", "prod"):
+        stack = config[environment]["global"]["parameters"]["stack_name"]
+        assert f"aws ssm put-parameter --type SecureString --name /{stack}/bot-token" in readme, stack
     for section in ("## Deploy", "## Update", "## Logs", "## Costs", "## Teardown"):
         assert section in readme, f"README lacks the section {section!r}"

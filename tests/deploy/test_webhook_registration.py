@@ -334,3 +334,57 @@ def test_hung_telegram_gets_failed_before_the_function_times_out(
     assert answer.body["Status"] == "FAILED"
     assert "no result within" in answer.body["Reason"]
     assert elapsed < 12
+
+
+def test_a_delete_telegram_never_answers_still_succeeds(
+    aws_env: dict[str, str],
+    silent_bot_api: str,
+    cfn_responses: CloudFormationResponses,
+    token_parameter: str,
+    secret_parameter: str,
+) -> None:
+    # Given a stack being deleted while the Bot API hangs
+    function = EmulatedFunction(
+        "WebhookRegistrationFunction", registration_env(aws_env, silent_bot_api), timeout_seconds=12
+    ).start()
+    event = cfn_event(
+        "delete", cfn_responses, BotTokenParameterName=token_parameter, SecretParameterName=secret_parameter
+    )
+    try:
+        # When the function handles the delete
+        function.invoke(event, timeout=30)
+        answer = cfn_responses.wait_for(event["RequestId"], timeout=30)
+    finally:
+        function.stop()
+    # Then CloudFormation is told SUCCESS, saying what was left undone, so the stack never ends DELETE_FAILED
+    assert answer.body["Status"] == "SUCCESS"
+    assert "clean-up incomplete" in answer.body["Reason"] and "no result within" in answer.body["Reason"]
+    assert answer.body["PhysicalResourceId"] == event["PhysicalResourceId"]
+
+
+def test_an_answer_nobody_takes_is_tried_every_time_before_the_function_ends(
+    aws_env: dict[str, str],
+    silent_bot_api: str,
+    cfn_responses: CloudFormationResponses,
+    token_parameter: str,
+    secret_parameter: str,
+) -> None:
+    # Given a 20 s function whose Bot API and ResponseURL both accept connections and never answer
+    function = EmulatedFunction(
+        "WebhookRegistrationFunction", registration_env(aws_env, silent_bot_api), timeout_seconds=20
+    ).start()
+    event = cfn_event(
+        "create", cfn_responses, BotTokenParameterName=token_parameter, SecretParameterName=secret_parameter
+    )
+    event["ResponseURL"] = f"{silent_bot_api}/cloudformation-response"
+    try:
+        # When the function handles the request
+        result = function.invoke(event, timeout=60)
+        logs = function.logs()
+    finally:
+        function.stop()
+    # Then it ends by itself, within its time (Lambda did not end it): the work was cut short early enough that
+    # every attempt to answer was made, and the last one is logged
+    assert result is None, result
+    assert logs.count("CloudFormation response could not be sent") == 3
+    assert '"delivered":false' in logs.replace(" ", "")

@@ -120,3 +120,27 @@ def test_weights_dir_follows_the_environment(tmp_path: Path, monkeypatch: pytest
     assert weights.weights_dir() == tmp_path / "w"
     monkeypatch.delenv("STYLEBOT_WEIGHTS_DIR")
     assert weights.weights_dir().parts[-2:] == ("stylebot", "weights")
+
+
+def test_the_image_fetch_fails_without_a_required_file_and_goes_on_without_a_preset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a manifest whose VGG19 (required) and presets (optional) cannot be downloaded
+    from ml import registry
+
+    gone = (tmp_path / "gone.pth").as_uri()
+    vgg = weights.entry("vgg19")
+    presets = [weights.entry(name) for name in registry.all_weights_names()]
+    entries = [_entry("vgg19", vgg.filename, gone, vgg.sha256, vgg.size)]
+    entries += [_entry(item.name, item.filename, gone, None, None) for item in presets]
+    monkeypatch.setenv("STYLEBOT_MANIFEST", str(_manifest(tmp_path / "manifest.json", entries)))
+    lines: list[str] = []
+    optional = [item.name for item in presets]
+    # When the image build's fetch runs, Then it fails, naming VGG19, and writes no SHA256SUMS
+    with pytest.raises(WeightsError, match="download of 'vgg19'"):
+        weights.fetch_image(optional, dest=tmp_path / "weights", report=lines.append)
+    assert not (tmp_path / "weights" / weights.SUMS_FILE).exists()
+    # And a preset that cannot be downloaded is left out, in a line of its own (VGG19 made optional here)
+    sums = weights.fetch_image(["vgg19", *optional], dest=tmp_path / "weights", report=lines.append)
+    assert sums == {}
+    assert f"WARNING: {presets[0].name} LEFT OUT OF THE IMAGE" in "\n".join(lines)
