@@ -134,7 +134,8 @@ def _weights(args: argparse.Namespace) -> int:
         weights.fetch(args.names or None, dest=args.dest, report=print, pin=args.pin)
         return 0
     if args.weights_command == "fetch-image":
-        weights.fetch_image(registry.all_weights_names(), report=print)
+        required, optional = registry.image_weights_names()
+        weights.fetch_image(required, optional, report=print)
         return 0
     names = args.names or list(weights.manifest())
     for name in names:

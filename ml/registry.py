@@ -117,9 +117,20 @@ def weights_names(*, include_noncommercial: bool | None = None) -> list[str]:
     return [p.weights for p in available(include_noncommercial=include_noncommercial)]
 
 
-def all_weights_names() -> list[str]:
-    """Manifest entries of every preset, offered here or not (what the image build tries to fetch)."""
-    return [p.weights for p in PRESETS]
+def image_weights_names() -> tuple[list[str], list[str]]:
+    """What the image build fetches: (the entries it requires, the preset entries it tries), from the manifest.
+
+    Presets are optional (a failed download leaves one out); those the licence settings switch off
+    (``STYLEBOT_PRESETS_NONCOMMERCIAL``) are not fetched at all.
+    """
+    from ml.manifest import manifest
+
+    presets = {p.weights for p in PRESETS}
+    allow = noncommercial_allowed()
+    return (
+        [name for name in manifest() if name not in presets],
+        [p.weights for p in PRESETS if allow or p.commercial_use],
+    )
 
 
 def preview_file(preset_id: str) -> Path:

@@ -217,13 +217,15 @@ def fetch(
 
 
 def fetch_image(
+    required: Iterable[str],
     optional: Iterable[str],
     *,
     dest: Path | None = None,
     report: Callable[[str], None] | None = None,
     timeout: float = 60.0,
 ) -> dict[str, str]:
-    """The image build's fetch: every entry must arrive verified, except the ``optional`` ones (the presets).
+    """The image build's fetch: every ``required`` entry must arrive verified; the ``optional`` ones (presets)
+    are fetched where they can be.
 
     A required file that cannot be fetched fails the build (:class:`WeightsError`). An optional one whose
     download fails is left out of the image with a loud warning, and the catalogue then does not offer it. An
@@ -232,13 +234,10 @@ def fetch_image(
     """
     say = report or log.info
     target = dest if dest is not None else weights_dir()
-    left_out = set(optional)
-    required = [name for name in manifest() if name not in left_out]
+    required = list(required)
     fetch(required, dest=target, report=say, timeout=timeout)
     held = list(required)
-    for name in manifest():
-        if name not in left_out:
-            continue
+    for name in optional:
         try:
             fetch([name], dest=target, report=say, timeout=timeout, pin=True)
         except WeightsError as exc:

@@ -234,7 +234,7 @@ def test_the_readmes_aws_commands_are_real_and_put_the_token_where_each_stack_re
     # And where each stack reads its token: the custom resource's BotTokenParameterName, for the stack's name
     (webhook,) = [f for f in functions().values() if f.logical_id == "WebhookFunction"]
     template_name = webhook.environment["TELEGRAM_BOT_TOKEN_PARAMETER"]["Fn::Sub"]
-    stacks = {env["global"]["parameters"]["stack_name"] for env in SAMCONFIG.values()}
+    stacks = {env["global"]["parameters"]["stack_name"] for env in SAMCONFIG.values() if isinstance(env, dict)}
     endpoint = aws_clients["ssm"].meta.endpoint_url
     for service, operation, parameters, region in calls:
         if service != "ssm":

@@ -308,6 +308,17 @@ def silent_bot_api() -> Iterator[str]:
     listener.close()
 
 
+def run_once(aws_env: dict[str, str], api_url: str, event: dict[str, Any], *, timeout_seconds: int) -> tuple[Any, str]:
+    """Invoke a fresh registration function of `timeout_seconds` with `event`; its result and its logs."""
+    function = EmulatedFunction(
+        "WebhookRegistrationFunction", registration_env(aws_env, api_url), timeout_seconds=timeout_seconds
+    ).start()
+    try:
+        return function.invoke(event, timeout=60), function.logs()
+    finally:
+        function.stop()
+
+
 def test_hung_telegram_gets_failed_before_the_function_times_out(
     aws_env: dict[str, str],
     silent_bot_api: str,
@@ -316,20 +327,14 @@ def test_hung_telegram_gets_failed_before_the_function_times_out(
     secret_parameter: str,
 ) -> None:
     # Given a function with a 12 s timeout whose Bot API never answers
-    function = EmulatedFunction(
-        "WebhookRegistrationFunction", registration_env(aws_env, silent_bot_api), timeout_seconds=12
-    ).start()
     event = cfn_event(
         "create", cfn_responses, BotTokenParameterName=token_parameter, SecretParameterName=secret_parameter
     )
-    try:
-        # When the stack creates the resource
-        started = time.monotonic()
-        function.invoke(event, timeout=30)
-        answer = cfn_responses.wait_for(event["RequestId"], timeout=30)
-        elapsed = time.monotonic() - started
-    finally:
-        function.stop()
+    # When the stack creates the resource
+    started = time.monotonic()
+    run_once(aws_env, silent_bot_api, event, timeout_seconds=12)
+    answer = cfn_responses.wait_for(event["RequestId"], timeout=30)
+    elapsed = time.monotonic() - started
     # Then CloudFormation is told FAILED before Lambda would have killed the function, so the stack never waits
     assert answer.body["Status"] == "FAILED"
     assert "no result within" in answer.body["Reason"]
@@ -344,18 +349,12 @@ def test_a_delete_telegram_never_answers_still_succeeds(
     secret_parameter: str,
 ) -> None:
     # Given a stack being deleted while the Bot API hangs
-    function = EmulatedFunction(
-        "WebhookRegistrationFunction", registration_env(aws_env, silent_bot_api), timeout_seconds=12
-    ).start()
     event = cfn_event(
         "delete", cfn_responses, BotTokenParameterName=token_parameter, SecretParameterName=secret_parameter
     )
-    try:
-        # When the function handles the delete
-        function.invoke(event, timeout=30)
-        answer = cfn_responses.wait_for(event["RequestId"], timeout=30)
-    finally:
-        function.stop()
+    # When the function handles the delete
+    run_once(aws_env, silent_bot_api, event, timeout_seconds=12)
+    answer = cfn_responses.wait_for(event["RequestId"], timeout=30)
     # Then CloudFormation is told SUCCESS, saying what was left undone, so the stack never ends DELETE_FAILED
     assert answer.body["Status"] == "SUCCESS"
     assert "clean-up incomplete" in answer.body["Reason"] and "no result within" in answer.body["Reason"]
@@ -369,20 +368,13 @@ def test_an_answer_nobody_takes_is_tried_every_time_before_the_function_ends(
     token_parameter: str,
     secret_parameter: str,
 ) -> None:
-    # Given a 20 s function whose Bot API and ResponseURL both accept connections and never answer
-    function = EmulatedFunction(
-        "WebhookRegistrationFunction", registration_env(aws_env, silent_bot_api), timeout_seconds=20
-    ).start()
+    # Given a 30 s function whose Bot API and ResponseURL both accept connections and never answer
     event = cfn_event(
         "create", cfn_responses, BotTokenParameterName=token_parameter, SecretParameterName=secret_parameter
     )
     event["ResponseURL"] = f"{silent_bot_api}/cloudformation-response"
-    try:
-        # When the function handles the request
-        result = function.invoke(event, timeout=60)
-        logs = function.logs()
-    finally:
-        function.stop()
+    # When the function handles the request
+    result, logs = run_once(aws_env, silent_bot_api, event, timeout_seconds=30)
     # Then it ends by itself, within its time (Lambda did not end it): the work was cut short early enough that
     # every attempt to answer was made, and the last one is logged
     assert result is None, result

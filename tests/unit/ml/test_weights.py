@@ -130,17 +130,34 @@ def test_the_image_fetch_fails_without_a_required_file_and_goes_on_without_a_pre
 
     gone = (tmp_path / "gone.pth").as_uri()
     vgg = weights.entry("vgg19")
-    presets = [weights.entry(name) for name in registry.all_weights_names()]
+    required, optional_names = registry.image_weights_names()
+    presets = [weights.entry(name) for name in optional_names]
     entries = [_entry("vgg19", vgg.filename, gone, vgg.sha256, vgg.size)]
     entries += [_entry(item.name, item.filename, gone, None, None) for item in presets]
     monkeypatch.setenv("STYLEBOT_MANIFEST", str(_manifest(tmp_path / "manifest.json", entries)))
     lines: list[str] = []
-    optional = [item.name for item in presets]
+    assert "vgg19" in required
     # When the image build's fetch runs, Then it fails, naming VGG19, and writes no SHA256SUMS
     with pytest.raises(WeightsError, match="download of 'vgg19'"):
-        weights.fetch_image(optional, dest=tmp_path / "weights", report=lines.append)
+        weights.fetch_image(required, optional_names, dest=tmp_path / "weights", report=lines.append)
     assert not (tmp_path / "weights" / weights.SUMS_FILE).exists()
     # And a preset that cannot be downloaded is left out, in a line of its own (VGG19 made optional here)
-    sums = weights.fetch_image(["vgg19", *optional], dest=tmp_path / "weights", report=lines.append)
+    bundled = [name for name in required if name != "vgg19"]
+    sums = weights.fetch_image(bundled, ["vgg19", *optional_names], dest=tmp_path / "weights", report=lines.append)
     assert sums == {}
     assert f"WARNING: {presets[0].name} LEFT OUT OF THE IMAGE" in "\n".join(lines)
+
+
+def test_the_image_build_neither_needs_nor_fetches_presets_the_licence_settings_switch_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ml import registry
+
+    # Given a commercial deployment (non-commercial presets off)
+    monkeypatch.setenv(registry.NONCOMMERCIAL_ENV, "0")
+    required, optional = registry.image_weights_names()
+    # Then the image build requires VGG19 and the bundled models, tries the commercial presets, and never the others
+    assert "vgg19" in required and "microast_decoder" in required
+    for preset in registry.PRESETS:
+        assert preset.weights not in required
+        assert (preset.weights in optional) == preset.commercial_use
