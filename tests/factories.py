@@ -1,4 +1,5 @@
-"""Factories for Telegram updates and the API Gateway events that carry them."""
+"""Factories for Telegram updates and for the events the functions get, each made from its stored event in
+tests/events/ (API Gateway's, the worker's job, Lambda's on-failure record, CloudFormation's requests)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ import copy
 import itertools
 import json
 import time
+import uuid
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from infra.local.cloudformation import CloudFormationResponses
 
 EVENTS = Path(__file__).parent / "events"
 _update_ids = itertools.count(int(time.time()) * 100)
@@ -55,6 +60,11 @@ def _event_template(name: str) -> dict[str, Any]:
     return data
 
 
+def stored_event(name: str) -> dict[str, Any]:
+    """A copy of tests/events/`name`, as stored."""
+    return copy.deepcopy(_event_template(name))
+
+
 def api_gateway_event(
     body: dict[str, Any] | str | bytes,
     *,
@@ -64,7 +74,7 @@ def api_gateway_event(
     kind: str = "http-api",
 ) -> dict[str, Any]:
     """The event API Gateway gives Lambda for a webhook call (the shape `sam local generate-event` prints)."""
-    event = copy.deepcopy(_event_template(f"{kind}-webhook.json"))
+    event = stored_event(f"{kind}-webhook.json")
     raw = body if isinstance(body, bytes) else (body if isinstance(body, str) else json.dumps(body)).encode()
     event["body"] = base64.b64encode(raw).decode() if base64_body else raw.decode()
     event["isBase64Encoded"] = base64_body
@@ -78,4 +88,30 @@ def api_gateway_event(
         event["headers"] = headers
         event["multiValueHeaders"] = {k: [v] for k, v in headers.items()}
         event["httpMethod"] = method
+    return event
+
+
+def job_event(**fields: Any) -> dict[str, Any]:
+    """The worker's event: the webhook's asynchronous payload (tests/events/worker-job.json), `fields` changed."""
+    return {**stored_event("worker-job.json"), **fields}
+
+
+def failure_record(job: dict[str, Any]) -> dict[str, Any]:
+    """What Lambda sends the worker's on-failure destination when `job`'s invocation failed for good: the
+    stored record (tests/events/lambda-destination-failure.json) wrapping `job`."""
+    record = stored_event("lambda-destination-failure.json")
+    record["requestPayload"] = copy.deepcopy(job)
+    return record
+
+
+def cfn_event(kind: str, responses: CloudFormationResponses, **properties: Any) -> dict[str, Any]:
+    """The stored CloudFormation request of `kind` (create/update/delete) with a fresh request id, a local
+    ResponseURL, and `properties` overriding its ResourceProperties (and, for an update, its old ones too)."""
+    event = stored_event(f"cfn-webhook-{kind}.json")
+    request_id = str(uuid.uuid4())
+    event["RequestId"] = request_id
+    event["ResponseURL"] = responses.url(request_id)
+    event["ResourceProperties"].update(properties)
+    if "OldResourceProperties" in event:
+        event["OldResourceProperties"].update(properties)
     return event

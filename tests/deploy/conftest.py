@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import copy
-import json
-import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from infra.local.cloudformation import CloudFormationResponses
 from infra.local.fake_bot_api import FakeBotApi
 from infra.local.lambda_emulator import EmulatedFunction
-from tests.factories import EVENTS
 
 
 @pytest.fixture(scope="session")
@@ -42,16 +37,3 @@ def registration(aws_env: dict[str, str], bot_api: FakeBotApi) -> Iterator[Emula
     ).start()
     yield function
     function.stop()
-
-
-def cfn_event(kind: str, responses: CloudFormationResponses, **properties: Any) -> dict[str, Any]:
-    """The stored CloudFormation request of `kind` (create/update/delete) with a fresh request id, a local
-    ResponseURL, and `properties` overriding its ResourceProperties (and, for an update, its old ones too)."""
-    event: dict[str, Any] = copy.deepcopy(json.loads((EVENTS / f"cfn-webhook-{kind}.json").read_text()))
-    request_id = str(uuid.uuid4())
-    event["RequestId"] = request_id
-    event["ResponseURL"] = responses.url(request_id)
-    event["ResourceProperties"].update(properties)
-    if "OldResourceProperties" in event:
-        event["OldResourceProperties"].update(properties)
-    return event

@@ -1,4 +1,4 @@
-"""Dockerfile.lambda and its lock file, read statically (building needs Docker: tests/deploy/test_sam_docker.py)."""
+"""Dockerfile.lambda and its lock file, read statically (building needs Docker: tests/deploy/test_events.py)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,8 @@ from infra.local.cloudformation import CloudFormationResponses
 from infra.local.fake_bot_api import FakeBotApi
 from infra.local.lambda_emulator import EmulatedFunction
 from tests.conftest import BOT_TOKEN
-from tests.deploy.conftest import cfn_event, registration_env
+from tests.deploy.conftest import registration_env
+from tests.factories import cfn_event
 
 TOKEN_PARAMETER = "/stylebot-deploy-test/bot-token"
 
