@@ -82,7 +82,7 @@ def bench_512(runs: int) -> list[dict[str, object]]:
         state, kind = states[p.id]
         fp32 = presets.build_generator(p.architecture, state, dtype=torch.float32, channels_last=False)
         fp32_cl = presets.build_generator(p.architecture, state, dtype=torch.float32, channels_last=True)
-        best = presets.build_generator(p.architecture, state, dtype=chosen, channels_last=True)
+        best = presets.build_generator(p.architecture, state, dtype=chosen, channels_last=True, nnpack=None)
         t32, c32, y32 = _best(fp32, x, runs)
         t32cl, _, _ = _best(fp32_cl, x, runs)
         tb, cb, yb = _best(best, x, runs)
@@ -93,7 +93,7 @@ def bench_512(runs: int) -> list[dict[str, object]]:
                 "weights": kind,
                 "fp32_s": round(t32, 3),
                 "fp32_channels_last_s": round(t32cl, 3),
-                "chosen": f"{str(chosen).removeprefix('torch.')}+channels_last",
+                "chosen": f"{str(chosen).removeprefix('torch.')}+{'nnpack' if best.nnpack else 'channels_last'}",
                 "chosen_s": round(tb, 3),
                 "fp32_cpu_s": round(c32, 3),
                 "chosen_cpu_s": round(cb, 3),
@@ -110,7 +110,7 @@ def bench_large(preset_id: str, width: int, height: int) -> dict[str, object]:
     device.configure_threads()
     p = registry.get_preset(preset_id, include_noncommercial=True)
     state, kind = _state(p)
-    gen = presets.build_generator(p.architecture, state, dtype=device.compute_dtype(), channels_last=True)
+    gen = presets.build_generator(p.architecture, state, dtype=device.compute_dtype(), channels_last=True, nnpack=None)
     del state
     image = _photo(width, height)
     tiling = presets.Tiling()
@@ -138,7 +138,7 @@ def bench_tiled_vs_untiled(preset_id: str, width: int, height: int) -> dict[str,
     device.configure_threads()
     p = registry.get_preset(preset_id, include_noncommercial=True)
     state, kind = _state(p)
-    gen = presets.build_generator(p.architecture, state, dtype=device.compute_dtype(), channels_last=True)
+    gen = presets.build_generator(p.architecture, state, dtype=device.compute_dtype(), channels_last=True, nnpack=None)
     image = _photo(width, height)
     untiled = presets.run_generator(gen, image, tiling=presets.Tiling(max_untiled_pixels=10**9))
     tiled = presets.run_generator(gen, image, tiling=presets.Tiling(max_untiled_pixels=0))
