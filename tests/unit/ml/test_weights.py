@@ -120,3 +120,21 @@ def test_weights_dir_follows_the_environment(tmp_path: Path, monkeypatch: pytest
     assert weights.weights_dir() == tmp_path / "w"
     monkeypatch.delenv("STYLEBOT_WEIGHTS_DIR")
     assert weights.weights_dir().parts[-2:] == ("stylebot", "weights")
+
+
+@pytest.mark.parametrize("zip_format", [True, False], ids=["zip", "legacy"])
+def test_checkpoints_in_either_torch_format_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, zip_format: bool
+) -> None:
+    # Given a checkpoint saved in torch's zip format (memory-mapped when loaded) or its legacy one (old public
+    # checkpoints), pinned by a manifest
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    path = folder / "ckpt.pth"
+    torch.save({"w": torch.arange(4.0)}, path, _use_new_zipfile_serialization=zip_format)
+    data = path.read_bytes()
+    entry = _entry("ckpt", "ckpt.pth", path.as_uri(), hashlib.sha256(data).hexdigest(), len(data))
+    monkeypatch.setenv("STYLEBOT_MANIFEST", str(_manifest(tmp_path / "manifest.json", [entry])))
+    monkeypatch.setenv("STYLEBOT_WEIGHTS_DIR", str(folder))
+    # When it is loaded, Then the tensors are there
+    assert torch.equal(weights.load_state_dict("ckpt")["w"], torch.arange(4.0))
