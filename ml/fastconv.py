@@ -54,7 +54,22 @@ def nnpack_wanted() -> bool:
     return device.vector_isa() == "avx2" and not device.native_bf16_supported()
 
 
+#: Below these output sizes (pixels) oneDNN's direct convolution is faster than NNPACK's, whose kernel transform
+#: is paid on every call (measured on a 2-core AVX2 EPYC: crossover about 2,500 px at 64 input channels and
+#: 700 px at 128 to 512).
+MIN_PIXELS_NARROW = 2500
+MIN_PIXELS_WIDE = 768
+
+
+def worth_it(x: torch.Tensor, weight: torch.Tensor) -> bool:
+    """Whether NNPACK beats oneDNN for this input and kernel (see :data:`MIN_PIXELS_WIDE`)."""
+    pixels = x.shape[-1] * x.shape[-2]
+    return pixels >= (MIN_PIXELS_NARROW if weight.shape[1] <= 64 else MIN_PIXELS_WIDE)
+
+
 def _nnpack(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, padding: int) -> torch.Tensor:
+    if not worth_it(x, weight):
+        return F.conv2d(x, weight, bias, padding=padding)
     return torch._nnpack_spatial_convolution(x.contiguous(), weight.contiguous(), bias, [padding, padding], [1, 1])
 
 

@@ -22,7 +22,7 @@ def test_nnpack_convolution_and_its_input_gradient_match_torch(kernel: int, padd
     fast = nn.Sequential(nn.Conv2d(8, 6, kernel, padding=padding)).requires_grad_(False)
     fast[0].load_state_dict(plain.state_dict())
     assert fastconv.use_fast_convs(fast) == 1
-    x = torch.randn(1, 8, 21, 26, generator=gen)
+    x = torch.randn(1, 8, 56, 60, generator=gen)  # large enough for NNPACK to be used (fastconv.worth_it)
     upstream = torch.randn(plain(x).shape, generator=gen)
 
     # When both run forward and backward to the input
