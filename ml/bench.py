@@ -96,6 +96,13 @@ def machine_line() -> str:
     return f"CPU {cpu_name()}, {device.available_cpus()} CPUs, vector ISA {isa}, bf16 {bf16}; best quality runs {path}"
 
 
+def machine_tag() -> str:
+    """The short form of :func:`machine_line`, for every row: ``[avx2, bf16 absent]``."""
+    from ml import device
+
+    return f"[{device.vector_isa()}, bf16 {device.bf16_mode()}]"
+
+
 def _path_label(r: dict[str, Any]) -> str:
     if r.get("dtype") == "bfloat16":
         return "bf16"
@@ -208,7 +215,7 @@ def _row(r: dict[str, Any]) -> str:
     name = r["mode"] if r["mode"] != "best" or not r.get("frontier") else "frontier"
     name = f"{name} {_path_label(r)}" if "error" not in r and "skipped" not in r else name
     if "error" in r or "skipped" in r:
-        return f"  {name:<19} {r.get('error') or r.get('skipped')}"
+        return f"  {name:<19} {r.get('error') or r.get('skipped')} {machine_tag()}"
     text = f"  {name:<19} wall {r['wall_s']:7.2f} s   CPU {r.get('cpu_s', float('nan')):7.2f} s"
     text += f"   peak RSS {r['peak_rss_mb'] / 1024:5.2f} GB"
     if r["mode"] == "quick":
@@ -217,7 +224,7 @@ def _row(r: dict[str, Any]) -> str:
         text += f"   evals {r['evaluations']:>3} {tuple(r['evals'])}   final loss {r['final_loss']:.4f}"
         if r["mode"] == "naive":
             text += f" (optimiser's last {r['optimiser_loss']:.4f})"
-    return text
+    return f"{text}   {machine_tag()}"
 
 
 def _frontier_lines(r: dict[str, Any]) -> list[str]:

@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     LocalLambdaService, Route = service_mod.LocalLambdaService, service_mod.Route
     Person = importlib.import_module("tests.driver").Person
     write_test_weights = importlib.import_module("tests.ml_helpers").write_test_weights
-    from ml.bench import machine_line
+    from ml.bench import machine_line, machine_tag
 
     print(machine_line())
     print(f"load average at start: {os.getloadavg()[0]:.2f}", flush=True)
@@ -171,8 +171,8 @@ def main(argv: list[str] | None = None) -> int:
                 result_s = "-" if m.result_s is None else f"{m.result_s:.1f} s"
                 print(
                     f"{kind:<7} 512 px  fresh environment -> first progress edit {first_s:>8} "
-                    f"(goal {GOALS[kind]:.0f} s)   -> result {result_s:>8}   load {os.getloadavg()[0]:.2f}"
-                    + ("   " + "; ".join(m.notes) if m.notes else ""),
+                    f"(goal {GOALS[kind]:.0f} s)   -> result {result_s:>8}   load {os.getloadavg()[0]:.2f} "
+                    f"{machine_tag()}" + ("   " + "; ".join(m.notes) if m.notes else ""),
                     flush=True,
                 )
     finally:
@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         if values:
             print(
                 f"{kind:<7} first progress edit: median {statistics.median(values):.2f} s, best {min(values):.2f} s "
-                f"of {len(values)} (goal {GOALS[kind]:.0f} s)"
+                f"of {len(values)} (goal {GOALS[kind]:.0f} s) {machine_tag()}"
             )
     print(machine_line())
     return 0

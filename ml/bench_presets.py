@@ -54,6 +54,12 @@ def _state(preset: registry.Preset) -> tuple[dict[str, torch.Tensor], str]:
         return _random_state(preset.architecture), "random"
 
 
+def _machine_tag() -> str:
+    from ml.bench import machine_tag
+
+    return machine_tag()
+
+
 def _photo(width: int, height: int) -> torch.Tensor:
     img = open_image(SAMPLE).resize((width, height), Image.Resampling.BICUBIC)
     return to_tensor(img)
@@ -99,6 +105,7 @@ def bench_512(runs: int) -> list[dict[str, object]]:
                 "chosen_cpu_s": round(cb, 3),
                 "diff_max": round(float(diff.max()), 2),
                 "diff_mean": round(float(diff.mean()), 3),
+                "cpu": _machine_tag(),
             }
         )
         print(json.dumps(rows[-1]), flush=True)
@@ -131,6 +138,8 @@ def bench_large(preset_id: str, width: int, height: int) -> dict[str, object]:
         "tile_disagreement_mean": round(sum(disagreement) / len(disagreement), 3) if disagreement else 0.0,
         "seam_gradient_ratio": round(seam_ratio(out, grid), 3),
         "seam_gradient_ratio_of_input": round(seam_ratio(image, grid), 3),
+        "path": f"{str(gen.dtype).removeprefix('torch.')}{'+nnpack' if gen.nnpack else ''}",
+        "cpu": _machine_tag(),
     }
 
 
@@ -172,10 +181,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     threads = device.configure_threads()
     load = ", ".join(f"{v:.2f}" for v in __import__("os").getloadavg())
-    print(
-        f"# torch {torch.__version__}, {threads} threads, native bf16: {device.native_bf16_supported()}, "
-        f"load average {load}"
-    )
+    from ml.bench import machine_line
+
+    print(f"# {machine_line()}")
+    print(f"# torch {torch.__version__}, {threads} threads, load average {load}")
     print("## 512 x 384, seconds per image (best of runs)")
     bench_512(1 if args.quick else args.runs)
     if args.quick:
