@@ -22,17 +22,19 @@ REFERENCE_SIZE = 512
 #: *quick* never runs below this size (it stylises at 512 px and scales down): no saving under it.
 QUICK_MIN_SIZE = 512
 
-#: Seconds at :data:`REFERENCE_SIZE` on two cores, per kind (presets: per architecture) and path.
-#: bf16: the 2-core avx512_bf16 development machine; fp32+nnpack and fp32: a 2-core AMD EPYC with AVX2 only.
+#: Seconds at :data:`REFERENCE_SIZE` (a 3:2 photo, 512x341; a square one has 1.5x the pixels) on two cores, per
+#: kind (presets: per architecture) and path. bf16: the 2-core avx512_bf16 development machine, quiet; fp32+nnpack
+#: and fp32: a 2-core AMD EPYC (Zen 3) with AVX2 only, shared with other jobs (a quiet one is up to 1.7x faster).
 SECONDS_AT_512: dict[str, dict[ComputePath, float]] = {
-    "quick": {"bf16": 0.19, "fp32+nnpack": 0.21, "fp32": 0.21},
-    "best": {"bf16": 55.0, "fp32+nnpack": 75.0, "fp32": 107.0},
+    "quick": {"bf16": 0.19, "fp32+nnpack": 0.3, "fp32": 0.3},
+    "best": {"bf16": 55.0, "fp32+nnpack": 125.0, "fp32": 143.0},
     "preset:cyclegan_resnet9": {"bf16": 0.80, "fp32+nnpack": 1.5, "fp32": 2.1},
-    "preset:animeganv2": {"bf16": 0.50, "fp32+nnpack": 1.2, "fp32": 1.4},
+    "preset:animeganv2": {"bf16": 0.50, "fp32+nnpack": 1.1, "fp32": 1.4},
 }
 
-#: From a fresh worker environment to the first progress edit, seconds (``python -m ml.bench cold-start``).
-COLD_START_SECONDS: dict[Kind, float] = {"quick": 3.0, "preset": 3.0, "best": 6.0}
+#: From a fresh worker environment to the first progress edit, seconds (``python -m ml.bench cold-start``, the
+#: AVX2 machine above, under the Lambda emulator).
+COLD_START_SECONDS: dict[Kind, float] = {"quick": 3.5, "preset": 3.4, "best": 3.0}
 
 
 def current_path() -> ComputePath:
@@ -70,5 +72,5 @@ def expected_seconds(
     chosen = path or current_path()
     if kind == "quick":
         size = max(size, QUICK_MIN_SIZE)
-    seconds = SECONDS_AT_512[key][chosen] * (size / REFERENCE_SIZE) ** 2
+    seconds = SECONDS_AT_512[key][chosen] * (size / REFERENCE_SIZE) ** 2  # the work grows with the pixels
     return seconds + (COLD_START_SECONDS[kind] if cold else 0.0)
