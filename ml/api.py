@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from typing import Literal
 
+import torch
+import torch.nn.functional as F
 from PIL import Image
 
-from ml import color, device, imageio
+from ml import color, device, imageio, priors
 from ml.errors import JobCancelled
-from ml.microast import cached_microast, run_microast
+from ml.microast import MicroAST, cached_microast, run_microast
 from ml.nst import NSTConfig, run_nst
 from ml.progress import CancelCheck, Progress, ProgressCallback, Tracker
 from ml.vgg import cached_vgg19_features
@@ -22,6 +24,9 @@ Quality = Literal["quick", "best"]
 
 MIN_SIZE = 64
 MAX_SIZE = 2048
+#: *quick* stylises at least this large (long side) and scales the result down to the size asked for:
+#: MicroAST's 4x-downsampled features show as blocks and a checkerboard below it (ml/README.md shows both).
+QUICK_MIN_INTERNAL = 512
 
 
 def _validate(quality: str, size: int, strength: float) -> None:
@@ -64,14 +69,21 @@ def stylize(
     if keep_colors and color_method == "match":
         style_t = color.match_colors(style_t, content_t)
 
-    microast = cached_microast()
+    # The first progress report comes before any heavy work (loading weights included), with the prior's ETA.
+    if should_cancel is not None and should_cancel():
+        raise JobCancelled("the job was cancelled")
+    if progress is not None:
+        progress(Progress(fraction=0.0, eta_seconds=priors.expected_seconds(quality, size)))
     if quality == "quick":
         tracker = Tracker(1.0, progress, should_cancel)
-        tracker.check_cancel()
-        tracker.report()
-        out = run_microast(microast, content_t, style_t, strength)
+        microast = cached_microast()
+        if size < QUICK_MIN_INTERNAL:
+            out = _quick_via_larger(microast, content, style, content_t, strength, keep_colors, color_method)
+        else:
+            out = run_microast(microast, content_t, style_t, strength)
         tracker.check_cancel()
     else:
+        microast = cached_microast()
         vgg = cached_vgg19_features()
         result = run_nst(
             vgg,
@@ -93,6 +105,25 @@ def stylize(
     return image
 
 
+def _quick_via_larger(
+    microast: MicroAST,
+    content: Image.Image,
+    style: Image.Image,
+    content_t: torch.Tensor,
+    strength: float,
+    keep_colors: bool,
+    color_method: color.ColorMethod,
+) -> torch.Tensor:
+    """MicroAST at :data:`QUICK_MIN_INTERNAL` px, scaled down (antialiased) to ``content_t``'s size."""
+    big_content = imageio.to_tensor(imageio.resize_long_side(content.convert("RGB"), QUICK_MIN_INTERNAL))
+    big_style = imageio.to_tensor(imageio.resize_long_side(style.convert("RGB"), QUICK_MIN_INTERNAL))
+    if keep_colors and color_method == "match":
+        big_style = color.match_colors(big_style, big_content)
+    big = run_microast(microast, big_content, big_style, strength)
+    size = tuple(content_t.shape[-2:])
+    return F.interpolate(big, size=size, mode="bilinear", align_corners=False, antialias=True).clamp(0.0, 1.0)
+
+
 def apply_preset(
     content: Image.Image,
     preset_id: str,
@@ -108,12 +139,15 @@ def apply_preset(
     large photos); ``should_cancel`` is polled between tiles and a ``True`` raises
     :class:`~ml.errors.JobCancelled`. Unknown or switched-off ids raise :class:`ml.registry.UnknownPreset`.
     """
-    from ml import presets
+    from ml import presets, registry
 
     device.configure_threads()
     tracker = Tracker(1.0, progress, should_cancel)
     tracker.check_cancel()
-    tracker.report()
+    if progress is not None:  # before the generator is loaded, with the prior's ETA
+        preset = registry.get_preset(preset_id)
+        eta = priors.expected_seconds("preset", max(content.size), architecture=preset.architecture)
+        progress(Progress(fraction=0.0, eta_seconds=eta))
 
     def on_fraction(fraction: float) -> None:
         tracker.advance(fraction - tracker.done)

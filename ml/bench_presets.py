@@ -54,6 +54,12 @@ def _state(preset: registry.Preset) -> tuple[dict[str, torch.Tensor], str]:
         return _random_state(preset.architecture), "random"
 
 
+def _machine_tag() -> str:
+    from ml.bench import machine_tag
+
+    return machine_tag()
+
+
 def _photo(width: int, height: int) -> torch.Tensor:
     img = open_image(SAMPLE).resize((width, height), Image.Resampling.BICUBIC)
     return to_tensor(img)
@@ -82,7 +88,7 @@ def bench_512(runs: int) -> list[dict[str, object]]:
         state, kind = states[p.id]
         fp32 = presets.build_generator(p.architecture, state, dtype=torch.float32, channels_last=False)
         fp32_cl = presets.build_generator(p.architecture, state, dtype=torch.float32, channels_last=True)
-        best = presets.build_generator(p.architecture, state, dtype=chosen, channels_last=True)
+        best = presets.build_generator(p.architecture, state, dtype=chosen, channels_last=True, nnpack=None)
         t32, c32, y32 = _best(fp32, x, runs)
         t32cl, _, _ = _best(fp32_cl, x, runs)
         tb, cb, yb = _best(best, x, runs)
@@ -93,12 +99,13 @@ def bench_512(runs: int) -> list[dict[str, object]]:
                 "weights": kind,
                 "fp32_s": round(t32, 3),
                 "fp32_channels_last_s": round(t32cl, 3),
-                "chosen": f"{str(chosen).removeprefix('torch.')}+channels_last",
+                "chosen": f"{str(chosen).removeprefix('torch.')}+{'nnpack' if best.nnpack else 'channels_last'}",
                 "chosen_s": round(tb, 3),
                 "fp32_cpu_s": round(c32, 3),
                 "chosen_cpu_s": round(cb, 3),
                 "diff_max": round(float(diff.max()), 2),
                 "diff_mean": round(float(diff.mean()), 3),
+                "cpu": _machine_tag(),
             }
         )
         print(json.dumps(rows[-1]), flush=True)
@@ -110,7 +117,7 @@ def bench_large(preset_id: str, width: int, height: int) -> dict[str, object]:
     device.configure_threads()
     p = registry.get_preset(preset_id, include_noncommercial=True)
     state, kind = _state(p)
-    gen = presets.build_generator(p.architecture, state, dtype=device.compute_dtype(), channels_last=True)
+    gen = presets.build_generator(p.architecture, state, dtype=device.compute_dtype(), channels_last=True, nnpack=None)
     del state
     image = _photo(width, height)
     tiling = presets.Tiling()
@@ -131,6 +138,8 @@ def bench_large(preset_id: str, width: int, height: int) -> dict[str, object]:
         "tile_disagreement_mean": round(sum(disagreement) / len(disagreement), 3) if disagreement else 0.0,
         "seam_gradient_ratio": round(seam_ratio(out, grid), 3),
         "seam_gradient_ratio_of_input": round(seam_ratio(image, grid), 3),
+        "path": f"{str(gen.dtype).removeprefix('torch.')}{'+nnpack' if gen.nnpack else ''}",
+        "cpu": _machine_tag(),
     }
 
 
@@ -138,7 +147,7 @@ def bench_tiled_vs_untiled(preset_id: str, width: int, height: int) -> dict[str,
     device.configure_threads()
     p = registry.get_preset(preset_id, include_noncommercial=True)
     state, kind = _state(p)
-    gen = presets.build_generator(p.architecture, state, dtype=device.compute_dtype(), channels_last=True)
+    gen = presets.build_generator(p.architecture, state, dtype=device.compute_dtype(), channels_last=True, nnpack=None)
     image = _photo(width, height)
     untiled = presets.run_generator(gen, image, tiling=presets.Tiling(max_untiled_pixels=10**9))
     tiled = presets.run_generator(gen, image, tiling=presets.Tiling(max_untiled_pixels=0))
@@ -172,10 +181,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     threads = device.configure_threads()
     load = ", ".join(f"{v:.2f}" for v in __import__("os").getloadavg())
-    print(
-        f"# torch {torch.__version__}, {threads} threads, native bf16: {device.native_bf16_supported()}, "
-        f"load average {load}"
-    )
+    from ml.bench import machine_line
+
+    print(f"# {machine_line()}")
+    print(f"# torch {torch.__version__}, {threads} threads, load average {load}")
     print("## 512 x 384, seconds per image (best of runs)")
     bench_512(1 if args.quick else args.runs)
     if args.quick:

@@ -73,6 +73,30 @@ def native_bf16_supported(cpuinfo_text: str | None = None) -> bool:
     return bool(flags & (_X86_BF16_FLAGS | _ARM_BF16_FEATURES))
 
 
+def vector_isa(cpuinfo_text: str | None = None) -> str:
+    """The widest vector instruction set of the CPU: "avx512", "avx2", "avx" or "sse" on x86, "sve" or "neon" on
+    Arm, else the machine's name. ``cpuinfo_text`` replaces ``/proc/cpuinfo``."""
+    if cpuinfo_text is None:
+        if platform.system() == "Darwin":
+            return "neon" if platform.machine() == "arm64" else platform.machine()
+        cpuinfo_text = _read_cpuinfo()
+    flags = cpu_flags(cpuinfo_text)
+    for flag, name in (("avx512f", "avx512"), ("avx2", "avx2"), ("avx", "avx"), ("sse4_2", "sse"), ("sve", "sve")):
+        if flag in flags:
+            return name
+    if flags & {"asimd", "neon"}:
+        return "neon"
+    return platform.machine() or "unknown"
+
+
+def bf16_mode() -> str:
+    """How the bf16 answer came about, for reports: "native", "forced on", "forced off" or "absent"."""
+    forced = os.environ.get(BF16_ENV, "").strip()
+    if forced in {"0", "1"}:
+        return "forced on" if forced == "1" else "forced off"
+    return "native" if native_bf16_supported() else "absent"
+
+
 def _cgroup_cpu_limit() -> float | None:
     """CPUs allowed by a cgroup quota (v2 ``cpu.max`` or v1 ``cfs_quota_us``), or None without a quota."""
     v2 = Path("/sys/fs/cgroup/cpu.max")

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from ml import device
+from ml import device, fastconv
 from ml.imageio import to_image
 from ml.progress import CancelCheck, ProgressCallback, Tracker
 from ml.vgg import VGG19Features
@@ -60,12 +60,20 @@ class NSTConfig:
     init_noise: float = 0.0
     min_level_side: int = 64
     level_scale: float = math.sqrt(2.0)
+    #: fp32 convolutions through NNPACK (Winograd/FFT; see :mod:`ml.fastconv`); None: where it is faster.
+    nnpack: bool | None = None
 
     @staticmethod
     def naive(evals: int = 300) -> NSTConfig:
         """The textbook recipe: one level at full size, fp32, from the content image, last iterate."""
         return NSTConfig(
-            evals=(evals,), warm_start=False, detail_transfer=False, keep_best=False, bf16=False, history_size=100
+            evals=(evals,),
+            warm_start=False,
+            detail_transfer=False,
+            keep_best=False,
+            bf16=False,
+            history_size=100,
+            nnpack=False,
         )
 
 
@@ -76,10 +84,14 @@ class NSTResult:
     evaluations: int
     dtype: torch.dtype
     seconds: float
+    #: Whether the convolutions ran through NNPACK (:mod:`ml.fastconv`).
+    nnpack: bool = False
     level_sizes: list[tuple[int, int]] = field(default_factory=list)
     level_losses: list[float] = field(default_factory=list)
     #: The loss of every evaluation, in order (each level's at its own size).
     history: list[float] = field(default_factory=list)
+    #: Seconds from the start of :func:`run_nst` to the end of every evaluation (the time side of ``history``).
+    times: list[float] = field(default_factory=list)
 
 
 def resize(img: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -197,7 +209,10 @@ def run_nst(
         raise ValueError(f"strength must be in [0, 1], not {strength}")
     started = time.perf_counter()
     dtype = device.compute_dtype(cfg.bf16)
-    vgg = prepare_vgg(vgg, cfg.channels_last)
+    nnpack = dtype == torch.float32 and fastconv.nnpack_ready()
+    nnpack = nnpack and (fastconv.nnpack_wanted() if cfg.nnpack is None else cfg.nnpack)
+    channels_last = cfg.channels_last and not nnpack  # NNPACK works on contiguous NCHW tensors
+    vgg = prepare_vgg(vgg, channels_last)
     height, width = content.shape[-2:]
     sizes = level_sizes(height, width, len(cfg.evals), cfg.min_level_side, cfg.level_scale)
     evals = list(cfg.evals[len(cfg.evals) - len(sizes) :])
@@ -214,30 +229,31 @@ def run_nst(
 
     x: torch.Tensor | None = None
     prev_size: tuple[int, int] | None = None
-    result = NSTResult(image=content, loss=math.inf, evaluations=0, dtype=dtype, seconds=0.0)
-    for (h, w), n_evals in zip(sizes, evals, strict=True):
-        content_l = resize(content, (h, w))
-        long_side = max(1, round(max(h, w) * style_scale))
-        style_l = resize(style, _fit(style.shape[-2:], long_side))
-        objective = Objective(vgg, content_l, style_l, style_weight=STYLE_WEIGHT * strength, dtype=dtype,
-                              channels_last=cfg.channels_last)  # fmt: skip
-        with torch.no_grad():
-            if x is None:
-                start = resize(warm, (h, w)) if warm is not None else content_l.clone()
-                if cfg.init_noise > 0:
-                    start = start + cfg.init_noise * torch.randn(start.shape, generator=generator)
-            else:
-                start = resize(x, (h, w))
-                if warm is not None and cfg.detail_transfer and prev_size is not None:
-                    warm_l = resize(warm, (h, w))
-                    start = start + warm_l - resize(resize(warm, prev_size), (h, w))
-        x, loss, used = _optimise(objective, start, n_evals, cfg, track, h * w, result.history)
-        result.evaluations += used
-        result.level_sizes.append((h, w))
-        result.level_losses.append(loss)
-        prev_size = (h, w)
-        track.report(preview=to_image(x.clamp(0, 1)) if progress is not None else None)
-        del objective
+    result = NSTResult(image=content, loss=math.inf, evaluations=0, dtype=dtype, seconds=0.0, nnpack=nnpack)
+    with fastconv.fast_convs(vgg, nnpack):
+        for (h, w), n_evals in zip(sizes, evals, strict=True):
+            content_l = resize(content, (h, w))
+            long_side = max(1, round(max(h, w) * style_scale))
+            style_l = resize(style, _fit(style.shape[-2:], long_side))
+            objective = Objective(vgg, content_l, style_l, style_weight=STYLE_WEIGHT * strength, dtype=dtype,
+                                  channels_last=channels_last)  # fmt: skip
+            with torch.no_grad():
+                if x is None:
+                    start = resize(warm, (h, w)) if warm is not None else content_l.clone()
+                    if cfg.init_noise > 0:
+                        start = start + cfg.init_noise * torch.randn(start.shape, generator=generator)
+                else:
+                    start = resize(x, (h, w))
+                    if warm is not None and cfg.detail_transfer and prev_size is not None:
+                        warm_l = resize(warm, (h, w))
+                        start = start + warm_l - resize(resize(warm, prev_size), (h, w))
+            x, loss, used = _optimise(objective, start, n_evals, cfg, track, h * w, result, started)
+            result.evaluations += used
+            result.level_sizes.append((h, w))
+            result.level_losses.append(loss)
+            prev_size = (h, w)
+            track.report(preview=to_image(x.clamp(0, 1)) if progress is not None else None)
+            del objective
     assert x is not None
     result.image = x.clamp(0.0, 1.0)
     result.loss = result.level_losses[-1]
@@ -258,7 +274,8 @@ def _optimise(
     cfg: NSTConfig,
     track: Tracker,
     units_per_eval: int,
-    history: list[float],
+    result: NSTResult,
+    started: float,
 ) -> tuple[torch.Tensor, float, int]:
     """L-BFGS for ``n_evals`` evaluations; the best (or last) iterate and its loss."""
     x = start.detach().clone().contiguous().requires_grad_(True)
@@ -286,7 +303,8 @@ def _optimise(
         value = float(loss.detach())
         count += 1
         last_loss = value
-        history.append(value)
+        result.history.append(value)
+        result.times.append(time.perf_counter() - started)
         if math.isfinite(value) and value < best_loss:
             best_loss = value
             best = x.detach().clone()

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from ml import weights
+from ml import fastconv, weights
 from ml.animeganv2 import AnimeGANv2Generator
 from ml.cyclegan import CycleGANGenerator
 from ml.device import compute_dtype
@@ -139,6 +139,7 @@ class LoadedGenerator:
     device: torch.device
     dtype: torch.dtype
     channels_last: bool
+    nnpack: bool = False
 
     def __call__(self, rgb01: torch.Tensor) -> torch.Tensor:
         """(1, 3, H, W) RGB in [0, 1], any size -> the styled image, same size, float32 in [0, 1]."""
@@ -156,16 +157,26 @@ def build_generator(
     device: torch.device | str = "cpu",
     dtype: torch.dtype = torch.float32,
     channels_last: bool = True,
+    nnpack: bool | None = False,
 ) -> LoadedGenerator:
-    """Instantiate `architecture`, load `state_dict` strictly (official checkpoint layout) and prepare it."""
+    """Instantiate `architecture`, load `state_dict` strictly (official checkpoint layout) and prepare it.
+
+    `nnpack`: float32 convolutions through NNPACK (`ml.fastconv`; contiguous layout then); None: where that is
+    faster (`fastconv.nnpack_wanted`).
+    """
     cls = ARCHITECTURES[architecture]
     model = cls()
     model.load_state_dict(cls.adapt_state_dict(state_dict), strict=True)
     model.eval().requires_grad_(False)
+    use_nnpack = dtype == torch.float32 and torch.device(device).type == "cpu" and fastconv.nnpack_ready()
+    use_nnpack = use_nnpack and (fastconv.nnpack_wanted() if nnpack is None else nnpack)
+    channels_last = channels_last and not use_nnpack
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     model.to(device=device, dtype=dtype)
     model.to(memory_format=fmt)
-    return LoadedGenerator(model, torch.device(device), dtype, channels_last)
+    if use_nnpack:
+        fastconv.use_fast_convs(model)
+    return LoadedGenerator(model, torch.device(device), dtype, channels_last, use_nnpack)
 
 
 _loaded: dict[tuple[object, ...], LoadedGenerator] = {}
@@ -189,7 +200,9 @@ def load_generator(
     key = (p.architecture, str(path), stat.st_size, stat.st_mtime_ns, str(device), chosen, channels_last)
     if key not in _loaded:
         state = weights.load_state_dict(p.weights)
-        _loaded[key] = build_generator(p.architecture, state, device=device, dtype=chosen, channels_last=channels_last)
+        _loaded[key] = build_generator(
+            p.architecture, state, device=device, dtype=chosen, channels_last=channels_last, nnpack=None
+        )
     return _loaded[key]
 
 

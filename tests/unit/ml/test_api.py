@@ -12,6 +12,7 @@ from ml.color import rgb_to_ycbcr
 from ml.errors import JobCancelled
 from ml.nst import NSTConfig
 from ml.progress import Progress
+from tests.ml_helpers import IMAGES
 
 
 def _chroma_gap(a: Image.Image, b: Image.Image) -> float:
@@ -97,6 +98,30 @@ def test_best_quality_can_be_cancelled(random_vgg_env: Path, cat: Image.Image, b
 def test_bad_options_are_refused(cat: Image.Image, brick: Image.Image, kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         stylize(cat, brick, keep_colors=False, **kwargs)  # type: ignore[arg-type]
+
+
+def _period4_peak(image: Image.Image) -> float:
+    """How much a 4-px period (MicroAST's block grid) stands out in the luminance spectrum, along x: the power
+    at 1/4 cycle per pixel over that of the frequencies around it (about 1 for a photo, 10+ for blocks)."""
+    t = imageio.to_tensor(image).mean(1)[0]
+    power = torch.fft.rfft2(t - t.mean()).abs() ** 2
+    i = int(torch.argmin((torch.fft.rfftfreq(t.shape[1]) - 0.25).abs()))
+    peak = power[:, i - 1 : i + 2].max(1).values.mean()
+    around = (power[:, i + 3 : i + 8].mean() + power[:, i - 8 : i - 3].mean()) / 2
+    return float(peak / around)
+
+
+def test_quick_at_256_px_shows_no_block_grid(cat: Image.Image) -> None:
+    # Given a photo and a busy painting
+    style = imageio.open_image(IMAGES / "starry_night.jpg")
+    # When stylised quickly at 256 px, and at 512 px
+    small = stylize(cat, style, quality="quick", size=256, strength=1.0, keep_colors=False)
+    large = stylize(cat, style, quality="quick", size=512, strength=1.0, keep_colors=False)
+    # Then the 256 px picture has no 4-px block grid, and it is the 512 px picture, scaled down
+    assert small.size == (256, 170)
+    assert _period4_peak(small) < 4.0
+    scaled = imageio.to_tensor(large.resize(small.size, Image.Resampling.BILINEAR, reducing_gap=None))
+    assert float((imageio.to_tensor(small) - scaled).abs().mean()) * 255 < 6.0
 
 
 def test_same_seed_same_picture(cat: Image.Image, brick: Image.Image) -> None:

@@ -21,6 +21,28 @@ def test_bf16_detection_reads_cpu_flags(cpuinfo: str, expected: bool, monkeypatc
     assert device.native_bf16_supported(cpuinfo) is expected
 
 
+@pytest.mark.parametrize(
+    ("cpuinfo", "isa"),
+    [
+        (X86_WITH_BF16, "avx512"),
+        ("flags\t\t: fpu sse2 sse4_2 avx avx2 fma f16c\n", "avx2"),
+        (ARM_WITH_BF16, "sve"),
+        (ARM_WITHOUT, "neon"),
+    ],
+)
+def test_vector_isa_is_the_widest_the_flags_name(cpuinfo: str, isa: str) -> None:
+    assert device.vector_isa(cpuinfo) == isa
+
+
+def test_bf16_mode_says_whether_the_answer_was_forced(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STYLEBOT_BF16", "0")
+    assert device.bf16_mode() == "forced off"
+    monkeypatch.setenv("STYLEBOT_BF16", "1")
+    assert device.bf16_mode() == "forced on"
+    monkeypatch.delenv("STYLEBOT_BF16")
+    assert device.bf16_mode() == ("native" if device.native_bf16_supported() else "absent")
+
+
 def test_bf16_override(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STYLEBOT_BF16", "0")
     assert device.native_bf16_supported(X86_WITH_BF16) is False

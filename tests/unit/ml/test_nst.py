@@ -164,3 +164,29 @@ def test_pyramid_sizes() -> None:
     assert level_sizes(341, 512, 4, 64, math.sqrt(2)) == [(121, 181), (170, 256), (241, 362), (341, 512)]
     assert level_sizes(341, 512, 3, 64) == [(85, 128), (170, 256), (341, 512)]
     assert level_sizes(43, 64, 3, 64) == [(43, 64)]
+
+
+def test_fp32_path_through_nnpack_lowers_the_loss_as_the_plain_one_does(
+    vgg: VGG19Features, pair: tuple[torch.Tensor, torch.Tensor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ml import fastconv
+
+    if not fastconv.nnpack_ready():
+        pytest.skip("this torch build or CPU has no NNPACK")
+    content, style = pair
+    monkeypatch.setenv("STYLEBOT_BF16", "0")
+    objective = Objective(vgg, content, style, style_weight=STYLE_WEIGHT)
+    cfg = NSTConfig(evals=(12,), warm_start=False)
+    # Given the fp32 path forced through NNPACK, and forced off it
+    monkeypatch.setenv("STYLEBOT_NNPACK", "1")
+    fast = run_nst(vgg, content, style, config=cfg)
+    monkeypatch.setenv("STYLEBOT_NNPACK", "0")
+    plain = run_nst(vgg, content, style, config=cfg)
+    # Then both ran as asked, and reach about the same loss, well below the start's
+    assert fast.nnpack and not plain.nnpack
+    start = evaluate_loss(objective, content)
+    fast_loss, plain_loss = evaluate_loss(objective, fast.image), evaluate_loss(objective, plain.image)
+    assert fast_loss < 0.5 * start
+    assert abs(fast_loss - plain_loss) < 0.05 * plain_loss
+    # And the shared VGG is left with plain convolutions
+    assert all(type(m) is not fastconv.FastConv2d for m in vgg.modules())

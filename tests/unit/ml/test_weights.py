@@ -161,3 +161,21 @@ def test_the_image_build_neither_needs_nor_fetches_presets_the_licence_settings_
     for preset in registry.PRESETS:
         assert preset.weights not in required
         assert (preset.weights in optional) == preset.commercial_use
+
+
+@pytest.mark.parametrize("zip_format", [True, False], ids=["zip", "legacy"])
+def test_checkpoints_in_either_torch_format_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, zip_format: bool
+) -> None:
+    # Given a checkpoint saved in torch's zip format (memory-mapped when loaded) or its legacy one (old public
+    # checkpoints), pinned by a manifest
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    path = folder / "ckpt.pth"
+    torch.save({"w": torch.arange(4.0)}, path, _use_new_zipfile_serialization=zip_format)
+    data = path.read_bytes()
+    entry = _entry("ckpt", "ckpt.pth", path.as_uri(), hashlib.sha256(data).hexdigest(), len(data))
+    monkeypatch.setenv("STYLEBOT_MANIFEST", str(_manifest(tmp_path / "manifest.json", [entry])))
+    monkeypatch.setenv("STYLEBOT_WEIGHTS_DIR", str(folder))
+    # When it is loaded, Then the tensors are there
+    assert torch.equal(weights.load_state_dict("ckpt")["w"], torch.arange(4.0))

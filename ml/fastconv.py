@@ -1,0 +1,165 @@
+"""Fast fp32 convolutions for CPUs without native bf16: NNPACK's Winograd and FFT kernels, already in torch.
+
+On a CPU with AVX2 but neither AVX-512 nor bf16, oneDNN's direct fp32 convolutions run near the CPU's peak, and
+that peak is the limit. NNPACK (built into torch's x86 and Arm wheels) computes 3x3 convolutions with Winograd
+transforms and larger kernels with FFTs: fewer multiplications for the same result, up to rounding (about 1e-5
+of the output's scale). Measured on a 2-core AVX2 EPYC: a 256-channel 3x3 convolution 2.1x faster than oneDNN in
+channels_last, a 7x7 one between 32 and 64 channels 3x faster (``python -m ml.bench convs``).
+
+:class:`FastConv2d` is an ``nn.Conv2d`` (same parameters, same ``state_dict`` keys) whose float32 forward
+goes through NNPACK where it applies, with a backward to the *input* through NNPACK as well (the transposed,
+flipped kernel): the frozen VGG of style transfer needs the image's gradient, never the weights'.
+:func:`use_fast_convs` swaps the eligible convolutions of a model in place.
+
+``STYLEBOT_NNPACK=1|0`` forces the choice; by default NNPACK is used on x86 CPUs whose widest vector ISA is AVX2
+(with AVX-512, oneDNN's fp32 kernels run twice as wide and NNPACK's are AVX2 only) and never where bf16 is native
+(that path is faster still).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ml import device
+
+NNPACK_ENV = "STYLEBOT_NNPACK"
+
+
+@functools.cache
+def nnpack_ready() -> bool:
+    """Whether torch's NNPACK is built in and initialised on this CPU (it must be before any call)."""
+    try:
+        return bool(torch._nnpack_available())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def nnpack_wanted() -> bool:
+    """Whether the fp32 path should use NNPACK here (``STYLEBOT_NNPACK`` overrides; see the module doc)."""
+    forced = os.environ.get(NNPACK_ENV, "").strip()
+    if forced not in {"", "0", "1"}:
+        raise ValueError(f"{NNPACK_ENV} must be 0 or 1, not {forced!r}")
+    if forced == "0" or not nnpack_ready():
+        return False
+    if forced == "1":
+        return True
+    return device.vector_isa() == "avx2" and not device.native_bf16_supported()
+
+
+#: Below these output sizes (pixels) oneDNN's direct convolution is faster than NNPACK's, whose kernel transform
+#: is paid on every call (measured on a 2-core AVX2 EPYC: crossover about 2,500 px at 64 input channels and
+#: 700 px at 128 to 512).
+MIN_PIXELS_NARROW = 2500
+MIN_PIXELS_WIDE = 768
+
+
+def worth_it(x: torch.Tensor, weight: torch.Tensor) -> bool:
+    """Whether NNPACK beats oneDNN for this input and kernel (see :data:`MIN_PIXELS_WIDE`)."""
+    pixels = x.shape[-1] * x.shape[-2]
+    return pixels >= (MIN_PIXELS_NARROW if weight.shape[1] <= 64 else MIN_PIXELS_WIDE)
+
+
+def _nnpack(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, padding: int) -> torch.Tensor:
+    if not worth_it(x, weight):
+        return F.conv2d(x, weight, bias, padding=padding)
+    return torch._nnpack_spatial_convolution(x.contiguous(), weight.contiguous(), bias, [padding, padding], [1, 1])
+
+
+class _NNPackConv(torch.autograd.Function):
+    """A stride-1 convolution through NNPACK, differentiable with respect to its input only."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, padding: int) -> Any:
+        ctx.save_for_backward(weight)
+        ctx.padding = padding
+        return _nnpack(x, weight, bias, padding)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> Any:
+        (weight,) = ctx.saved_tensors
+        k = weight.shape[-1]
+        # The gradient of a stride-1 convolution is the convolution of the output's gradient with the
+        # transposed, flipped kernel, padded by k - 1 - padding.
+        flipped = weight.transpose(0, 1).flip(2, 3)
+        return _nnpack(grad, flipped, None, k - 1 - ctx.padding), None, None, None
+
+
+def eligible(conv: nn.Conv2d) -> bool:
+    """Convolutions NNPACK computes: stride 1, no dilation, one group, square kernel of 3 px or more, zero
+    padding smaller than the kernel, at least 3 input and 3 output channels."""
+    k = conv.kernel_size
+    padding = conv.padding
+    return (
+        type(conv) in (nn.Conv2d, FastConv2d)
+        and k[0] == k[1] >= 3
+        and conv.stride == (1, 1)
+        and conv.dilation == (1, 1)
+        and conv.groups == 1
+        and conv.padding_mode == "zeros"
+        and isinstance(padding, tuple)
+        and padding[0] == padding[1] < k[0]
+        and conv.in_channels >= 3
+        and conv.out_channels >= 3
+    )
+
+
+class FastConv2d(nn.Conv2d):
+    """``nn.Conv2d`` whose float32 CPU forward runs through NNPACK (made by :func:`use_fast_convs`)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dtype != torch.float32 or x.device.type != "cpu" or self.weight.requires_grad:
+            return super().forward(x)
+        padding = self.padding[0]
+        assert isinstance(padding, int)
+        if torch.is_grad_enabled() and x.requires_grad:
+            out: torch.Tensor = _NNPackConv.apply(x, self.weight, self.bias, padding)
+            return out
+        return _nnpack(x, self.weight, self.bias, padding)
+
+
+def use_fast_convs(model: nn.Module) -> int:
+    """Turn every eligible ``nn.Conv2d`` of ``model`` into a :class:`FastConv2d` in place (the parameters and
+    ``state_dict`` stay as they are); the number turned. Needs :func:`nnpack_ready`."""
+    if not nnpack_ready():
+        raise RuntimeError("NNPACK is not available in this torch build or on this CPU")
+    count = 0
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d) and type(module) is nn.Conv2d and eligible(module):
+            module.__class__ = FastConv2d
+            count += 1
+    return count
+
+
+def use_plain_convs(model: nn.Module) -> None:
+    """Undo :func:`use_fast_convs`."""
+    for module in model.modules():
+        if type(module) is FastConv2d:
+            plain: nn.Module = module
+            plain.__class__ = nn.Conv2d
+
+
+@contextmanager
+def fast_convs(model: nn.Module, enabled: bool = True) -> Iterator[nn.Module]:
+    """Within the block, ``model``'s eligible convolutions run through NNPACK (when ``enabled``); afterwards they
+    are plain again, so that a model shared by other callers is left as it was."""
+    if not enabled:
+        yield model
+        return
+    use_fast_convs(model)
+    try:
+        yield model
+    finally:
+        use_plain_convs(model)
+
+
+def reference_conv(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
+    """What ``nn.Conv2d`` computes (oneDNN or the default kernels), for comparisons."""
+    return F.conv2d(x, conv.weight, conv.bias, conv.stride, conv.padding, conv.dilation, conv.groups)

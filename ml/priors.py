@@ -1,0 +1,76 @@
+"""How long a job takes, before it starts: the benchmarks' figures as priors, per kind, size and compute path.
+
+The conversation can quote them before a job runs ("about a minute") and the first progress report carries one
+as its time left. Figures are seconds of model work on two cores (the worker's own start, downloads and
+uploads not included; see :data:`COLD_START_SECONDS`), measured with ``python -m ml.bench`` (best, quick) and
+``python -m ml.bench presets`` at 512 px; other sizes scale with the pixel count (the work of every model here is
+proportional to it). Lambda gives the worker more cores, so in AWS these are upper bounds.
+
+Paths (:func:`current_path`): ``"bf16"`` where the CPU has native bf16, ``"fp32+nnpack"`` on AVX2 CPUs (NNPACK's
+Winograd/FFT convolutions, :mod:`ml.fastconv`), ``"fp32"`` elsewhere (oneDNN).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Kind = Literal["quick", "best", "preset"]
+ComputePath = Literal["bf16", "fp32+nnpack", "fp32"]
+
+#: The size the table's figures were measured at (long side, px; a 3:2 or 4:3 photo).
+REFERENCE_SIZE = 512
+#: *quick* never runs below this size (it stylises at 512 px and scales down): no saving under it.
+QUICK_MIN_SIZE = 512
+
+#: Seconds at :data:`REFERENCE_SIZE` (a 3:2 photo, 512x341; a square one has 1.5x the pixels) on two cores, per
+#: kind (presets: per architecture) and path. bf16: the 2-core avx512_bf16 development machine, quiet; fp32+nnpack
+#: and fp32: a 2-core AMD EPYC (Zen 3) with AVX2 only, shared with other jobs (a quiet one is up to 1.7x faster).
+SECONDS_AT_512: dict[str, dict[ComputePath, float]] = {
+    "quick": {"bf16": 0.19, "fp32+nnpack": 0.3, "fp32": 0.3},
+    "best": {"bf16": 55.0, "fp32+nnpack": 125.0, "fp32": 143.0},
+    "preset:cyclegan_resnet9": {"bf16": 0.80, "fp32+nnpack": 1.5, "fp32": 2.1},
+    "preset:animeganv2": {"bf16": 0.50, "fp32+nnpack": 1.1, "fp32": 1.4},
+}
+
+#: From a fresh worker environment to the first progress edit, seconds (``python -m ml.bench cold-start``, the
+#: AVX2 machine above, under the Lambda emulator).
+COLD_START_SECONDS: dict[Kind, float] = {"quick": 3.5, "preset": 3.4, "best": 3.0}
+
+
+def current_path() -> ComputePath:
+    """The path this machine takes for the heavy convolutions."""
+    from ml import device, fastconv
+
+    if device.native_bf16_supported():
+        return "bf16"
+    return "fp32+nnpack" if fastconv.nnpack_wanted() else "fp32"
+
+
+def expected_seconds(
+    kind: Kind,
+    size: int,
+    *,
+    path: ComputePath | None = None,
+    architecture: str | None = None,
+    cold: bool = False,
+) -> float:
+    """Expected seconds of a ``kind`` job whose result is ``size`` px on its long side.
+
+    Presets need their ``architecture`` (``ml.registry.Preset.architecture``); ``path=None`` asks this machine;
+    ``cold=True`` adds a fresh worker's start.
+    """
+    if kind == "preset":
+        if architecture is None:
+            raise ValueError("a preset's prior needs its architecture")
+        key = f"preset:{architecture}"
+    elif kind in ("quick", "best"):
+        key = kind
+    else:
+        raise ValueError(f"unknown kind {kind!r}")
+    if key not in SECONDS_AT_512:
+        raise ValueError(f"no prior for {key!r}")
+    chosen = path or current_path()
+    if kind == "quick":
+        size = max(size, QUICK_MIN_SIZE)
+    seconds = SECONDS_AT_512[key][chosen] * (size / REFERENCE_SIZE) ** 2  # the work grows with the pixels
+    return seconds + (COLD_START_SECONDS[kind] if cold else 0.0)
