@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from handler.core.ports import CLAIM_STALE_SECONDS, StoreUnavailable, UpdateInProgress
-from handler.core.state import JOB_TTL_SECONDS, STATE_TTL_SECONDS, JobSpec, UserState
+from handler.core.limits import CLAIM_STALE_SECONDS, JOB_TTL_SECONDS, STATE_TTL_SECONDS
+from handler.core.ports import StoreUnavailable, UpdateInProgress
+from handler.core.state import JobSpec, UserState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

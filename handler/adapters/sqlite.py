@@ -8,8 +8,9 @@ import threading
 import time
 from pathlib import Path
 
-from handler.core.ports import CLAIM_STALE_SECONDS, UpdateInProgress
-from handler.core.state import JOB_TTL_SECONDS, STATE_TTL_SECONDS, JobSpec, UserState
+from handler.core.limits import CLAIM_STALE_SECONDS, JOB_TTL_SECONDS, STATE_TTL_SECONDS
+from handler.core.ports import UpdateInProgress
+from handler.core.state import JobSpec, UserState
 
 
 class SQLiteStore:

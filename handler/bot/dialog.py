@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from aws_lambda_powertools import Logger
 from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -18,8 +17,7 @@ from handler.core.conversation import Context, Input, Outcome, PresetInfo, decid
 from handler.core.ports import JobDispatcher, StateStore
 from handler.core.state import CANCELLABLE, JobStatus, UserState
 from handler.core.texts import language_of, text
-
-logger = Logger(service="stylebot", child=True)
+from handler.observability import logger
 
 MAX_ATTEMPTS = 8
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field, replace
 
 from handler.core.state import (
     AWAITING_IMAGE,
+    FINISHED,
     LANGUAGES,
     QUALITIES,
     SIZES,
-    STATE_TTL_SECONDS,
     STRENGTHS,
     Flow,
     JobSpec,
@@ -23,8 +23,6 @@ from handler.core.state import (
     UserState,
 )
 from handler.core.texts import language_of, text
-
-__all__ = ["STATE_TTL_SECONDS"]
 
 # --- inputs ---------------------------------------------------------------------------------------------------
 
@@ -187,9 +185,7 @@ def decide(state: UserState, event: Input, ctx: Context) -> Outcome:
 
 
 def _expire_lost_job(state: UserState, ctx: Context) -> UserState:
-    if state.active_job is not None and (
-        not state.job_is_running(ctx.now) or ctx.job_status in ("DONE", "FAILED", "CANCELLED")
-    ):
+    if state.active_job is not None and (not state.job_is_running(ctx.now) or ctx.job_status in FINISHED):
         return state.with_(active_job=None, job_started_at=None)
     return state
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from handler.core.conversation import Keyboard
+from handler.core.limits import CLAIM_STALE_SECONDS
 from handler.core.state import JobSpec, UserState
 
 
@@ -15,10 +16,6 @@ class StoreUnavailable(Exception):
 
 class UpdateInProgress(Exception):
     """Another delivery of the update is being processed right now; Telegram should try again later."""
-
-
-# A claim still "processing" after this long belongs to an attempt that died (the webhook's timeout is 30 s).
-CLAIM_STALE_SECONDS = 40.0
 
 
 class UpdateLedger(Protocol):

@@ -7,20 +7,13 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from handler.core.limits import JOB_STALE_SECONDS
+
 SIZES = (256, 512, 1024)
 DEFAULT_SIZE = 512
 STRENGTHS = {"low": 0.5, "mid": 0.8, "high": 1.0}
 QUALITIES = ("quick", "best")
 LANGUAGES = ("en", "ru")
-# Idle users' state expires (DynamoDB TTL); a week covers any reasonable pause in a conversation.
-STATE_TTL_SECONDS = 7 * 24 * 3600
-# Job items (ids, options, status) expire as long after they were made.
-JOB_TTL_SECONDS = 7 * 24 * 3600
-# The worker's idempotency records (a job's id and final status) expire after this; a duplicate delivery of a
-# job comes within minutes (Lambda drops queued events after 30 minutes).
-IDEMPOTENCY_TTL_SECONDS = 6 * 3600
-# A job that has not finished within this time is considered lost (the worker's own limit is 15 minutes).
-JOB_STALE_SECONDS = 20 * 60
 
 
 class JobStatus(StrEnum):

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-
-from aws_lambda_powertools import Logger
+from dataclasses import dataclass
+from typing import Any
 
 from handler.core.conversation import result_keyboard
+from handler.core.limits import LOST_JOB_GRACE_SECONDS
 from handler.core.ports import BadPicture, Engine, MaybeSent, Messenger, StateStore, Stopped
 from handler.core.state import CANCELLABLE, STRENGTHS, JobSpec, JobStatus
 from handler.core.texts import text
 from handler.jobs.progress import ProgressMessage
-
-logger = Logger(service="stylebot", child=True)
+from handler.observability import logger
 
 CANCEL_CHECK_INTERVAL = 1.0
 BEAT_INTERVAL = 2.0
@@ -32,8 +31,8 @@ class JobRunner:
     wall: Callable[[], float] = time.time  # heartbeats are compared across processes
     sleep: Callable[[float], None] = time.sleep
     progress_interval: float = 2.0
-    lost_grace: float = 45.0  # how long a heartbeat may stand still before its worker is taken for dead
-    finished: list[tuple[str, float]] = field(default_factory=list)  # (status, seconds) per job, for metrics
+    # How long a heartbeat may stand still before its worker is taken for dead.
+    lost_grace: float = LOST_JOB_GRACE_SECONDS
 
     def run(self, job: JobSpec, seconds_left: float) -> str:
         """Run `job` within `seconds_left`; the user hears back exactly once. Returns the final status."""
@@ -42,9 +41,7 @@ class JobRunner:
             return self._not_claimed(job)
         self.store.beat(job.user_id, job.job_id, self.wall())
         logger.info("job claimed", extra={"job_id": job.job_id, "kind": job.kind})
-        status = self._work(job, deadline=started + seconds_left)
-        self.finished.append((status, self.clock() - started))
-        return status
+        return self._work(job, deadline=started + seconds_left)
 
     def _not_claimed(self, job: JobSpec) -> str:
         status = self.store.job_status(job.user_id, job.job_id)
@@ -234,3 +231,13 @@ class _CancelCheck:
             status = self._store.job_status(self._job.user_id, self._job.job_id)
             self.cancelled = status != JobStatus.RUNNING
         return self.cancelled
+
+
+class NoEngine:
+    """The engine of the functions that run no models (the failure destination, local mode's bot process)."""
+
+    def run(self, *args: Any, **kwargs: Any) -> tuple[bytes, str]:
+        raise RuntimeError("this function runs no models")
+
+    def preset_name(self, preset_id: str, language: str) -> str:
+        return preset_id

@@ -12,8 +12,9 @@ from handler.core.conversation import (
     decide,
     parse_callback,
 )
+from handler.core.limits import JOB_STALE_SECONDS
 from handler.core.presets import preset_catalog
-from handler.core.state import JOB_STALE_SECONDS, Step, UserState
+from handler.core.state import Step, UserState
 
 CTX = Context(now=1_000_000.0, chat_id=1, presets=preset_catalog(), new_job_id="j" * 16, tapped_message_id=5)
 
