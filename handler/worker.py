@@ -6,9 +6,9 @@ from aws_lambda_powertools.utilities.idempotency import idempotent
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from handler.core.job import Job
 from handler.core.limits import WORKER_SAFETY_MARGIN_SECONDS
 from handler.jobs.invocation import run_job
-from handler.jobs.payload import JobPayload
 from handler.observability import logger, metrics, tracer
 from handler.wiring import worker as wiring
 
@@ -19,8 +19,8 @@ config, store = wiring.idempotency()  # a missing variable fails the function's 
 @tracer().capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 @idempotent(config=config, persistence_store=store)
-@event_parser(model=JobPayload)
-def lambda_handler(job: JobPayload, context: LambdaContext) -> dict[str, str]:
+@event_parser(model=Job)
+def lambda_handler(job: Job, context: LambdaContext) -> dict[str, str]:
     """Claim the job, stylize, report progress, deliver the result; tell the user if it fails."""
     seconds_left = context.get_remaining_time_in_millis() / 1000 - WORKER_SAFETY_MARGIN_SECONDS
     return run_job(wiring.runner(), job, seconds_left, metrics)

@@ -5,31 +5,30 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any
 
-from handler.core.state import JobSpec
+from handler.core.job import Job
 from handler.observability import logger
 
-# Runs one job in a worker process from its payload and returns its final status. The pool pickles it by name, so
+# Runs one job in a worker process from its JSON and returns its final status. The pool pickles it by name, so
 # it must be a module-level function.
-RunJob = Callable[[dict[str, Any]], str]
+RunJob = Callable[[str], str]
 
 
 class LocalPoolDispatcher:
     """Runs jobs in `max_workers` processes; a job whose process dies or raises goes to `on_lost`, which tells the
     user (the counterpart of the Lambda on-failure destination)."""
 
-    def __init__(self, run_job: RunJob, on_lost: Callable[[JobSpec], object], max_workers: int) -> None:
+    def __init__(self, run_job: RunJob, on_lost: Callable[[Job], object], max_workers: int) -> None:
         # "spawn": a clean interpreter per worker, nothing inherited from the bot's event loop.
         self._pool = ProcessPoolExecutor(max_workers, mp_context=multiprocessing.get_context("spawn"))
         self._run_job = run_job
         self._on_lost = on_lost
 
-    def dispatch(self, job: JobSpec) -> None:
-        future = self._pool.submit(self._run_job, job.to_payload())
+    def dispatch(self, job: Job) -> None:
+        future = self._pool.submit(self._run_job, job.to_json())
         future.add_done_callback(lambda done: self._finished(job, done))
 
-    def _finished(self, job: JobSpec, done: Future[str]) -> None:
+    def _finished(self, job: Job, done: Future[str]) -> None:
         error = done.exception()
         if error is None:
             logger.info("local job finished", extra={"job_id": job.job_id, "status": done.result()})

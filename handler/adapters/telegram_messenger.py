@@ -11,7 +11,8 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from handler.adapters.bot_api_request import AnswerLost, BotApiRequest
-from handler.core.conversation import Keyboard, callback_data
+from handler.core.callbacks import callback_data
+from handler.core.keyboards import Keyboard
 from handler.core.ports import MaybeSent, RateLimited
 from handler.observability import logger
 

@@ -19,7 +19,7 @@ from telegram.ext import Application
 
 from handler.bot.errors import RETRY_MARK
 from handler.core.ports import StoreUnavailable, UpdateInProgress, UpdateLedger
-from handler.core.webhook_request import SECRET_HEADER, BadRequest, WebhookRequest
+from handler.core.webhook_request import SECRET_HEADER, NotAnUpdate, WebhookRequest
 from handler.observability import logger
 
 
@@ -68,7 +68,7 @@ class WebhookEndpoint:
             return _response(HTTPStatus.METHOD_NOT_ALLOWED)
         try:
             data = request.update()
-        except BadRequest as error:
+        except NotAnUpdate as error:
             logger.warning("not a Telegram update", extra={"reason": str(error)})
             return _response(HTTPStatus.BAD_REQUEST)
         update_id: int = data["update_id"]

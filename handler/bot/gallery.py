@@ -8,7 +8,7 @@ from telegram import InputMediaPhoto
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from handler.core.conversation import PresetInfo
+from handler.core.inputs import PresetInfo
 from handler.observability import logger
 from ml import registry
 

@@ -8,17 +8,16 @@ from typing import Any
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from handler.core.state import JobSpec
-from handler.jobs.payload import JobPayload
+from handler.core.job import Job
 from handler.jobs.runner import JobRunner
 from handler.observability import logger
 
 
-def run_job(runner: JobRunner, job: JobPayload, seconds_left: float, metrics: Metrics) -> dict[str, str]:
+def run_job(runner: JobRunner, job: Job, seconds_left: float, metrics: Metrics) -> dict[str, str]:
     """Run one job within `seconds_left`; record its outcome and duration."""
     logger.append_keys(job_id=job.job_id)
     started = time.monotonic()
-    status = runner.run(job.spec(), seconds_left)
+    status = runner.run(job, seconds_left)
     metrics.add_dimension(name="kind", value=job.kind)
     metrics.add_metric(name=f"Jobs{status.title()}", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="JobSeconds", unit=MetricUnit.Seconds, value=time.monotonic() - started)
@@ -27,7 +26,7 @@ def run_job(runner: JobRunner, job: JobPayload, seconds_left: float, metrics: Me
 
 def notify_lost_job(runner: JobRunner, record: dict[str, Any], metrics: Metrics) -> dict[str, str]:
     """An on-failure destination record of the worker: tell the user (once) and free them."""
-    job = JobSpec.from_payload(JobPayload.model_validate(record["requestPayload"]).model_dump())
+    job = Job.model_validate(record["requestPayload"])
     logger.append_keys(job_id=job.job_id)
     logger.warning(
         "worker invocation failed for good",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from handler.core.conversation import progress_keyboard
+from handler.core.job import Job
+from handler.core.keyboards import progress_keyboard
 from handler.core.ports import Messenger, RateLimited, StateStore
-from handler.core.state import JobSpec
 from handler.core.texts import text
 from handler.observability import logger
 
@@ -20,7 +20,7 @@ def bar(fraction: float) -> str:
     return "▓" * filled + "░" * (BAR_CELLS - filled)
 
 
-def render(job: JobSpec, fraction: float, eta_seconds: float | None, preset_name: str) -> str:
+def render(job: Job, fraction: float, eta_seconds: float | None, preset_name: str) -> str:
     title = (
         text("progress_title_preset", job.language, preset=preset_name)
         if job.kind == "preset"
@@ -41,7 +41,7 @@ class ProgressMessage:
         self,
         messenger: Messenger,
         store: StateStore,
-        job: JobSpec,
+        job: Job,
         message_id: int,
         *,
         clock: Callable[[], float],

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
 
 from telegram.ext import Application
 
 from handler import credentials
 from handler.adapters.bot_api_request import BotApiRequest
 from handler.adapters.local_dispatch import LocalPoolDispatcher
+from handler.adapters.presets import preset_catalog
 from handler.adapters.sqlite import SQLiteStore
 from handler.bot.application import build_application
 from handler.bot.dialog import Deps
+from handler.core.job import Job
 from handler.core.limits import JOB_BUDGET_SECONDS
-from handler.core.presets import preset_catalog
-from handler.core.state import JobSpec
 from handler.jobs.runner import JobRunner, NoEngine
 from handler.settings import Settings, get_settings
 from handler.wiring.parts import job_runner
@@ -29,15 +28,15 @@ def sqlite_store(settings: Settings) -> SQLiteStore:
 @cache
 def _worker_runner() -> JobRunner:
     """One runner per worker process: the store, the Bot API client and the models are made once."""
-    from handler.jobs.worker_engine import MLEngine
+    from handler.adapters.ml_engine import MLEngine
 
     settings = get_settings()
     return job_runner(settings, sqlite_store(settings), MLEngine())
 
 
-def run_local_job(payload: dict[str, Any]) -> str:
-    """Run one job in a worker process (the pool's target) with the Lambda worker's budget."""
-    return _worker_runner().run(JobSpec.from_payload(payload), JOB_BUDGET_SECONDS)
+def run_local_job(job: str) -> str:
+    """Run one job (its JSON) in a worker process (the pool's target) with the Lambda worker's budget."""
+    return _worker_runner().run(Job.model_validate_json(job), JOB_BUDGET_SECONDS)
 
 
 def local_bot(settings: Settings) -> tuple[Application, LocalPoolDispatcher]:  # type: ignore[type-arg]

@@ -10,10 +10,10 @@ from telegram.ext import Application
 from handler import credentials
 from handler.adapters.bot_api_request import BotApiRequest
 from handler.adapters.lambda_dispatch import LambdaDispatcher
+from handler.adapters.presets import preset_catalog
 from handler.bot.application import build_application
 from handler.bot.dialog import Deps
 from handler.bot.endpoint import WebhookEndpoint
-from handler.core.presets import preset_catalog
 from handler.settings import Settings, WebhookSettings, load_settings
 from handler.wiring.parts import dynamodb_store
 

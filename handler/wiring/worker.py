@@ -6,9 +6,9 @@ from functools import cache
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 
+from handler.adapters.ml_engine import MLEngine
 from handler.core.limits import IDEMPOTENCY_TTL_SECONDS
 from handler.jobs.runner import JobRunner
-from handler.jobs.worker_engine import MLEngine
 from handler.settings import WorkerSettings, load_settings
 from handler.wiring.parts import dynamodb_store, job_runner
 
