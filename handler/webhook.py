@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from handler.runtime import default_runtime
+from handler.observability import logger
+from handler.wiring import webhook as wiring
 
-logger = Logger(service="stylebot")
+wiring.settings()  # a missing variable fails the function's start, by name
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Check, deduplicate and process one webhook call."""
-    return default_runtime().handle(event)
+    return wiring.endpoint().handle(event)

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handler.deploy.cloudformation import answer
-from handler.deploy.telegram_webhook import register_webhook
-
-logger = Logger(service="stylebot")
+from handler.observability import logger
+from handler.wiring.registration import register_webhook
 
 
 @logger.inject_lambda_context(clear_state=True)

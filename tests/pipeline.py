@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from handler.adapters.dynamodb import DynamoDBStore
-from handler.core.state import JobStatus
+from handler.core.job import JobStatus
 from infra.local.fake_bot_api import Call, FakeBotApi
 from infra.local.lambda_emulator import EmulatorPool
 from infra.local.lambda_service import LocalLambdaService, Route

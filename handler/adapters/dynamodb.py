@@ -7,15 +7,16 @@ Items: `user#<id>`/`state` (the user's state, with a `version` for optimistic co
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from handler.core.ports import CLAIM_STALE_SECONDS, StoreUnavailable, UpdateInProgress
-from handler.core.state import JOB_TTL_SECONDS, STATE_TTL_SECONDS, JobSpec, UserState
+from handler.core.job import ClaimState, Job, JobStatus
+from handler.core.limits import CLAIM_STALE_SECONDS, JOB_TTL_SECONDS, STATE_TTL_SECONDS
+from handler.core.ports import StoreUnavailable, UpdateInProgress
+from handler.core.state import UserState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -64,7 +65,7 @@ class DynamoDBStore:
         key = {"pk": {"S": f"update#{update_id}"}, "sk": {"S": "update"}}
         item = {
             **key,
-            "state": {"S": "processing"},
+            "state": {"S": ClaimState.PROCESSING.value},
             "claimed_at": {"N": f"{now:.3f}"},
             "expires_at": {"N": str(int(now) + self._claim_ttl)},
         }
@@ -76,14 +77,14 @@ class DynamoDBStore:
                     ConditionExpression="attribute_not_exists(pk) OR (#s = :processing AND claimed_at < :stale)",
                     ExpressionAttributeNames={"#s": "state"},
                     ExpressionAttributeValues={
-                        ":processing": {"S": "processing"},
+                        ":processing": {"S": ClaimState.PROCESSING},
                         ":stale": {"N": f"{now - stale_after:.3f}"},
                     },
                 )
             )
         except ClientError:
             found = self._call(lambda: self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True))
-            if found.get("Item", {}).get("state", {}).get("S") == "processing":
+            if found.get("Item", {}).get("state", {}).get("S") == ClaimState.PROCESSING:
                 raise UpdateInProgress(str(update_id)) from None
             return False
         return True
@@ -96,7 +97,7 @@ class DynamoDBStore:
                 Key=key,
                 UpdateExpression="SET #s = :done",
                 ExpressionAttributeNames={"#s": "state"},
-                ExpressionAttributeValues={":done": {"S": "done"}},
+                ExpressionAttributeValues={":done": {"S": ClaimState.DONE}},
             )
         )
 
@@ -137,23 +138,23 @@ class DynamoDBStore:
         return state.with_(version=new_version)
 
     # --- jobs -------------------------------------------------------------------------------------------------
-    def put_job(self, job: JobSpec, status: str) -> None:
+    def put_job(self, job: Job, status: JobStatus) -> None:
         now = int(time.time())
         item = {
             "pk": _user_pk(job.user_id),
             "sk": {"S": f"job#{job.job_id}"},
-            "status": {"S": status},
-            "spec": {"S": json.dumps(job.to_payload(), separators=(",", ":"))},
+            "status": {"S": status.value},
+            "spec": {"S": job.to_json()},
             "created_at": {"N": str(now)},
             "expires_at": {"N": str(now + JOB_TTL_SECONDS)},
         }
         self._call(lambda: self._client.put_item(TableName=self._table, Item=item))
 
-    def job_status(self, user_id: int, job_id: str) -> str | None:
+    def job_status(self, user_id: int, job_id: str) -> JobStatus | None:
         key = {"pk": _user_pk(user_id), "sk": {"S": f"job#{job_id}"}}
         response = self._call(lambda: self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True))
         item = response.get("Item")
-        return item["status"]["S"] if item else None
+        return JobStatus(item["status"]["S"]) if item else None
 
     def beat(self, user_id: int, job_id: str, at: float) -> None:
         key = {"pk": _user_pk(user_id), "sk": {"S": f"job#{job_id}"}}
@@ -174,7 +175,7 @@ class DynamoDBStore:
         value = response.get("Item", {}).get("beat_at")
         return float(value["N"]) if value else None
 
-    def set_job_status(self, user_id: int, job_id: str, status: str, *, only_from: tuple[str, ...]) -> bool:
+    def set_job_status(self, user_id: int, job_id: str, status: JobStatus, *, only_from: tuple[JobStatus, ...]) -> bool:
         key = {"pk": _user_pk(user_id), "sk": {"S": f"job#{job_id}"}}
         names = {f":from{i}": {"S": s} for i, s in enumerate(only_from)}
         try:

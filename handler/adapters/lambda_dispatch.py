@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
-from handler.core.state import JobSpec
+from handler.core.job import Job
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda.client import LambdaClient
@@ -18,11 +17,11 @@ class LambdaDispatcher:
         self._client = client
         self._function = function_name
 
-    def dispatch(self, job: JobSpec) -> None:
+    def dispatch(self, job: Job) -> None:
         response = self._client.invoke(
             FunctionName=self._function,
             InvocationType="Event",
-            Payload=json.dumps(job.to_payload()).encode(),
+            Payload=job.to_json().encode(),
         )
         if response.get("StatusCode") != 202:
             raise RuntimeError(f"the worker was not queued (status {response.get('StatusCode')})")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
 from pathlib import Path
 
-from handler.core.ports import CLAIM_STALE_SECONDS, UpdateInProgress
-from handler.core.state import JOB_TTL_SECONDS, STATE_TTL_SECONDS, JobSpec, UserState
+from handler.core.job import ClaimState, Job, JobStatus
+from handler.core.limits import CLAIM_STALE_SECONDS, JOB_TTL_SECONDS, STATE_TTL_SECONDS
+from handler.core.ports import UpdateInProgress
+from handler.core.state import UserState
 
 
 class SQLiteStore:
@@ -39,23 +40,27 @@ class SQLiteStore:
         now = time.time()
         pk = f"update#{update_id}"
         cursor = self._execute(
-            "INSERT INTO items (pk, sk, status, beat_at, expires_at) VALUES (?, 'update', 'processing', ?, ?)"
+            "INSERT INTO items (pk, sk, status, beat_at, expires_at) VALUES (?, 'update', ?, ?, ?)"
             " ON CONFLICT (pk, sk) DO UPDATE SET beat_at = excluded.beat_at"
-            " WHERE items.status = 'processing' AND items.beat_at < ?",
+            " WHERE items.status = ? AND items.beat_at < ?",
             pk,
+            ClaimState.PROCESSING,
             now,
             int(now) + self._claim_ttl,
+            ClaimState.PROCESSING,
             now - stale_after,
         )
         if cursor.rowcount == 1:
             return True
         row = self._execute("SELECT status FROM items WHERE pk = ? AND sk = 'update'", pk).fetchone()
-        if row is not None and row[0] == "processing":
+        if row is not None and row[0] == ClaimState.PROCESSING:
             raise UpdateInProgress(str(update_id))
         return False
 
     def finish_update(self, update_id: int) -> None:
-        self._execute("UPDATE items SET status = 'done' WHERE pk = ? AND sk = 'update'", f"update#{update_id}")
+        self._execute(
+            "UPDATE items SET status = ? WHERE pk = ? AND sk = 'update'", ClaimState.DONE, f"update#{update_id}"
+        )
 
     def release_update(self, update_id: int) -> None:
         self._execute("DELETE FROM items WHERE pk = ? AND sk = 'update'", f"update#{update_id}")
@@ -91,21 +96,21 @@ class SQLiteStore:
             )
         return state.with_(version=new_version) if cursor.rowcount == 1 else None
 
-    def put_job(self, job: JobSpec, status: str) -> None:
+    def put_job(self, job: Job, status: JobStatus) -> None:
         self._execute(
             "INSERT OR REPLACE INTO items (pk, sk, status, body, expires_at) VALUES (?, ?, ?, ?, ?)",
             f"user#{job.user_id}",
             f"job#{job.job_id}",
             status,
-            json.dumps(job.to_payload()),
+            job.to_json(),
             int(time.time()) + JOB_TTL_SECONDS,
         )
 
-    def job_status(self, user_id: int, job_id: str) -> str | None:
+    def job_status(self, user_id: int, job_id: str) -> JobStatus | None:
         row = self._execute(
             "SELECT status FROM items WHERE pk = ? AND sk = ?", f"user#{user_id}", f"job#{job_id}"
         ).fetchone()
-        return str(row[0]) if row else None
+        return JobStatus(row[0]) if row else None
 
     def beat(self, user_id: int, job_id: str, at: float) -> None:
         self._execute("UPDATE items SET beat_at = ? WHERE pk = ? AND sk = ?", at, f"user#{user_id}", f"job#{job_id}")
@@ -116,7 +121,7 @@ class SQLiteStore:
         ).fetchone()
         return float(row[0]) if row and row[0] is not None else None
 
-    def set_job_status(self, user_id: int, job_id: str, status: str, *, only_from: tuple[str, ...]) -> bool:
+    def set_job_status(self, user_id: int, job_id: str, status: JobStatus, *, only_from: tuple[JobStatus, ...]) -> bool:
         marks = ", ".join("?" for _ in only_from)
         cursor = self._execute(
             f"UPDATE items SET status = ? WHERE pk = ? AND sk = ? AND status IN ({marks})",  # noqa: S608 (placeholders)

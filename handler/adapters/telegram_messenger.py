@@ -7,16 +7,15 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from aws_lambda_powertools import Logger
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from handler.adapters.bot_api_request import AnswerLost, BotApiRequest
-from handler.core.conversation import Keyboard, callback_data
+from handler.core.callbacks import callback_data
+from handler.core.keyboards import Keyboard
 from handler.core.ports import MaybeSent, RateLimited
-from handler.settings import Settings
+from handler.observability import logger
 
-logger = Logger(service="stylebot", child=True)
 T = TypeVar("T")
 
 ATTEMPTS = 4
@@ -43,13 +42,15 @@ def _wait(error: RetryAfter) -> float:
 class BotMessenger:
     """Messenger over the Bot API. One event loop per process (see handler/runtime.py for why)."""
 
-    def __init__(self, settings: Settings, token: str, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self, token: str, base_url: str, base_file_url: str, *, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         self._loop = asyncio.new_event_loop()
         # The request only tells a call Telegram may have carried out from one it did not; _run retries.
         self._bot = Bot(
             token,
-            base_url=settings.bot_api_url,
-            base_file_url=settings.bot_file_url,
+            base_url=base_url,
+            base_file_url=base_file_url,
             request=BotApiRequest(attempts=1),
         )
         self._sleep = sleep

@@ -10,15 +10,14 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import BaseRequest
 
-from handler.adapters.bot_api_request import BotApiRequest
 from handler.bot.buttons import on_tap
 from handler.bot.commands import COMMANDS, on_command, on_unknown_command
 from handler.bot.dialog import Deps
 from handler.bot.errors import on_error
 from handler.bot.other_input import on_edited, on_group, on_other, on_text
 from handler.bot.pictures import on_picture
-from handler.settings import Settings
 
 # The updates the bot subscribes to (setWebhook / getUpdates `allowed_updates`).
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
@@ -43,14 +42,12 @@ def wire(app: Application) -> None:  # type: ignore[type-arg]
     app.add_error_handler(on_error)
 
 
-def build_application(settings: Settings, token: str, deps: Deps, *, with_updater: bool) -> Application:  # type: ignore[type-arg]
-    """The Application for the webhook (no updater) or for long polling (with one)."""
+def build_application(
+    token: str, base_url: str, base_file_url: str, request: BaseRequest, deps: Deps, *, with_updater: bool
+) -> Application:  # type: ignore[type-arg]
+    """The Application for the webhook (no updater) or for long polling (with one), on the given HTTP client."""
     builder: ApplicationBuilder = (  # type: ignore[type-arg]
-        Application.builder()
-        .token(token)
-        .base_url(settings.bot_api_url)
-        .base_file_url(settings.bot_file_url)
-        .request(BotApiRequest())  # a call Telegram refused with a 5xx is made again; an unanswered one is not
+        Application.builder().token(token).base_url(base_url).base_file_url(base_file_url).request(request)
     )
     if not with_updater:
         builder = builder.updater(None)

@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from handler.bot.dialog import converse
-from handler.core.conversation import parse_callback
+from handler.core.callbacks import parse_callback
 
 
 async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from handler.bot.dialog import converse
-from handler.core.conversation import Command
+from handler.core.inputs import Command
 
 COMMANDS = ("start", "help", "cancel", "settings", "styles", "forget")
 

@@ -7,19 +7,20 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from aws_lambda_powertools import Logger
 from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from handler.adapters.telegram_messenger import markup
 from handler.bot.gallery import send_previews
-from handler.core.conversation import Context, Input, Outcome, PresetInfo, decide
+from handler.core.decide import cancel_refused, decide
+from handler.core.freeing import free_user
+from handler.core.inputs import Input, Outcome, PresetInfo, Situation
+from handler.core.job import CANCELLABLE, JobStatus
 from handler.core.ports import JobDispatcher, StateStore
-from handler.core.state import CANCELLABLE, JobStatus, UserState
+from handler.core.state import UserState
 from handler.core.texts import language_of, text
-
-logger = Logger(service="stylebot", child=True)
+from handler.observability import logger
 
 MAX_ATTEMPTS = 8
 
@@ -44,10 +45,11 @@ def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
     return found
 
 
-def transition(d: Deps, user_id: int, event: Input, base: Context) -> Outcome:
-    """Decide on the stored state and save the result; on a concurrent change, re-read and decide again."""
-    for _ in range(MAX_ATTEMPTS):
-        state = d.store.load(user_id)
+def transition(d: Deps, user_id: int, event: Input, base: Situation, loaded: UserState | None = None) -> Outcome:
+    """Decide on the stored state (`loaded`, if the caller read it just now) and save the result; on a concurrent
+    change, re-read and decide again."""
+    for attempt in range(MAX_ATTEMPTS):
+        state = loaded if attempt == 0 and loaded is not None else d.store.load(user_id)
         status = d.store.job_status(user_id, state.active_job) if state.active_job else None
         outcome = decide(state, event, replace(base, now=d.clock(), job_status=status))
         if outcome.forget:
@@ -61,11 +63,11 @@ def transition(d: Deps, user_id: int, event: Input, base: Context) -> Outcome:
     raise ConcurrentUpdateConflict(f"state of user kept changing over {MAX_ATTEMPTS} attempts")
 
 
-def base_context(update: Update, d: Deps) -> Context:
+def base_context(update: Update, d: Deps) -> Situation:
     user = update.effective_user
     chat = update.effective_chat
     query = update.callback_query
-    return Context(
+    return Situation(
         now=d.clock(),
         chat_id=chat.id if chat else (user.id if user else 0),
         first_name=user.first_name if user else "",
@@ -76,18 +78,20 @@ def base_context(update: Update, d: Deps) -> Context:
     )
 
 
-async def converse(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Input) -> None:
+async def converse(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, event: Input, loaded: UserState | None = None
+) -> None:
     """Run one input through the core and carry out what it decided."""
     user = update.effective_user
     if user is None:
         return
     d = deps(context)
     base = base_context(update, d)
-    outcome = transition(d, user.id, event, base)
+    outcome = transition(d, user.id, event, base, loaded)
     await carry_out(update, context, outcome, base)
 
 
-async def carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, base: Context) -> None:
+async def carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, base: Situation) -> None:
     """Answer the tap first, then cancel, edit or send, and hand over a job."""
     d = deps(context)
     query = update.callback_query
@@ -96,14 +100,8 @@ async def carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome:
     if outcome.cancel_job is not None:
         user_id = outcome.state.user_id
         cancelled = d.store.set_job_status(user_id, outcome.cancel_job, JobStatus.CANCELLED, only_from=CANCELLABLE)
-        if not cancelled and d.store.job_status(user_id, outcome.cancel_job) in (JobStatus.SENDING, JobStatus.DONE):
-            # The worker got there first: the result is on its way, so say that instead of "cancelled".
-            outcome = replace(
-                outcome,
-                reply=replace(outcome.reply, text=text("job_too_late", _language(outcome, base)))
-                if outcome.reply
-                else None,
-            )
+        if not cancelled:
+            outcome = cancel_refused(outcome, d.store.job_status(user_id, outcome.cancel_job), base)
     if outcome.remove_tapped_keyboard and query is not None:
         await _quietly(query.edit_message_reply_markup(reply_markup=None))
     if outcome.show_previews:
@@ -123,7 +121,7 @@ async def carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome:
         await _hand_over(update, context, outcome, base)
 
 
-async def _hand_over(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, base: Context) -> None:
+async def _hand_over(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, base: Situation) -> None:
     """Store the job and dispatch it; if it cannot be dispatched, free the user and say so."""
     d = deps(context)
     job = outcome.job
@@ -134,7 +132,7 @@ async def _hand_over(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome
     except Exception:
         logger.exception("job could not be dispatched", extra={"job_id": job.job_id})
         d.store.set_job_status(job.user_id, job.job_id, JobStatus.FAILED, only_from=(JobStatus.QUEUED,))
-        _free_user(d, job.user_id, job.job_id)
+        free_user(d.store, job.user_id, job.job_id)
         message = text("job_start_failed", job.language)
         if job.progress_message_id is not None:
             await _quietly(
@@ -146,15 +144,6 @@ async def _hand_over(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome
     logger.info("job dispatched", extra={"job_id": job.job_id, "kind": job.kind})
 
 
-def _free_user(d: Deps, user_id: int, job_id: str) -> None:
-    for _ in range(MAX_ATTEMPTS):
-        state = d.store.load(user_id)
-        if state.active_job != job_id:
-            return
-        if d.store.save(state.with_(active_job=None, job_started_at=None)) is not None:
-            return
-
-
 async def _quietly(call: object) -> None:
     """Await a Bot API call whose 400 answer (message gone, not modified) changes nothing for the user."""
     try:
@@ -163,7 +152,7 @@ async def _quietly(call: object) -> None:
         logger.info("Bot API refused a cosmetic call", extra={"reason": error.message})
 
 
-def _language(outcome: Outcome, base: Context) -> str:
+def _language(outcome: Outcome, base: Situation) -> str:
     return outcome.state.language or language_of(base.telegram_language)
 
 

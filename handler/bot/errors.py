@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
@@ -11,8 +10,7 @@ from handler.adapters.bot_api_request import AnswerLost
 from handler.bot.dialog import ConcurrentUpdateConflict
 from handler.core.ports import StoreUnavailable
 from handler.core.texts import language_of, text
-
-logger = Logger(service="stylebot", child=True)
+from handler.observability import logger
 
 # Failures that a redelivery of the same update can get past: the webhook answers non-2xx for them.
 RETRYABLE = (StoreUnavailable, ConcurrentUpdateConflict)

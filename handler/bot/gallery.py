@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_lambda_powertools import Logger
 from telegram import InputMediaPhoto
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from handler.core.conversation import PresetInfo
+from handler.core.inputs import PresetInfo
+from handler.observability import logger
 from ml import registry
-
-logger = Logger(service="stylebot", child=True)
 
 # Telegram's file ids of previews already uploaded by this container: later albums reuse them.
 _uploaded: dict[str, str] = {}

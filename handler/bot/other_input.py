@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from handler.bot.dialog import converse, user_language
-from handler.core.conversation import Rejected, Text
+from handler.core.inputs import Rejected, Text
 from handler.core.texts import text
 
 # Message kinds that are not pictures, by the attribute Telegram sets, with the reply's reason.

@@ -6,9 +6,10 @@ from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from handler.bot.dialog import converse, deps
-from handler.core.conversation import Image, Input, Rejected
+from handler.core.decide import wants_picture
 from handler.core.images import check_document, check_image
-from handler.core.state import AWAITING_IMAGE
+from handler.core.inputs import Input, Picture, Rejected
+from handler.core.state import UserState
 
 
 async def on_picture(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -16,20 +17,22 @@ async def on_picture(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     message = update.effective_message
     if message is None or update.effective_user is None:
         return
-    await converse(update, context, await _as_input(message, update.effective_user.id, context))
+    # The state is read once: for whether a document is worth checking, and then for the decision itself.
+    state = deps(context).store.load(update.effective_user.id)
+    await converse(update, context, await _as_input(message, state, context), loaded=state)
 
 
-async def _as_input(message: Message, user_id: int, context: ContextTypes.DEFAULT_TYPE) -> Input:
+async def _as_input(message: Message, state: UserState, context: ContextTypes.DEFAULT_TYPE) -> Input:
     if message.photo:
-        return Image(message.photo[-1].file_id, message.message_id, message.media_group_id)
+        return Picture(message.photo[-1].file_id, message.message_id, message.media_group_id)
     document = message.document
     assert document is not None
     problem = check_document(document.mime_type, document.file_size)
-    if problem is None and deps(context).store.load(user_id).step in AWAITING_IMAGE:
+    if problem is None and wants_picture(state):
         # Only a picture that is awaited is worth downloading: Telegram's compressed photos are always
         # valid, but a document may be damaged, truncated or a decompression bomb.
         file = await context.bot.get_file(document.file_id)
         problem = check_image(bytes(await file.download_as_bytearray()))
     if problem is not None:
         return Rejected(problem.reason, problem.values)
-    return Image(document.file_id, message.message_id, message.media_group_id)
+    return Picture(document.file_id, message.message_id, message.media_group_id)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from handler.core.conversation import Keyboard
-from handler.core.state import JobSpec, UserState
+from handler.core.job import Job, JobStatus
+from handler.core.keyboards import Keyboard
+from handler.core.limits import CLAIM_STALE_SECONDS
+from handler.core.state import UserState
 
 
 class StoreUnavailable(Exception):
@@ -15,10 +17,6 @@ class StoreUnavailable(Exception):
 
 class UpdateInProgress(Exception):
     """Another delivery of the update is being processed right now; Telegram should try again later."""
-
-
-# A claim still "processing" after this long belongs to an attempt that died (the webhook's timeout is 30 s).
-CLAIM_STALE_SECONDS = 40.0
 
 
 class UpdateLedger(Protocol):
@@ -54,11 +52,11 @@ class StateStore(UpdateLedger, Protocol):
         """Write `state` if the stored version is still `state.version`; the saved state, or None on conflict."""
         ...
 
-    def put_job(self, job: JobSpec, status: str) -> None:
+    def put_job(self, job: Job, status: JobStatus) -> None:
         """Store a job item (ids and options only) with its status."""
         ...
 
-    def job_status(self, user_id: int, job_id: str) -> str | None: ...
+    def job_status(self, user_id: int, job_id: str) -> JobStatus | None: ...
 
     def beat(self, user_id: int, job_id: str, at: float) -> None:
         """Record that the job's worker is alive at `at` (seconds since the epoch)."""
@@ -68,7 +66,7 @@ class StateStore(UpdateLedger, Protocol):
         """When the job's worker last said it was alive (None: never)."""
         ...
 
-    def set_job_status(self, user_id: int, job_id: str, status: str, *, only_from: tuple[str, ...]) -> bool:
+    def set_job_status(self, user_id: int, job_id: str, status: JobStatus, *, only_from: tuple[JobStatus, ...]) -> bool:
         """Move a job to `status` if it is in one of `only_from`; False if it was not."""
         ...
 
@@ -80,7 +78,7 @@ class StateStore(UpdateLedger, Protocol):
 class JobDispatcher(Protocol):
     """Hands a job to whatever runs it (an async Lambda invocation, or a local pool)."""
 
-    def dispatch(self, job: JobSpec) -> None: ...
+    def dispatch(self, job: Job) -> None: ...
 
 
 class RateLimited(Exception):
@@ -124,11 +122,13 @@ class Messenger(Protocol):
 
 
 class BadPicture(Exception):
-    """A picture of the job cannot be read; `reason` is short and can be shown to the user."""
+    """A picture of the job cannot be used; `reason` names the text that says why (`reason_<reason>`, in the
+    user's language), `values` fill it in."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, values: Mapping[str, object] | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.values = dict(values or {})
 
 
 class Stopped(Exception):
@@ -143,7 +143,7 @@ class Engine(Protocol):
 
     def run(
         self,
-        job: JobSpec,
+        job: Job,
         content: bytes,
         style: bytes | None,
         progress: ProgressReport,

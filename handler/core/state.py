@@ -7,33 +7,9 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-SIZES = (256, 512, 1024)
-DEFAULT_SIZE = 512
-STRENGTHS = {"low": 0.5, "mid": 0.8, "high": 1.0}
-QUALITIES = ("quick", "best")
-LANGUAGES = ("en", "ru")
-# Idle users' state expires (DynamoDB TTL); a week covers any reasonable pause in a conversation.
-STATE_TTL_SECONDS = 7 * 24 * 3600
-# Job items (ids, options, status) expire as long after they were made.
-JOB_TTL_SECONDS = 7 * 24 * 3600
-# The worker's idempotency records (a job's id and final status) expire after this; a duplicate delivery of a
-# job comes within minutes (Lambda drops queued events after 30 minutes).
-IDEMPOTENCY_TTL_SECONDS = 6 * 3600
-# A job that has not finished within this time is considered lost (the worker's own limit is 15 minutes).
-JOB_STALE_SECONDS = 20 * 60
-
-
-class JobStatus(StrEnum):
-    QUEUED = "QUEUED"  # stored and handed to the worker
-    RUNNING = "RUNNING"  # claimed by a worker
-    SENDING = "SENDING"  # the result is being sent: too late to cancel
-    DONE = "DONE"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-
-
-CANCELLABLE = (JobStatus.QUEUED, JobStatus.RUNNING)
-FINISHED = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
+from handler.core.flood import BUCKET_SIZE
+from handler.core.job import DEFAULT_SIZE, SIZES, Language, Quality, Strength
+from handler.core.limits import JOB_STALE_SECONDS
 
 
 class Step(StrEnum):
@@ -56,9 +32,9 @@ class Flow:
     content_file_id: str | None = None
     style_file_id: str | None = None
     preset: str | None = None
-    strength: str = "high"
+    strength: Strength = Strength.HIGH
     keep_colors: bool = False
-    quality: str = "quick"
+    quality: Quality = Quality.QUICK
     size: int | None = None  # None: the user's default size from settings
     # An album holding content and style arrives as several updates: collected here by message id.
     album_id: str | None = None
@@ -73,7 +49,7 @@ class UserState:
     version: int = 0  # 0: nothing stored yet
     step: Step = Step.IDLE
     generation: int = 0  # of the newest inline keyboard; older keyboards are stale
-    language: str | None = None  # chosen in settings; None: from Telegram's language_code
+    language: Language | None = None  # chosen in settings; None: from Telegram's language_code
     size: int = DEFAULT_SIZE
     as_file: bool = False
     flow: Flow = field(default_factory=Flow)
@@ -81,7 +57,7 @@ class UserState:
     job_started_at: float | None = None
     recent_jobs: tuple[str, ...] = ()  # so that /forget can find every job item
     # Token bucket against floods: tokens left and when they were counted.
-    tokens: float = 20.0
+    tokens: float = BUCKET_SIZE
     tokens_at: float = 0.0
     flood_warned_at: float = 0.0
 
@@ -96,8 +72,12 @@ class UserState:
     @classmethod
     def from_body(cls, user_id: int, version: int, body: str) -> UserState:
         data: dict[str, Any] = json.loads(body)
-        flow = Flow(**data.pop("flow", {}))
+        flow_data = data.pop("flow", {})
+        flow_data["strength"] = Strength(flow_data.get("strength", Strength.HIGH))
+        flow_data["quality"] = Quality(flow_data.get("quality", Quality.QUICK))
+        flow = Flow(**flow_data)
         data["step"] = Step(data.get("step", Step.IDLE))
+        data["language"] = Language(data["language"]) if data.get("language") else None
         data["recent_jobs"] = tuple(data.get("recent_jobs", ()))
         known = {f for f in cls.__dataclass_fields__ if f not in ("user_id", "version", "flow")}
         return cls(user_id=user_id, version=version, flow=flow, **{k: v for k, v in data.items() if k in known})
@@ -110,9 +90,9 @@ class UserState:
         flow = self.flow
         checks = [
             self.size in SIZES,
-            self.language in (None, *LANGUAGES),
-            flow.strength in STRENGTHS,
-            flow.quality in QUALITIES,
+            self.language in (None, *Language),
+            flow.strength in tuple(Strength),
+            flow.quality in tuple(Quality),
             flow.size in (None, *SIZES),
             self.step not in (Step.NST_STYLE, Step.NST_OPTIONS) or flow.content_file_id is not None,
             self.step != Step.NST_OPTIONS or flow.style_file_id is not None,
@@ -123,30 +103,3 @@ class UserState:
             len(flow.album) <= 2,
         ]
         return all(checks)
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """A job handed to the worker: ids and options, never image bytes."""
-
-    job_id: str
-    user_id: int
-    chat_id: int
-    kind: str  # "nst" or "preset"
-    content_file_id: str
-    style_file_id: str | None
-    preset: str | None
-    quality: str
-    size: int
-    strength: float
-    keep_colors: bool
-    as_file: bool
-    language: str
-    progress_message_id: int | None = None
-
-    def to_payload(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> JobSpec:
-        return cls(**{k: payload[k] for k in cls.__dataclass_fields__ if k in payload})

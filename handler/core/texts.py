@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Final
 
-DEFAULT_LANGUAGE: Final = "en"
+from handler.core.job import Language
+
+DEFAULT_LANGUAGE: Final = Language.EN
 
 TEXTS: Final[dict[str, dict[str, str]]] = {
     "en": {
@@ -101,6 +103,10 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "btn_again_style": "🔁 Another style",
         "btn_again_options": "🎚 Change options",
         "job_failed_image": "I couldn't read one of your pictures ({reason}). Please send another one.",
+        "reason_corrupt": "it looks damaged or incomplete",
+        "reason_unsupported_format": "it is not a JPEG, PNG or WebP picture",
+        "reason_too_many_pixels": "it has over {limit} megapixels",
+        "reason_unusable": "it is empty, too small or not a picture",
         "job_failed_timeout": "That took too long and I had to stop. Try a smaller size or the quick quality.",
         "job_failed": "Sorry, I couldn't finish your picture. Please try again.",
         "job_too_late": "The picture is already on its way.",
@@ -200,6 +206,10 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "btn_again_style": "🔁 Другой стиль",
         "btn_again_options": "🎚 Другие параметры",
         "job_failed_image": "Не получилось прочитать одну из картинок ({reason}). Пришлите другую.",
+        "reason_corrupt": "похоже, файл повреждён или неполный",
+        "reason_unsupported_format": "это не JPEG, PNG или WebP",
+        "reason_too_many_pixels": "в ней больше {limit} Мпикс.",
+        "reason_unusable": "она пустая, слишком маленькая или это не картинка",
         "job_failed_timeout": "Это заняло слишком много времени, пришлось остановиться. Попробуйте размер поменьше или быстрое качество.",
         "job_failed": "Извините, не получилось закончить картинку. Попробуйте ещё раз.",
         "job_too_late": "Картинка уже в пути.",
@@ -208,11 +218,10 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
 }
 
 
-def language_of(language_code: str | None) -> str:
+def language_of(language_code: str | None) -> Language:
     """The language to answer in, from Telegram's `language_code` (e.g. "ru", "ru-RU", "en-GB")."""
-    if language_code and language_code.split("-")[0].lower() in TEXTS:
-        return language_code.split("-")[0].lower()
-    return DEFAULT_LANGUAGE
+    code = (language_code or "").split("-")[0].lower()
+    return Language(code) if code in tuple(Language) else DEFAULT_LANGUAGE
 
 
 def text(key: str, language: str, **values: object) -> str:

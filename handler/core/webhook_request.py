@@ -13,7 +13,7 @@ SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 (a header name)
 MAX_BODY_BYTES = 1_000_000
 
 
-class BadRequest(ValueError):
+class NotAnUpdate(ValueError):
     """The request is not a Telegram update."""
 
 
@@ -42,16 +42,16 @@ class WebhookRequest:
     def update(self) -> dict[str, Any]:
         """The body as a Telegram update (a JSON object with an integer `update_id`)."""
         if len(self.raw_body) > MAX_BODY_BYTES * 4 // 3 + 4:
-            raise BadRequest("body too large")
+            raise NotAnUpdate("body too large")
         try:
             raw = self.raw_body
             body = base64.b64decode(raw, validate=True) if self.is_base64 else raw.encode()
             data = json.loads(body.decode("utf-8"))
         except (binascii.Error, UnicodeError, ValueError) as error:
-            raise BadRequest("body is not UTF-8 JSON") from error
+            raise NotAnUpdate("body is not UTF-8 JSON") from error
         if not isinstance(data, dict):
-            raise BadRequest("body is not a JSON object")
+            raise NotAnUpdate("body is not a JSON object")
         update_id = data.get("update_id")
         if not isinstance(update_id, int) or isinstance(update_id, bool) or update_id < 0:
-            raise BadRequest("no update_id")
+            raise NotAnUpdate("no update_id")
         return data

@@ -11,25 +11,21 @@ Neither the bot token nor the secret is logged or put into the answer to CloudFo
 
 from __future__ import annotations
 
-import logging
 import secrets
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import CloudFormationCustomResourceEvent
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from handler.deploy.cloudformation import Outcome, ResourceFailed, default_physical_id
+from handler.observability import logger
 
 if TYPE_CHECKING:
     from mypy_boto3_ssm.client import SSMClient
 
-logger = Logger(service="stylebot", child=True)
-# httpx logs every request URL at INFO, and Bot API URLs hold the token.
-logging.getLogger("httpx").setLevel(logging.WARNING)
 
 TELEGRAM_TIMEOUT_SECONDS = 15.0
 AWS_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"})
@@ -214,13 +210,3 @@ class TelegramWebhook:
 
 def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", "ClientError"))
-
-
-def register_webhook(request: CloudFormationCustomResourceEvent) -> Outcome:
-    """The work of one custom resource request, with this execution environment's settings."""
-    import boto3
-
-    from handler.settings import get_settings
-
-    resource = TelegramWebhook(boto3.client("ssm", config=AWS_CONFIG), get_settings().telegram_api_base_url)
-    return resource(request)

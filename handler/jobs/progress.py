@@ -5,14 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from aws_lambda_powertools import Logger
-
-from handler.core.conversation import progress_keyboard
+from handler.core.job import Job
+from handler.core.keyboards import progress_keyboard
 from handler.core.ports import Messenger, RateLimited, StateStore
-from handler.core.state import JobSpec
 from handler.core.texts import text
-
-logger = Logger(service="stylebot", child=True)
+from handler.observability import logger
 
 BAR_CELLS = 12
 EDIT_INTERVAL_SECONDS = 2.0
@@ -23,7 +20,7 @@ def bar(fraction: float) -> str:
     return "▓" * filled + "░" * (BAR_CELLS - filled)
 
 
-def render(job: JobSpec, fraction: float, eta_seconds: float | None, preset_name: str) -> str:
+def render(job: Job, fraction: float, eta_seconds: float | None, preset_name: str) -> str:
     title = (
         text("progress_title_preset", job.language, preset=preset_name)
         if job.kind == "preset"
@@ -44,7 +41,7 @@ class ProgressMessage:
         self,
         messenger: Messenger,
         store: StateStore,
-        job: JobSpec,
+        job: Job,
         message_id: int,
         *,
         clock: Callable[[], float],
@@ -60,7 +57,6 @@ class ProgressMessage:
         self._interval = interval
         self._next_edit = 0.0
         self._last_text = ""
-        self.edits = 0
         self.closed = False
 
     def report(self, fraction: float, eta_seconds: float | None) -> None:
@@ -82,7 +78,6 @@ class ProgressMessage:
             self._next_edit = now + limited.retry_after
             return
         self._last_text = message
-        self.edits += 1
         self._next_edit = now + self._interval
 
     def close(self, final_text: str) -> None:

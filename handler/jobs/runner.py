@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
-from aws_lambda_powertools import Logger
-
-from handler.core.conversation import result_keyboard
+from handler.core.freeing import free_user
+from handler.core.job import CANCELLABLE, Job, JobStatus, Untouched
+from handler.core.keyboards import result_keyboard
+from handler.core.limits import LOST_JOB_GRACE_SECONDS
 from handler.core.ports import BadPicture, Engine, MaybeSent, Messenger, StateStore, Stopped
-from handler.core.state import CANCELLABLE, STRENGTHS, JobSpec, JobStatus
 from handler.core.texts import text
 from handler.jobs.progress import ProgressMessage
-
-logger = Logger(service="stylebot", child=True)
+from handler.observability import logger
 
 CANCEL_CHECK_INTERVAL = 1.0
 BEAT_INTERVAL = 2.0
-FREE_ATTEMPTS = 8
 # A duplicate delivery is refused while the first one runs (its idempotency record is "in progress").
 IN_PROGRESS_ERROR = "IdempotencyAlreadyInProgressError"
 
@@ -32,21 +31,19 @@ class JobRunner:
     wall: Callable[[], float] = time.time  # heartbeats are compared across processes
     sleep: Callable[[float], None] = time.sleep
     progress_interval: float = 2.0
-    lost_grace: float = 45.0  # how long a heartbeat may stand still before its worker is taken for dead
-    finished: list[tuple[str, float]] = field(default_factory=list)  # (status, seconds) per job, for metrics
+    # How long a heartbeat may stand still before its worker is taken for dead.
+    lost_grace: float = LOST_JOB_GRACE_SECONDS
 
-    def run(self, job: JobSpec, seconds_left: float) -> str:
+    def run(self, job: Job, seconds_left: float) -> JobStatus | Untouched:
         """Run `job` within `seconds_left`; the user hears back exactly once. Returns the final status."""
         started = self.clock()
         if not self.store.set_job_status(job.user_id, job.job_id, JobStatus.RUNNING, only_from=(JobStatus.QUEUED,)):
             return self._not_claimed(job)
         self.store.beat(job.user_id, job.job_id, self.wall())
         logger.info("job claimed", extra={"job_id": job.job_id, "kind": job.kind})
-        status = self._work(job, deadline=started + seconds_left)
-        self.finished.append((status, self.clock() - started))
-        return status
+        return self._work(job, deadline=started + seconds_left)
 
-    def _not_claimed(self, job: JobSpec) -> str:
+    def _not_claimed(self, job: Job) -> JobStatus | Untouched:
         status = self.store.job_status(job.user_id, job.job_id)
         if status == JobStatus.RUNNING:
             # A delivery of a job some earlier attempt claimed: that attempt died mid-job (its idempotency
@@ -55,9 +52,9 @@ class JobRunner:
             self.fail(job, "job_failed", only_from=(JobStatus.RUNNING,))
             return JobStatus.FAILED
         logger.info("job not claimed", extra={"job_id": job.job_id, "status": status})
-        return status or "GONE"
+        return status or Untouched.GONE
 
-    def _work(self, job: JobSpec, deadline: float) -> str:
+    def _work(self, job: Job, deadline: float) -> JobStatus | Untouched:
         preset_name = self.engine.preset_name(job.preset, job.language) if job.preset else ""
         progress = self._progress_message(job, preset_name)
         checks = _CancelCheck(self.store, job, self.clock, deadline, self.wall)
@@ -71,13 +68,14 @@ class JobRunner:
             progress.close(text("job_cancelled", job.language))
             return JobStatus.CANCELLED
         except BadPicture as bad:
-            return self.fail(job, "job_failed_image", progress=progress, reason=bad.reason)
+            reason = text(f"reason_{bad.reason}", job.language, **bad.values)
+            return self.fail(job, "job_failed_image", progress=progress, reason=reason)
         except Exception:
             logger.exception("job failed", extra={"job_id": job.job_id})
             return self.fail(job, "job_failed", progress=progress)
         return self._deliver(job, result, filename, progress, preset_name)
 
-    def _progress_message(self, job: JobSpec, preset_name: str) -> ProgressMessage:
+    def _progress_message(self, job: Job, preset_name: str) -> ProgressMessage:
         message_id = job.progress_message_id
         if message_id is None:
             message_id = self.messenger.send_text(job.chat_id, text("progress_starting", job.language))
@@ -86,13 +84,15 @@ class JobRunner:
             interval=self.progress_interval,
         )  # fmt: skip
 
-    def _deliver(self, job: JobSpec, result: bytes, filename: str, progress: ProgressMessage, preset_name: str) -> str:
+    def _deliver(
+        self, job: Job, result: bytes, filename: str, progress: ProgressMessage, preset_name: str
+    ) -> JobStatus | Untouched:
         # From SENDING on, a cancel is too late; a job cancelled before this point never sends its result.
         if not self.store.set_job_status(job.user_id, job.job_id, JobStatus.SENDING, only_from=(JobStatus.RUNNING,)):
             progress.close(text("job_cancelled", job.language))
             return JobStatus.CANCELLED
-        generation = self.free_user(job)
-        strength = next((k for k, v in STRENGTHS.items() if v == job.strength), "high")
+        generation = free_user(self.store, job.user_id, job.job_id)
+        strength = job.strength
         details = (
             text(
                 "result_details_preset",
@@ -133,17 +133,17 @@ class JobRunner:
 
     def fail(
         self,
-        job: JobSpec,
+        job: Job,
         key: str,
         *,
         progress: ProgressMessage | None = None,
-        only_from: tuple[str, ...] = (JobStatus.RUNNING,),
+        only_from: tuple[JobStatus, ...] = (JobStatus.RUNNING,),
         **values: object,
-    ) -> str:
+    ) -> JobStatus | Untouched:
         """Mark the job FAILED, free the user and tell them, once: only the caller whose write lands speaks."""
         if not self.store.set_job_status(job.user_id, job.job_id, JobStatus.FAILED, only_from=only_from):
-            return self.store.job_status(job.user_id, job.job_id) or "GONE"
-        self.free_user(job)
+            return self.store.job_status(job.user_id, job.job_id) or Untouched.GONE
+        free_user(self.store, job.user_id, job.job_id)
         message = text(key, job.language, **values)
         if progress is not None:
             progress.close(message)
@@ -154,7 +154,7 @@ class JobRunner:
         logger.info("job failed", extra={"job_id": job.job_id, "reason": key})
         return JobStatus.FAILED
 
-    def fail_lost(self, job: JobSpec, error_type: str | None = None) -> str:
+    def fail_lost(self, job: Job, error_type: str | None = None) -> JobStatus | Untouched:
         """An invocation of the job failed for good: tell the user (once) unless the job is in fact alive.
 
         A duplicate delivery fails with IN_PROGRESS_ERROR while the first delivery still runs the job; a worker
@@ -165,10 +165,10 @@ class JobRunner:
             logger.info(
                 "a duplicate delivery failed while the job runs on; nothing to do", extra={"job_id": job.job_id}
             )
-            return "ALIVE"
+            return Untouched.ALIVE
         return self.fail(job, "job_failed", only_from=CANCELLABLE)
 
-    def _alive(self, job: JobSpec) -> bool:
+    def _alive(self, job: Job) -> bool:
         """Watch the job for up to `lost_grace` seconds: alive if it beats or ends by itself."""
         first = self.store.last_beat(job.user_id, job.job_id)
         deadline = self.wall() + self.lost_grace
@@ -181,24 +181,6 @@ class JobRunner:
             self.sleep(1.0)
         return False
 
-    def free_user(self, job: JobSpec) -> int | None:
-        """Clear the user's active job (and bump the generation for the keyboard that follows).
-
-        Returns the new generation, or None if the user's state is gone (/forget): nothing is written then.
-        """
-        for _ in range(FREE_ATTEMPTS):
-            state = self.store.load(job.user_id)
-            if state.version == 0:
-                return None
-            if state.active_job != job.job_id:
-                new = state.with_(generation=state.generation + 1)
-            else:
-                new = state.with_(active_job=None, job_started_at=None, generation=state.generation + 1)
-            saved = self.store.save(new)
-            if saved is not None:
-                return saved.generation
-        return None
-
 
 class _CancelCheck:
     """`should_cancel` for the engine: the job was cancelled (or erased), or the time budget ran out."""
@@ -206,7 +188,7 @@ class _CancelCheck:
     def __init__(
         self,
         store: StateStore,
-        job: JobSpec,
+        job: Job,
         clock: Callable[[], float],
         deadline: float,
         wall: Callable[[], float],
@@ -234,3 +216,13 @@ class _CancelCheck:
             status = self._store.job_status(self._job.user_id, self._job.job_id)
             self.cancelled = status != JobStatus.RUNNING
         return self.cancelled
+
+
+class NoEngine:
+    """The engine of the functions that run no models (the failure destination, local mode's bot process)."""
+
+    def run(self, *args: Any, **kwargs: Any) -> tuple[bytes, str]:
+        raise RuntimeError("this function runs no models")
+
+    def preset_name(self, preset_id: str, language: str) -> str:
+        return preset_id

@@ -1,40 +1,29 @@
-"""Reading template.yaml (CloudFormation short-form tags included) so that local runs use its definitions."""
+"""Reading template.yaml (with cfn-lint's CloudFormation decoder) so that local runs use its definitions."""
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """A YAML loader that keeps `!Ref X` as {"Ref": X}, `!Sub s` as {"Fn::Sub": s} and so on."""
-
-
-def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-        if suffix == "GetAtt" and isinstance(value, str):
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {name: value}
-
-
-_CfnLoader.add_multi_constructor("!", _tag)
+class TemplateError(ValueError):
+    """template.yaml cannot be read as a CloudFormation template."""
 
 
 @cache
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
-    with path.open() as file:
-        data: dict[str, Any] = yaml.load(file, Loader=_CfnLoader)
+    """The template as plain data, short-form tags in their long form (`!Ref X` -> {"Ref": X}), as cfn-lint
+    reads it."""
+    from cfnlint.decode import decode
+
+    template, problems = decode(str(path))
+    if template is None or problems:
+        raise TemplateError(f"{path}: {'; '.join(str(p) for p in problems)}")
+    data: dict[str, Any] = json.loads(json.dumps(template))  # cfn-lint's nodes as plain dicts and lists
     return data
 
 

@@ -1,5 +1,5 @@
 """Every environment variable the code reads is set by template.yaml for the function that reads it, and every
-variable the template sets is read by that function's code (or by a library, or is declared for code to come).
+variable the template sets is read by that function's code (or by a library).
 
 The code's side: the fields of `handler.settings.Settings` (pydantic-settings: the upper-cased field name) that
 the function's modules use, plus literal `os.environ` / `os.getenv` reads in its import closure.
@@ -36,10 +36,6 @@ UNSET_ON_PURPOSE = {
 
 # Set by the template, read by libraries rather than by our code.
 READ_BY_LIBRARIES = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL"}
-
-# Set by the template for code that lands with the job issue. Each must be set and not yet read; once the code
-# reads it, this test asks for the entry to be removed.
-PENDING_VARIABLES: dict[str, dict[str, str]] = {}
 
 FUNCTIONS = sorted(functions())
 SETTINGS_FIELDS = set(Settings.model_fields)
@@ -98,12 +94,8 @@ def test_every_variable_the_code_reads_is_set_by_the_template(logical_id: str) -
 def test_every_variable_the_template_sets_is_read(logical_id: str) -> None:
     function = functions()[logical_id]
     read = variables_read(function)
-    pending = PENDING_VARIABLES.get(logical_id, {})
-    unread = set(function.environment) - set(read) - READ_BY_LIBRARIES - set(pending)
+    unread = set(function.environment) - set(read) - READ_BY_LIBRARIES
     assert not unread, f"template.yaml sets {sorted(unread)} for {logical_id}, whose code never reads them."
-    now_read = {name: read[name] for name in set(pending) & set(read)}
-    assert not now_read, f"{logical_id} now reads {now_read}: remove them from PENDING_VARIABLES."
-    assert set(pending) <= set(function.environment), f"pending but not set: {set(pending) - set(function.environment)}"
 
 
 def test_no_function_is_given_a_secret_value() -> None:

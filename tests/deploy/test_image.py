@@ -56,7 +56,11 @@ def test_image_is_lean_multi_stage_from_the_lambda_base_with_verified_weights() 
     assert "python -m ml weights fetch-image" in DOCKERFILE
     assert "--no-cache-dir" in DOCKERFILE and "--only-binary=:all:" in DOCKERFILE
     assert "--require-hashes" in DOCKERFILE and "-r requirements-lambda.txt" in DOCKERFILE
-    # the build context carries only what the image needs: everything is excluded first, then the few inputs
-    patterns = [line for line in (ROOT / ".dockerignore").read_text().splitlines() if line and line[0] != "#"]
-    assert patterns[0] == "*"
-    assert {"!handler/", "!ml/", "!requirements-lambda.txt", "!requirements-torch-cpu.txt"} <= set(patterns)
+    # the build context carries only what the image needs
+    # (everything is left out first, and only then are the image's inputs let back in: a rule after "!x" that
+    # matched x would leave it out again)
+    rules = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()]
+    rules = [rule for rule in rules if rule and not rule.startswith("#")]
+    let_in = {"!handler/", "!ml/", "!requirements-lambda.txt", "!requirements-torch-cpu.txt"}
+    assert rules[0] == "*", f".dockerignore must start by leaving everything out, not with {rules[0]!r}"
+    assert let_in <= set(rules[1:]), f"the image's inputs are not let back in: {let_in - set(rules)}"

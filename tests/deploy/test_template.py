@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import re
 import subprocess
 import sys
@@ -23,21 +24,68 @@ TEMPLATE = load_template()
 FUNCTIONS = sorted(functions())
 
 
+def _started(environment: dict[str, str], probe: str) -> subprocess.Popen[str]:
+    """A fresh interpreter (as a cold container) with exactly `environment` and the Python it needs."""
+    # What Lambda's runtime itself sets, plus the function's own variables.
+    runtime = {"AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")} | runtime | environment
+    return subprocess.Popen(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _template_environment(logical_id: str) -> dict[str, str]:
+    """The variables template.yaml sets for the function: its literal values, and a stand-in for each value the
+    stack resolves when deployed (a table name, a function name...)."""
+    return {
+        name: value if isinstance(value, str) else f"stand-in-{name.lower()}"
+        for name, value in functions()[logical_id].environment.items()
+    }
+
+
 @pytest.mark.parametrize("logical_id", FUNCTIONS)
-def test_each_command_resolves_to_an_importable_handler(logical_id: str) -> None:
-    # Given the function's ImageConfig.Command, as the image's runtime reads it
+def test_each_command_resolves_to_an_importable_handler(logical_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the function's ImageConfig.Command, as the image's runtime reads it, and the environment the template
+    # gives the function
     (handler_path,) = functions()[logical_id].command
     module_name, _, attribute = handler_path.rpartition(".")
+    environment = _template_environment(logical_id)
     # When it is imported in a fresh interpreter (as a cold container does)
     probe = f"import {module_name} as m, sys; print(callable(getattr(m, {attribute!r}, None)), 'torch' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=False)
+    process = _started(environment, probe)
+    out, err = process.communicate(timeout=120)
     # Then the handler exists and is callable as (event, context), and only the worker may load torch
-    assert result.returncode == 0, result.stderr[-2000:]
-    is_callable, loads_torch = result.stdout.split()
+    assert process.returncode == 0, err[-2000:]
+    is_callable, loads_torch = out.split()
     assert is_callable == "True", f"{handler_path} is not a callable in {module_name}"
     assert loads_torch == "False" or logical_id == "WorkerFunction"
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
     parameters = inspect.signature(getattr(importlib.import_module(module_name), attribute)).parameters
     assert len(parameters) == 2
+
+
+def test_a_function_started_without_a_variable_it_needs_fails_at_once_naming_it() -> None:
+    # Given each function's template environment less one variable its code cannot run without
+    needed = {
+        "WebhookFunction": "WORKER_FUNCTION_NAME",
+        "WorkerFunction": "IDEMPOTENCY_TABLE",
+        "FailureFunction": "STATE_TABLE",
+    }
+    starts = {}
+    for logical_id, missing in needed.items():
+        environment = _template_environment(logical_id)
+        del environment[missing]
+        (handler_path,) = functions()[logical_id].command
+        starts[logical_id] = _started(environment, f"import {handler_path.rpartition('.')[0]}")
+    for logical_id, process in starts.items():
+        # When the function starts (its module is imported, before any invocation)
+        _, err = process.communicate(timeout=120)
+        # Then it fails there, with one line that names the function and the variable (no stand-in name)
+        assert process.returncode != 0
+        last = err.strip().splitlines()[-1]
+        assert last.startswith("handler.settings.MissingSetting:"), last
+        assert logical_id in last and needed[logical_id] in last, last
 
 
 def test_all_functions_are_one_image() -> None:

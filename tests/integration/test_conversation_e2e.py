@@ -16,7 +16,7 @@ from typing import Any
 from PIL import Image
 
 from handler.adapters.dynamodb import DynamoDBStore
-from handler.core.conversation import BUCKET_SIZE, FLOOD_WARNING_EVERY, REFILL_PER_SECOND
+from handler.core.flood import BUCKET_SIZE, FLOOD_WARNING_EVERY, REFILL_PER_SECOND
 from handler.core.state import Step
 from infra.local.fake_bot_api import FakeBotApi
 from infra.local.lambda_emulator import EmulatedFunction
@@ -96,7 +96,7 @@ def test_own_style_flow_up_to_a_dispatched_job(
     assert invocation.invocation_type == "Event"
     job = invocation.payload
     assert job["user_id"] == p.user_id and job["kind"] == "nst"
-    assert job["size"] == 1024 and job["quality"] == "best"
+    assert job["size"] == 1024 and job["quality"] == "best" and job["strength"] == "high"  # options by their keys
     assert job["content_file_id"] != job["style_file_id"]
     assert len(json.dumps(job)) < 1000  # ids, never image bytes
     # And the user's state shows the active job, whose item is QUEUED

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from handler.adapters.dynamodb import DynamoDBStore
-from handler.core.state import IDEMPOTENCY_TTL_SECONDS, JOB_TTL_SECONDS, STATE_TTL_SECONDS, JobStatus
+from handler.core.job import JobStatus
+from handler.core.limits import IDEMPOTENCY_TTL_SECONDS, JOB_TTL_SECONDS, STATE_TTL_SECONDS
 from handler.settings import Settings
 from infra.local.dynamodb import create_tables, table_definitions
 from infra.local.fake_bot_api import FakeBotApi

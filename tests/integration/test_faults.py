@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from handler.adapters.dynamodb import DynamoDBStore
-from handler.core.state import JobStatus, Step
+from handler.core.job import JobStatus
+from handler.core.state import Step
 from handler.core.texts import text
 from infra.local.dynamodb import LocalDynamoDB
 from infra.local.fake_bot_api import Call, FakeBotApi

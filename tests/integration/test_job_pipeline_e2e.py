@@ -14,7 +14,7 @@ from collections.abc import Callable
 from PIL import Image
 
 from handler.adapters.dynamodb import DynamoDBStore
-from handler.core.state import JobStatus
+from handler.core.job import JobStatus
 from infra.local.fake_bot_api import FakeBotApi
 from infra.local.lambda_emulator import EmulatorPool
 from tests.driver import Person

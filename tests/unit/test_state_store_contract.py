@@ -1,4 +1,5 @@
-"""One contract for every state-store adapter: DynamoDB (on the local server) and the embedded SQLite one."""
+"""One contract for every state-store adapter: DynamoDB (on the local server) and the embedded SQLite one; and for
+the in-memory fake the unit tests use, so that what they prove on it holds on the adapters."""
 
 from __future__ import annotations
 
@@ -12,17 +13,21 @@ import pytest
 
 from handler.adapters.dynamodb import DynamoDBStore
 from handler.adapters.sqlite import SQLiteStore
+from handler.core.job import Job, JobStatus, Kind, Language, Quality, Strength
 from handler.core.ports import StateStore, StoreUnavailable, UpdateInProgress
-from handler.core.state import Flow, JobSpec, Step, UserState
+from handler.core.state import Flow, Step, UserState
 from tests.factories import next_update_id
+from tests.fakes import MemoryStore
 
 
-@pytest.fixture(params=["dynamodb", "sqlite"])
+@pytest.fixture(params=["dynamodb", "sqlite", "memory"])
 def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
     if request.param == "dynamodb":
         clients: dict[str, Any] = request.getfixturevalue("aws_clients")
         tables: dict[str, str] = request.getfixturevalue("tables")
         yield DynamoDBStore(clients["dynamodb"], tables["StateTable"], claim_ttl_seconds=3600)
+    elif request.param == "memory":
+        yield MemoryStore()
     else:
         store = SQLiteStore(tmp_path / "state.sqlite3", claim_ttl_seconds=3600)
         yield store
@@ -127,8 +132,21 @@ def test_unreachable_dynamodb_is_reported_as_store_unavailable() -> None:
 _users = iter(range(800_000, 900_000))
 
 
-def job(user_id: int, job_id: str) -> JobSpec:
-    return JobSpec(job_id, user_id, user_id, "nst", "FILE1", "FILE2", None, "quick", 512, 1.0, False, False, "en")
+def job(user_id: int, job_id: str) -> Job:
+    return Job(
+        job_id=job_id,
+        user_id=user_id,
+        chat_id=user_id,
+        kind=Kind.NST,
+        content_file_id="FILE1",
+        style_file_id="FILE2",
+        quality=Quality.QUICK,
+        size=512,
+        strength=Strength.HIGH,
+        keep_colors=False,
+        as_file=False,
+        language=Language.EN,
+    )
 
 
 def test_a_new_user_has_a_fresh_state_and_saving_it_bumps_the_version(ledger: StateStore) -> None:
@@ -166,13 +184,15 @@ def test_two_new_users_states_racing_one_wins(ledger: StateStore) -> None:
 
 def test_job_status_moves_only_from_the_allowed_statuses(ledger: StateStore) -> None:
     user_id = next(_users)
-    ledger.put_job(job(user_id, "j1"), "QUEUED")
-    assert ledger.job_status(user_id, "j1") == "QUEUED"
-    assert ledger.set_job_status(user_id, "j1", "RUNNING", only_from=("QUEUED",))
-    assert not ledger.set_job_status(user_id, "j1", "RUNNING", only_from=("QUEUED",))
-    assert ledger.set_job_status(user_id, "j1", "CANCELLED", only_from=("QUEUED", "RUNNING"))
-    assert not ledger.set_job_status(user_id, "j1", "DONE", only_from=("RUNNING",))
-    assert ledger.job_status(user_id, "j1") == "CANCELLED"
+    ledger.put_job(job(user_id, "jobone01"), JobStatus.QUEUED)
+    assert ledger.job_status(user_id, "jobone01") == JobStatus.QUEUED
+    assert ledger.set_job_status(user_id, "jobone01", JobStatus.RUNNING, only_from=(JobStatus.QUEUED,))
+    assert not ledger.set_job_status(user_id, "jobone01", JobStatus.RUNNING, only_from=(JobStatus.QUEUED,))
+    assert ledger.set_job_status(
+        user_id, "jobone01", JobStatus.CANCELLED, only_from=(JobStatus.QUEUED, JobStatus.RUNNING)
+    )
+    assert not ledger.set_job_status(user_id, "jobone01", JobStatus.DONE, only_from=(JobStatus.RUNNING,))
+    assert ledger.job_status(user_id, "jobone01") == JobStatus.CANCELLED
     assert ledger.job_status(user_id, "nope") is None
 
 
@@ -180,14 +200,14 @@ def test_forget_deletes_state_and_jobs_of_that_user_only(ledger: StateStore) -> 
     user_id, other = next(_users), next(_users)
     for uid in (user_id, other):
         ledger.save(ledger.load(uid).with_(size=256))
-        ledger.put_job(job(uid, "a"), "DONE")
-        ledger.put_job(job(uid, "b"), "QUEUED")
+        ledger.put_job(job(uid, "joba0001"), JobStatus.DONE)
+        ledger.put_job(job(uid, "jobb0001"), JobStatus.QUEUED)
     # When one user is forgotten
     assert ledger.forget(user_id) == 3
     # Then nothing of theirs is left, and the other user is untouched
     assert ledger.load(user_id) == UserState(user_id=user_id)
-    assert ledger.job_status(user_id, "a") is None and ledger.job_status(user_id, "b") is None
-    assert ledger.load(other).size == 256 and ledger.job_status(other, "b") == "QUEUED"
+    assert ledger.job_status(user_id, "joba0001") is None and ledger.job_status(user_id, "jobb0001") is None
+    assert ledger.load(other).size == 256 and ledger.job_status(other, "jobb0001") == JobStatus.QUEUED
 
 
 def test_concurrent_transitions_all_land_exactly_once(ledger: StateStore) -> None:
@@ -213,12 +233,12 @@ def test_concurrent_transitions_all_land_exactly_once(ledger: StateStore) -> Non
 
 def test_heartbeats_are_kept_and_never_recreate_an_erased_job(ledger: StateStore) -> None:
     user_id = next(_users)
-    ledger.put_job(job(user_id, "h"), "RUNNING")
-    assert ledger.last_beat(user_id, "h") is None
-    ledger.beat(user_id, "h", 1000.5)
-    ledger.beat(user_id, "h", 1002.25)
-    assert ledger.last_beat(user_id, "h") == 1002.25
+    ledger.put_job(job(user_id, "jobh0001"), JobStatus.RUNNING)
+    assert ledger.last_beat(user_id, "jobh0001") is None
+    ledger.beat(user_id, "jobh0001", 1000.5)
+    ledger.beat(user_id, "jobh0001", 1002.25)
+    assert ledger.last_beat(user_id, "jobh0001") == 1002.25
     # Given the user erased everything, When a late heartbeat comes, Then nothing is stored again
     ledger.forget(user_id)
-    ledger.beat(user_id, "h", 1004.0)
-    assert ledger.last_beat(user_id, "h") is None and ledger.job_status(user_id, "h") is None
+    ledger.beat(user_id, "jobh0001", 1004.0)
+    assert ledger.last_beat(user_id, "jobh0001") is None and ledger.job_status(user_id, "jobh0001") is None

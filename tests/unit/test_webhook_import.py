@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -21,10 +22,13 @@ print(json.dumps({"seconds": elapsed, "torch": "torch" in sys.modules, "ml": mod
 
 
 def test_webhook_import_never_loads_torch_and_is_quick() -> None:
-    # Given a fresh interpreter, as in a cold Lambda container
+    # Given a fresh interpreter with the webhook's settings, as in a cold Lambda container
+    env = {**os.environ, "STATE_TABLE": "state", "WORKER_FUNCTION_NAME": "worker"}
     # When the webhook module is imported
     runs = [
-        json.loads(subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, check=True).stdout)
+        json.loads(
+            subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, check=True).stdout
+        )
         for _ in range(3)
     ]
     # Then neither torch nor any model code is loaded (only the torch-free preset catalogue)
@@ -51,8 +55,6 @@ event = api_gateway_event(message_update("/start"), secret=os.environ["PROBE_SEC
 response = webhook.lambda_handler(event, Context())
 print(json.dumps({"status": response["statusCode"], "torch": "torch" in sys.modules}))
 """
-    import os
-
     from tests import conftest
 
     env = {**os.environ, **function_env, "PYTHONPATH": str(ROOT), "PROBE_SECRET": conftest.WEBHOOK_SECRET}

@@ -1,4 +1,4 @@
-"""The webhook's execution environment: one event loop and one Application, reused by every invocation.
+"""The webhook's endpoint: one event loop and one Application, reused by every invocation of the function.
 
 A module-level Application driven by `asyncio.run` per invocation breaks on the second call: the HTTP client's
 keep-alive connections belong to the first, now closed, loop ("Event loop is closed"), and PTB swallows the
@@ -10,25 +10,17 @@ from __future__ import annotations
 import asyncio
 import hmac
 from collections.abc import Callable
-from functools import cache
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from pydantic import SecretStr
 from telegram import Update
 from telegram.ext import Application
 
-from handler import credentials
-from handler.bot.application import build_application
-from handler.bot.dialog import Deps
 from handler.bot.errors import RETRY_MARK
-from handler.core.ports import JobDispatcher, StateStore, StoreUnavailable, UpdateInProgress
-from handler.core.presets import preset_catalog
-from handler.core.webhook_request import SECRET_HEADER, BadRequest, WebhookRequest
-from handler.settings import Settings, get_settings
-
-logger = Logger(service="stylebot", child=True)
+from handler.core.ports import StoreUnavailable, UpdateInProgress, UpdateLedger
+from handler.core.webhook_request import SECRET_HEADER, NotAnUpdate, WebhookRequest
+from handler.observability import logger
 
 
 class RedeliveryWanted(RuntimeError):
@@ -38,37 +30,29 @@ class RedeliveryWanted(RuntimeError):
 Response = dict[str, Any]
 
 
-def webhook_secret(settings: Settings) -> SecretStr:
-    """The webhook secret token, from TELEGRAM_WEBHOOK_SECRET or TELEGRAM_WEBHOOK_SECRET_PARAMETER."""
-    return credentials.resolve(
-        settings.telegram_webhook_secret,
-        settings.telegram_webhook_secret_parameter,
-        "TELEGRAM_WEBHOOK_SECRET (or TELEGRAM_WEBHOOK_SECRET_PARAMETER)",
-        settings.parameter_max_age_seconds,
-    )
-
-
 def _response(status: HTTPStatus) -> Response:
     return {"statusCode": int(status), "headers": {"content-type": "text/plain"}, "body": status.phrase}
 
 
-class WebhookRuntime:
+# Builds the Application once the bot token is known (the token is read on the first call, not at import).
+MakeApplication = Callable[[], Application]  # type: ignore[type-arg]
+
+
+class WebhookEndpoint:
     """Checks, deduplicates and processes webhook calls on one long-lived event loop."""
 
     def __init__(
         self,
-        settings: Settings,
-        store: StateStore,
-        dispatcher: JobDispatcher,
+        ledger: UpdateLedger,
+        make_application: MakeApplication,
         *,
-        secret: Callable[[], SecretStr] | None = None,
-        token: Callable[[], SecretStr] | None = None,
+        secret: Callable[[], SecretStr],
+        claim_stale_seconds: float,
     ) -> None:
-        self._settings = settings
-        self._ledger = store
-        self._deps = Deps(store=store, dispatcher=dispatcher, presets=preset_catalog())
-        self._secret = secret or (lambda: webhook_secret(settings))
-        self._token = token or (lambda: credentials.bot_token(settings))
+        self._ledger = ledger
+        self._make_application = make_application
+        self._secret = secret
+        self._claim_stale_seconds = claim_stale_seconds
         self._loop = asyncio.new_event_loop()
         self._app: Application | None = None  # type: ignore[type-arg]
 
@@ -84,13 +68,13 @@ class WebhookRuntime:
             return _response(HTTPStatus.METHOD_NOT_ALLOWED)
         try:
             data = request.update()
-        except BadRequest as error:
+        except NotAnUpdate as error:
             logger.warning("not a Telegram update", extra={"reason": str(error)})
             return _response(HTTPStatus.BAD_REQUEST)
         update_id: int = data["update_id"]
         logger.append_keys(update_id=update_id)
         try:
-            if not self._ledger.claim_update(update_id, stale_after=self._settings.update_claim_stale_seconds):
+            if not self._ledger.claim_update(update_id, stale_after=self._claim_stale_seconds):
                 logger.info("duplicate update dropped")
                 return _response(HTTPStatus.OK)
         except UpdateInProgress:
@@ -126,27 +110,7 @@ class WebhookRuntime:
 
     async def _application(self) -> Application:  # type: ignore[type-arg]
         if self._app is None:
-            app = build_application(self._settings, self._token().get_secret_value(), self._deps, with_updater=False)
+            app = self._make_application()
             await app.initialize()
             self._app = app
         return self._app
-
-
-@cache
-def default_runtime() -> WebhookRuntime:
-    """The runtime of this execution environment, on DynamoDB, made on the first invocation."""
-    import boto3
-
-    from handler.adapters.dynamodb import DynamoDBStore, client_config
-    from handler.adapters.lambda_dispatch import LambdaDispatcher
-
-    settings = get_settings()
-    if not settings.state_table or not settings.worker_function_name:
-        raise RuntimeError("STATE_TABLE and WORKER_FUNCTION_NAME must be set")
-    store = DynamoDBStore(
-        boto3.client("dynamodb", config=client_config()),
-        settings.state_table,
-        claim_ttl_seconds=settings.update_claim_ttl_seconds,
-    )
-    dispatcher = LambdaDispatcher(boto3.client("lambda"), settings.worker_function_name)
-    return WebhookRuntime(settings, store, dispatcher)

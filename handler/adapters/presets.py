@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handler.core.conversation import PresetInfo
+from handler.core.inputs import PresetInfo
 from ml import registry
 
 

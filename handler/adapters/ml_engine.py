@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from handler.core.images import check_image
+from handler.core.job import Job
 from handler.core.ports import BadPicture, ProgressReport, Stopped
-from handler.core.state import JobSpec
 from ml import api, imageio
 from ml.errors import BadImage, JobCancelled
 from ml.progress import Progress
@@ -16,7 +17,7 @@ class MLEngine:
 
     def run(
         self,
-        job: JobSpec,
+        job: Job,
         content: bytes,
         style: bytes | None,
         progress: ProgressReport,
@@ -25,6 +26,12 @@ class MLEngine:
         def report(p: Progress) -> None:
             progress(p.fraction, p.eta_seconds)
 
+        for picture in (content, style):
+            # The core's check names what is wrong in words the user reads in their language; the ml package's
+            # own checks (which speak English) remain behind it for what it alone knows.
+            problem = check_image(picture) if picture is not None else None
+            if problem is not None:
+                raise BadPicture(problem.reason, problem.values)
         try:
             photo = imageio.open_image(content)
             if job.kind == "preset":
@@ -32,7 +39,7 @@ class MLEngine:
                 # Presets work at the photo's own resolution, capped at the size the user chose for files.
                 photo = imageio.resize_long_side(photo, min(max(photo.size), max(job.size, 2048)))
                 result = api.apply_preset(
-                    photo, job.preset, strength=job.strength, progress=report, should_cancel=should_cancel
+                    photo, job.preset, strength=job.strength.weight, progress=report, should_cancel=should_cancel
                 )
             else:
                 assert style is not None
@@ -41,13 +48,13 @@ class MLEngine:
                     imageio.open_image(style),
                     quality="best" if job.quality == "best" else "quick",
                     size=job.size,
-                    strength=job.strength,
+                    strength=job.strength.weight,
                     keep_colors=job.keep_colors,
                     progress=report,
                     should_cancel=should_cancel,
                 )
         except BadImage as error:
-            raise BadPicture(error.reason) from error
+            raise BadPicture("unusable") from error
         except JobCancelled as error:
             raise Stopped() from error
         if job.as_file:
@@ -55,7 +62,7 @@ class MLEngine:
         return imageio.encode_jpeg(result), f"stylebot-{job.job_id}.jpg"
 
     def preset_name(self, preset_id: str, language: str) -> str:
-        from handler.core.presets import preset_catalog
+        from handler.adapters.presets import preset_catalog
 
         preset = next((p for p in preset_catalog() if p.id == preset_id), None)
         return preset.name(language) if preset else preset_id

@@ -1,0 +1,108 @@
+"""What reaches the conversation (inputs, and the situation around them) and what it decides (outcomes).
+
+The bot turns a Telegram update into an `Input`; `decide` answers it with an `Outcome`. Plain data, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from handler.core.job import Job, JobStatus, Language
+from handler.core.keyboards import Keyboard
+from handler.core.state import UserState
+
+# --- inputs ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A picture the user sent (compressed photo or image document), already checked by the bot."""
+
+    file_id: str
+    message_id: int
+    album_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """Something that cannot be used as a picture; `reason` names the reply (`bad_<reason>`)."""
+
+    reason: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Tap:
+    """A press of an inline button: callback data `<prefix>:<generation>:<arg>`."""
+
+    prefix: str
+    generation: int
+    arg: str
+
+
+@dataclass(frozen=True)
+class ForgedTap:
+    """Callback data we never produced (unknown shape, huge numbers...)."""
+
+
+Input = Command | Text | Picture | Rejected | Tap | ForgedTap
+
+
+# --- the situation around an input ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PresetInfo:
+    id: str
+    names: Mapping[str, str]
+
+    def name(self, language: str) -> str:
+        return self.names.get(language) or self.names.get(Language.EN) or self.id
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What `decide` knows besides the state and the input: the time, the chat, the offer, the job's status."""
+
+    now: float
+    chat_id: int
+    first_name: str = ""
+    telegram_language: str | None = None
+    presets: Sequence[PresetInfo] = ()
+    new_job_id: str = ""
+    job_status: JobStatus | None = None  # of the state's active job, if it has one
+    tapped_message_id: int | None = None
+
+
+# --- outcomes -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    keyboard: Keyboard | None = None
+    edit: bool = False  # replace the tapped message instead of sending a new one
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: UserState
+    reply: Reply | None = None  # a message update always gets one; a tap may edit its message
+    toast: str | None = None  # the callback answer's text
+    remove_tapped_keyboard: bool = False
+    job: Job | None = None
+    cancel_job: str | None = None
+    forget: bool = False
+    show_previews: bool = False  # the preset previews go before the reply (the gallery)
+    write: bool = True  # False: nothing to store (a silently dropped flood message)

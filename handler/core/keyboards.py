@@ -1,0 +1,96 @@
+"""The inline keyboards the bot shows, in the user's language. Buttons carry actions (`<prefix>:<arg>`); whoever
+sends a keyboard stamps them with the user's generation (`handler.core.callbacks.callback_data`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from handler.core.job import SIZES, Language, Quality, Strength
+from handler.core.texts import text
+
+if TYPE_CHECKING:
+    from handler.core.inputs import PresetInfo
+    from handler.core.state import Flow
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: str  # "<prefix>:<arg>"; stamped with the generation when the keyboard is sent
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+# The option buttons cycle through the values: a tap shows the next one.
+NEXT_STRENGTH = {Strength.LOW: Strength.MID, Strength.MID: Strength.HIGH, Strength.HIGH: Strength.LOW}
+NEXT_QUALITY = {Quality.QUICK: Quality.BEST, Quality.BEST: Quality.QUICK}
+
+
+def menu(language: str) -> Keyboard:
+    return (
+        (Button(text("btn_nst", language), "m:nst"),),
+        (Button(text("btn_presets", language), "m:pre"),),
+        (Button(text("btn_settings", language), "m:set"), Button(text("btn_help", language), "m:help")),
+    )
+
+
+def gallery(presets: Sequence[PresetInfo], language: str) -> Keyboard:
+    buttons = [Button(p.name(language), f"p:{p.id}") for p in presets]
+    return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+
+
+def settings(language: str, size: int, as_file: bool) -> Keyboard:
+    other = Language.RU if language == Language.EN else Language.EN
+    return (
+        (Button(text("set_lang", other, lang_name=text("language_name", other)), f"s:lang:{other}"),),
+        tuple(Button(text("set_size", language, size=s), f"s:size:{s}") for s in SIZES if s != size),
+        (
+            Button(text("set_output_photo", language), "s:out:photo")
+            if as_file
+            else Button(text("set_output_file", language), "s:out:file"),
+        ),
+    )
+
+
+def _start_or_cancel(language: str) -> tuple[Button, ...]:
+    return (Button(text("btn_start", language), "o:go"), Button(text("btn_cancel", language), "o:x"))
+
+
+def _strength(flow: Flow, language: str) -> Button:
+    following = NEXT_STRENGTH[flow.strength]
+    label = text("opt_strength", language, strength=text(f"strength_{following}", language))
+    return Button(label, f"o:str:{following}")
+
+
+def preset_options(flow: Flow, language: str) -> Keyboard:
+    return ((_strength(flow, language),), _start_or_cancel(language))
+
+
+def nst_options(flow: Flow, size: int, language: str) -> Keyboard:
+    next_size = SIZES[(SIZES.index(size) + 1) % len(SIZES)]
+    next_quality = NEXT_QUALITY[flow.quality]
+    colors = "opt_colors_off" if flow.keep_colors else "opt_colors_on"
+    return (
+        (Button(text("opt_size", language, size=next_size), f"o:size:{next_size}"), _strength(flow, language)),
+        (
+            Button(text(colors, language), f"o:col:{0 if flow.keep_colors else 1}"),
+            Button(
+                text("opt_quality", language, quality=text(f"quality_{next_quality}", language)), f"o:q:{next_quality}"
+            ),
+        ),
+        _start_or_cancel(language),
+    )
+
+
+def result_keyboard(language: str) -> Keyboard:
+    """The buttons under a finished picture (stamped by whoever sends it)."""
+    return (
+        (Button(text("btn_again_style", language), "r:style"), Button(text("btn_again_options", language), "r:opts")),
+    )
+
+
+def progress_keyboard(language: str) -> Keyboard:
+    """Cancel, under the job's progress message."""
+    return ((Button(text("btn_cancel_job", language), "j:cancel"),),)

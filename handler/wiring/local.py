@@ -1,0 +1,57 @@
+"""Wiring of local mode (`make run`): the SQLite store, a pool of worker processes, long polling."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from telegram.ext import Application
+
+from handler import credentials
+from handler.adapters.bot_api_request import BotApiRequest
+from handler.adapters.local_dispatch import LocalPoolDispatcher
+from handler.adapters.presets import preset_catalog
+from handler.adapters.sqlite import SQLiteStore
+from handler.bot.application import build_application
+from handler.bot.dialog import Deps
+from handler.core.job import Job
+from handler.core.limits import JOB_BUDGET_SECONDS
+from handler.jobs.runner import JobRunner, NoEngine
+from handler.settings import Settings, get_settings
+from handler.wiring.parts import job_runner
+
+
+def sqlite_store(settings: Settings) -> SQLiteStore:
+    """The embedded state store, shared by the bot's process and the workers' through one file."""
+    return SQLiteStore(settings.local_state_path, claim_ttl_seconds=settings.update_claim_ttl_seconds)
+
+
+@cache
+def _worker_runner() -> JobRunner:
+    """One runner per worker process: the store, the Bot API client and the models are made once."""
+    from handler.adapters.ml_engine import MLEngine
+
+    settings = get_settings()
+    return job_runner(settings, sqlite_store(settings), MLEngine())
+
+
+def run_local_job(job: str) -> str:
+    """Run one job (its JSON) in a worker process (the pool's target) with the Lambda worker's budget."""
+    return _worker_runner().run(Job.model_validate_json(job), JOB_BUDGET_SECONDS)
+
+
+def local_bot(settings: Settings) -> tuple[Application, LocalPoolDispatcher]:  # type: ignore[type-arg]
+    """The long-polling Application and the pool its jobs run in (shut it down when the bot stops)."""
+    store = sqlite_store(settings)
+    # A job whose worker process died is failed and the user told, as the Lambda failure destination does.
+    notifier = job_runner(settings, store, NoEngine())
+    dispatcher = LocalPoolDispatcher(run_local_job, notifier.fail_lost, settings.local_workers)
+    deps = Deps(store=store, dispatcher=dispatcher, presets=preset_catalog())
+    app = build_application(
+        credentials.bot_token(settings).get_secret_value(),
+        settings.bot_api_url,
+        settings.bot_file_url,
+        BotApiRequest(),
+        deps,
+        with_updater=True,
+    )
+    return app, dispatcher

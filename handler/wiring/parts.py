@@ -1,0 +1,35 @@
+"""Adapters that more than one entry point builds: each is made here, in one function."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from handler import credentials
+from handler.adapters.telegram_messenger import BotMessenger
+from handler.core.ports import Engine, StateStore
+from handler.jobs.runner import JobRunner
+from handler.settings import Settings
+
+if TYPE_CHECKING:
+    from handler.adapters.dynamodb import DynamoDBStore
+
+
+def dynamodb_store(settings: Settings, table: str) -> DynamoDBStore:
+    """The state store on the stack's DynamoDB table (the webhook, the worker and the failure destination)."""
+    import boto3
+
+    from handler.adapters.dynamodb import DynamoDBStore, client_config
+
+    client = boto3.client("dynamodb", config=client_config())
+    return DynamoDBStore(client, table, claim_ttl_seconds=settings.update_claim_ttl_seconds)
+
+
+def bot_messenger(settings: Settings) -> BotMessenger:
+    """The Bot API client of the code that runs outside a PTB Application (the worker, the failure path)."""
+    token = credentials.bot_token(settings).get_secret_value()
+    return BotMessenger(token, settings.bot_api_url, settings.bot_file_url)
+
+
+def job_runner(settings: Settings, store: StateStore, engine: Engine) -> JobRunner:
+    """The job pipeline on its ports."""
+    return JobRunner(store, bot_messenger(settings), engine, lost_grace=settings.lost_job_grace_seconds)

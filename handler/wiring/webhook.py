@@ -1,0 +1,65 @@
+"""Wiring of the webhook function: DynamoDB, the Lambda dispatcher and PTB's Application, made once per container."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import SecretStr
+from telegram.ext import Application
+
+from handler import credentials
+from handler.adapters.bot_api_request import BotApiRequest
+from handler.adapters.lambda_dispatch import LambdaDispatcher
+from handler.adapters.presets import preset_catalog
+from handler.bot.application import build_application
+from handler.bot.dialog import Deps
+from handler.bot.endpoint import WebhookEndpoint
+from handler.settings import Settings, WebhookSettings, load_settings
+from handler.wiring.parts import dynamodb_store
+
+
+@cache
+def settings() -> WebhookSettings:
+    """The webhook's settings, checked once (at import of the entry point)."""
+    return load_settings(WebhookSettings, "WebhookFunction")
+
+
+def webhook_secret(settings: Settings) -> SecretStr:
+    """The webhook secret token, from TELEGRAM_WEBHOOK_SECRET or TELEGRAM_WEBHOOK_SECRET_PARAMETER."""
+    return credentials.resolve(
+        settings.telegram_webhook_secret,
+        settings.telegram_webhook_secret_parameter,
+        "TELEGRAM_WEBHOOK_SECRET (or TELEGRAM_WEBHOOK_SECRET_PARAMETER)",
+        settings.parameter_max_age_seconds,
+    )
+
+
+@cache
+def endpoint() -> WebhookEndpoint:
+    """The endpoint of this execution environment, made on the first invocation."""
+    import boto3
+
+    config = settings()
+    store = dynamodb_store(config, config.state_table)
+    deps = Deps(
+        store=store,
+        dispatcher=LambdaDispatcher(boto3.client("lambda"), config.worker_function_name),
+        presets=preset_catalog(),
+    )
+
+    def make_application() -> Application:  # type: ignore[type-arg]
+        return build_application(
+            credentials.bot_token(config).get_secret_value(),
+            config.bot_api_url,
+            config.bot_file_url,
+            BotApiRequest(),  # a call Telegram refused with a 5xx is made again; an unanswered one is not
+            deps,
+            with_updater=False,
+        )
+
+    return WebhookEndpoint(
+        store,
+        make_application,
+        secret=lambda: webhook_secret(config),
+        claim_stale_seconds=config.update_claim_stale_seconds,
+    )

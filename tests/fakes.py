@@ -1,0 +1,216 @@
+"""In-memory fakes of the core's ports, for the fast unit tests of the core and the job pipeline.
+
+The store fake passes the same contract as the DynamoDB and SQLite adapters (tests/unit/test_state_store_contract.py),
+so what a unit test proves on it holds on them. The others record what they were asked to do.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from handler.core.job import ClaimState, Job, JobStatus
+from handler.core.keyboards import Keyboard
+from handler.core.limits import CLAIM_STALE_SECONDS
+from handler.core.ports import ProgressReport, RateLimited, Stopped, UpdateInProgress
+from handler.core.state import UserState
+
+
+class MemoryStore:
+    """The StateStore port in a dict, with the same conditional writes as the real adapters."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._lock = threading.Lock()
+        self._clock = clock
+        self.states: dict[int, tuple[int, str]] = {}  # user -> (version, body)
+        self.jobs: dict[tuple[int, str], dict[str, Any]] = {}  # (user, job) -> {"status", "job", "beat_at"}
+        self.claims: dict[int, tuple[ClaimState, float]] = {}
+
+    def claim_update(self, update_id: int, *, stale_after: float = CLAIM_STALE_SECONDS) -> bool:
+        with self._lock:
+            now = self._clock()
+            found = self.claims.get(update_id)
+            if found is None or (found[0] == ClaimState.PROCESSING and found[1] < now - stale_after):
+                self.claims[update_id] = (ClaimState.PROCESSING, now)
+                return True
+            if found[0] == ClaimState.PROCESSING:
+                raise UpdateInProgress(str(update_id))
+            return False
+
+    def finish_update(self, update_id: int) -> None:
+        with self._lock:
+            self.claims[update_id] = (ClaimState.DONE, self.claims.get(update_id, (None, 0.0))[1])
+
+    def release_update(self, update_id: int) -> None:
+        with self._lock:
+            self.claims.pop(update_id, None)
+
+    def load(self, user_id: int) -> UserState:
+        with self._lock:
+            found = self.states.get(user_id)
+        return UserState(user_id=user_id) if found is None else UserState.from_body(user_id, *found)
+
+    def save(self, state: UserState) -> UserState | None:
+        with self._lock:
+            stored = self.states.get(state.user_id, (0, ""))[0]
+            if stored != state.version:
+                return None
+            self.states[state.user_id] = (state.version + 1, state.to_body())
+        return state.with_(version=state.version + 1)
+
+    def put_job(self, job: Job, status: JobStatus) -> None:
+        with self._lock:
+            self.jobs[(job.user_id, job.job_id)] = {"status": status, "job": job.to_json(), "beat_at": None}
+
+    def job_status(self, user_id: int, job_id: str) -> JobStatus | None:
+        with self._lock:
+            item = self.jobs.get((user_id, job_id))
+        return None if item is None else JobStatus(item["status"])
+
+    def beat(self, user_id: int, job_id: str, at: float) -> None:
+        with self._lock:
+            if (user_id, job_id) in self.jobs:
+                self.jobs[(user_id, job_id)]["beat_at"] = at
+
+    def last_beat(self, user_id: int, job_id: str) -> float | None:
+        with self._lock:
+            item = self.jobs.get((user_id, job_id))
+        return None if item is None else item["beat_at"]
+
+    def set_job_status(self, user_id: int, job_id: str, status: JobStatus, *, only_from: tuple[JobStatus, ...]) -> bool:
+        with self._lock:
+            item = self.jobs.get((user_id, job_id))
+            if item is None or item["status"] not in only_from:
+                return False
+            item["status"] = status
+            return True
+
+    def forget(self, user_id: int) -> int:
+        with self._lock:
+            jobs = [key for key in self.jobs if key[0] == user_id]
+            for key in jobs:
+                del self.jobs[key]
+            return len(jobs) + (self.states.pop(user_id, None) is not None)
+
+
+@dataclass
+class Sent:
+    """One thing the messenger was asked to show: a new message, an edit, or a picture."""
+
+    kind: str  # "text", "edit", "picture"
+    chat_id: int
+    text: str
+    message_id: int
+    keyboard: Keyboard | None = None
+    generation: int = 0
+    as_file: bool = False
+
+
+@dataclass
+class FakeMessenger:
+    """The Messenger port: serves files by id and records what was sent; failures are queued by the test."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    sent: list[Sent] = field(default_factory=list)
+    rate_limit_edits: list[float] = field(default_factory=list)  # the next edits answer 429 with these waits
+    picture_error: Exception | None = None
+    _next_id: int = 100
+
+    def download(self, file_id: str) -> bytes:
+        return self.files[file_id]
+
+    def edit_text(
+        self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None = None, generation: int = 0
+    ) -> None:
+        if self.rate_limit_edits:
+            raise RateLimited(self.rate_limit_edits.pop(0))
+        self.sent.append(Sent("edit", chat_id, text, message_id, keyboard, generation))
+
+    def send_text(self, chat_id: int, text: str, keyboard: Keyboard | None = None, generation: int = 0) -> int:
+        self._next_id += 1
+        self.sent.append(Sent("text", chat_id, text, self._next_id, keyboard, generation))
+        return self._next_id
+
+    def send_picture(
+        self,
+        chat_id: int,
+        data: bytes,
+        *,
+        as_file: bool,
+        filename: str,
+        caption: str,
+        keyboard: Keyboard | None = None,
+        generation: int = 0,
+    ) -> None:
+        if self.picture_error is not None:
+            raise self.picture_error
+        self._next_id += 1
+        self.sent.append(Sent("picture", chat_id, caption, self._next_id, keyboard, generation, as_file))
+
+    def of_kind(self, kind: str) -> list[Sent]:
+        return [s for s in self.sent if s.kind == kind]
+
+
+class ManualClock:
+    """Time that moves only when told (or by `sleep`): the runner's clock, wall and sleep at once."""
+
+    def __init__(self, start: float = 1_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class ScriptedEngine:
+    """The Engine port: reports progress at the given fractions (each step taking `step_seconds` on the clock),
+    asking `should_cancel` before each, then returns a result or raises what the test chose."""
+
+    clock: ManualClock
+    fractions: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0)
+    step_seconds: float = 1.0
+    error: Exception | None = None
+    on_step: Callable[[int], None] | None = None  # a hook run at each step (e.g. a cancel from the user)
+    runs: list[Job] = field(default_factory=list)
+
+    def run(
+        self,
+        job: Job,
+        content: bytes,
+        style: bytes | None,
+        progress: ProgressReport,
+        should_cancel: Callable[[], bool],
+    ) -> tuple[bytes, str]:
+        self.runs.append(job)
+        for step, fraction in enumerate(self.fractions):
+            if self.on_step is not None:
+                self.on_step(step)
+            if should_cancel():
+                raise Stopped()
+            self.clock.sleep(self.step_seconds)
+            progress(fraction, self.step_seconds * (len(self.fractions) - step - 1))
+        if self.error is not None:
+            raise self.error
+        return b"result:" + content, f"stylebot-{job.job_id}.jpg"
+
+    def preset_name(self, preset_id: str, language: str) -> str:
+        return f"{preset_id}-{language}"
+
+
+@dataclass
+class FakeDispatcher:
+    """The JobDispatcher port: records jobs, or refuses them like a throttled Lambda Invoke."""
+
+    jobs: list[Job] = field(default_factory=list)
+    refuse: bool = False
+
+    def dispatch(self, job: Job) -> None:
+        if self.refuse:
+            raise RuntimeError("the worker was not queued (status 429)")
+        self.jobs.append(job)

@@ -1,0 +1,252 @@
+"""The job pipeline (JobRunner, its progress message and the failure path) on in-memory fakes of its ports: the
+store, the messenger and the engine. What a user sees of a job, decided here in milliseconds; the Lambda path of
+the same pipeline is proven end to end in tests/integration/test_job_pipeline_e2e.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from handler.core.job import Job, JobStatus, Kind, Language, Quality, Strength, Untouched
+from handler.core.keyboards import progress_keyboard, result_keyboard
+from handler.core.ports import BadPicture, MaybeSent
+from handler.core.texts import text
+from handler.jobs.runner import IN_PROGRESS_ERROR, JobRunner
+from tests.fakes import FakeMessenger, ManualClock, MemoryStore, ScriptedEngine
+
+USER = 4242
+JOB_ID = "job0000000000001"
+
+
+def make_job(**changes: object) -> Job:
+    fields: dict[str, object] = {
+        "job_id": JOB_ID,
+        "user_id": USER,
+        "chat_id": USER,
+        "kind": Kind.NST,
+        "content_file_id": "PHOTO",
+        "style_file_id": "STYLE",
+        "quality": Quality.QUICK,
+        "size": 512,
+        "strength": Strength.MID,
+        "keep_colors": False,
+        "as_file": False,
+        "language": Language.EN,
+        "progress_message_id": 77,
+    }
+    return Job.model_validate(fields | changes)
+
+
+@dataclass
+class World:
+    store: MemoryStore
+    messenger: FakeMessenger
+    engine: ScriptedEngine
+    clock: ManualClock
+    runner: JobRunner
+    job: Job
+
+    def queue(self) -> None:
+        """The webhook's side: the user's state names the job, whose item is QUEUED."""
+        state = self.store.load(USER)
+        self.store.save(state.with_(active_job=self.job.job_id, job_started_at=self.clock(), generation=5))
+        self.store.put_job(self.job, JobStatus.QUEUED)
+
+    def texts(self) -> list[str]:
+        return [s.text for s in self.messenger.sent]
+
+
+def world(job: Job | None = None, **engine: object) -> World:
+    clock = ManualClock()
+    store = MemoryStore(clock)
+    messenger = FakeMessenger(files={"PHOTO": b"photo", "STYLE": b"style"})
+    scripted = ScriptedEngine(clock, **engine)  # type: ignore[arg-type]
+    runner = JobRunner(store, messenger, scripted, clock=clock, wall=clock, sleep=clock.sleep, lost_grace=10.0)
+    return World(store, messenger, scripted, clock, runner, job or make_job())
+
+
+def test_a_job_ends_in_one_result_with_its_options_and_frees_the_user() -> None:
+    w = world()
+    w.queue()
+    # When the worker runs the job
+    assert w.runner.run(w.job, seconds_left=60) == JobStatus.DONE
+    # Then the user got exactly one picture, with what was asked in the caption and buttons to go on
+    (picture,) = w.messenger.of_kind("picture")
+    details = text("result_details_nst", "en", quality=text("quality_quick", "en"), strength=text("strength_mid", "en"))
+    assert picture.text == text("result_caption", "en", details=details)
+    assert picture.keyboard == result_keyboard("en")
+    # And its buttons are live: stamped with the user's generation after the job freed them
+    state = w.store.load(USER)
+    assert state.active_job is None and picture.generation == state.generation == 6
+    # And the job is DONE, the progress message ended without buttons
+    assert w.store.job_status(USER, JOB_ID) == JobStatus.DONE
+    assert w.messenger.of_kind("edit")[-1].keyboard is None
+
+
+def test_progress_shows_a_bar_percent_and_a_live_cancel_button_at_most_every_interval() -> None:
+    # Given an engine that reports eight times a second
+    w = world(fractions=tuple(i / 8 for i in range(1, 9)), step_seconds=0.125)
+    w.queue()
+    w.runner.run(w.job, seconds_left=60)
+    edits = [s for s in w.messenger.of_kind("edit") if s.keyboard is not None]
+    # Then the message was edited at the first report, and then at most every two seconds
+    assert [e.text.splitlines()[-1].split()[1] for e in edits] == ["12%"]
+    assert edits[0].text.startswith(text("progress_title_nst", "en"))
+    # And its Cancel button is stamped with the user's current generation
+    assert edits[0].keyboard == progress_keyboard("en") and edits[0].generation == 5
+
+
+def test_progress_waits_as_long_as_telegram_says_after_a_429() -> None:
+    # Given a job whose first progress edit Telegram refuses with "retry after 3 s"
+    w = world(fractions=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0), step_seconds=1.0)
+    w.messenger.rate_limit_edits = [3.0]
+    w.queue()
+    w.runner.run(w.job, seconds_left=60)
+    # Then the next edit came three seconds later, and then every two seconds
+    percents = [e.text.splitlines()[-1].split()[1] for e in w.messenger.of_kind("edit") if e.keyboard is not None]
+    assert percents == ["40%", "60%", "80%", "100%"]
+
+
+def test_a_job_without_a_progress_message_starts_one() -> None:
+    w = world(make_job(progress_message_id=None))
+    w.queue()
+    w.runner.run(w.job, seconds_left=60)
+    assert w.messenger.sent[0].kind == "text" and w.messenger.sent[0].text == text("progress_starting", "en")
+
+
+def test_a_cancel_during_the_work_stops_it_and_nothing_is_sent() -> None:
+    w = world()
+    w.queue()
+
+    def cancel_at_step(step: int) -> None:
+        if step == 2:  # the user taps Cancel; the webhook writes CANCELLED
+            w.store.set_job_status(USER, JOB_ID, JobStatus.CANCELLED, only_from=(JobStatus.RUNNING,))
+
+    w.engine.on_step = cancel_at_step
+    assert w.runner.run(w.job, seconds_left=60) == JobStatus.CANCELLED
+    assert w.messenger.of_kind("picture") == []
+    assert w.texts()[-1] == text("job_cancelled", "en")
+
+
+def test_a_job_over_its_time_budget_is_stopped_and_the_user_told_in_their_language() -> None:
+    w = world(make_job(language=Language.RU), step_seconds=5.0)
+    w.queue()
+    assert w.runner.run(w.job, seconds_left=12) == JobStatus.FAILED
+    assert w.texts()[-1] == text("job_failed_timeout", "ru")
+    assert w.store.load(USER).active_job is None and w.store.job_status(USER, JOB_ID) == JobStatus.FAILED
+
+
+@pytest.mark.parametrize(
+    ("error", "language", "told"),
+    [
+        (BadPicture("corrupt"), "en", text("job_failed_image", "en", reason=text("reason_corrupt", "en"))),
+        (BadPicture("corrupt"), "ru", text("job_failed_image", "ru", reason=text("reason_corrupt", "ru"))),
+        (
+            BadPicture("too_many_pixels", {"limit": 50}),
+            "ru",
+            text("job_failed_image", "ru", reason=text("reason_too_many_pixels", "ru", limit=50)),
+        ),
+        (RuntimeError("out of memory"), "en", text("job_failed", "en")),
+    ],
+    ids=["unreadable-picture", "unreadable-picture-ru", "huge-picture-ru", "engine-crash"],
+)
+def test_a_job_that_fails_tells_the_user_once_in_their_language_and_frees_them(
+    error: Exception, language: str, told: str
+) -> None:
+    w = world(make_job(language=Language(language)), error=error)
+    w.queue()
+    assert w.runner.run(w.job, seconds_left=60) == JobStatus.FAILED
+    # Then the progress message turned into the one failure message, in the user's language
+    assert w.texts()[-1] == told and w.texts().count(told) == 1
+    assert w.messenger.of_kind("picture") == []
+    assert w.store.load(USER).active_job is None
+
+
+def test_a_result_telegram_refuses_is_reported_as_a_failure_not_as_done() -> None:
+    w = world()
+    w.messenger.picture_error = RuntimeError("Forbidden: bot was blocked by the user")
+    w.queue()
+    assert w.runner.run(w.job, seconds_left=60) == JobStatus.FAILED
+    assert w.texts()[-1] == text("job_failed", "en")
+
+
+def test_a_result_that_got_no_answer_counts_as_delivered_and_is_not_apologised_for() -> None:
+    w = world()
+    w.messenger.picture_error = MaybeSent("no answer in time")
+    w.queue()
+    assert w.runner.run(w.job, seconds_left=60) == JobStatus.DONE
+    assert text("job_failed", "en") not in w.texts()
+
+
+def test_a_user_who_erased_everything_mid_job_gets_the_result_without_buttons_and_nothing_is_stored_again() -> None:
+    w = world()
+    w.queue()
+    w.engine.on_step = lambda step: step == 3 and w.store.forget(USER) and None
+    # /forget erased the job item too: the worker sees it gone at its next check and stops
+    assert w.runner.run(w.job, seconds_left=60) == JobStatus.CANCELLED
+    assert w.store.load(USER).version == 0 and w.store.job_status(USER, JOB_ID) is None
+
+
+@pytest.mark.parametrize(
+    ("found", "expected", "told"),
+    [
+        (JobStatus.DONE, JobStatus.DONE, False),
+        (JobStatus.RUNNING, JobStatus.FAILED, True),
+        (None, Untouched.GONE, False),
+    ],
+    ids=["finished-before", "claimed-by-a-dead-attempt", "erased"],
+)
+def test_a_job_that_cannot_be_claimed_is_left_alone_unless_a_dead_attempt_holds_it(
+    found: JobStatus | None, expected: str, told: bool
+) -> None:
+    w = world()
+    w.queue()
+    if found is None:
+        w.store.forget(USER)
+    else:
+        w.store.set_job_status(USER, JOB_ID, found, only_from=(JobStatus.QUEUED,))
+    assert w.runner.run(w.job, seconds_left=60) == expected
+    assert w.engine.runs == []
+    assert w.texts() == ([text("job_failed", "en")] if told else [])
+
+
+def test_the_failure_destination_tells_the_user_once_and_frees_them() -> None:
+    w = world()
+    w.queue()
+    assert w.runner.fail_lost(w.job, "Sandbox.Timedout") == JobStatus.FAILED
+    assert w.texts() == [text("job_failed", "en")]
+    assert w.store.load(USER).active_job is None
+    # And a second record of the same job (a retry's) says nothing more
+    assert w.runner.fail_lost(w.job, "Sandbox.Timedout") == JobStatus.FAILED
+    assert w.texts() == [text("job_failed", "en")]
+
+
+def test_a_duplicate_delivery_refused_while_the_job_beats_is_not_a_failure() -> None:
+    # Given a job whose worker is alive (its heartbeat moves while the failure destination watches)
+    w = world()
+    w.queue()
+    w.store.set_job_status(USER, JOB_ID, JobStatus.RUNNING, only_from=(JobStatus.QUEUED,))
+    w.store.beat(USER, JOB_ID, w.clock())
+    sleep = w.runner.sleep
+
+    def sleep_while_the_worker_beats(seconds: float) -> None:
+        sleep(seconds)
+        w.store.beat(USER, JOB_ID, w.clock())
+
+    w.runner.sleep = sleep_while_the_worker_beats
+    # When the record of the refused duplicate arrives
+    assert w.runner.fail_lost(w.job, IN_PROGRESS_ERROR) == Untouched.ALIVE
+    # Then nobody is told anything and the job runs on
+    assert w.texts() == [] and w.store.job_status(USER, JOB_ID) == JobStatus.RUNNING
+
+
+def test_a_duplicate_whose_worker_stopped_beating_is_taken_for_dead_after_the_grace() -> None:
+    w = world()
+    w.queue()
+    w.store.set_job_status(USER, JOB_ID, JobStatus.RUNNING, only_from=(JobStatus.QUEUED,))
+    w.store.beat(USER, JOB_ID, w.clock())
+    started = w.clock()
+    assert w.runner.fail_lost(w.job, IN_PROGRESS_ERROR) == JobStatus.FAILED
+    assert w.clock() - started >= w.runner.lost_grace
+    assert w.texts() == [text("job_failed", "en")]

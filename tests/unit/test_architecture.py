@@ -1,0 +1,107 @@
+"""The layers' import direction, and the one place that builds adapters, read from the source (no imports run)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from infra.local.lambda_emulator import ROOT
+
+HANDLER = ROOT / "handler"
+# The modules the template's commands and `make run` start: only the composition root may sit under them.
+ENTRY_POINTS = {"handler.webhook", "handler.worker", "handler.failure", "handler.webhook_registration", "handler.local"}
+# Application layers above the core and the adapters.
+UPPER = ("handler.jobs", "handler.bot", "handler.wiring", "handler.deploy")
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_modules(path: Path) -> dict[str, int]:
+    """Every module `path` imports (lazy imports included) -> the line."""
+    found: dict[str, int] = {}
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update((alias.name, node.lineno) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.setdefault(node.module, node.lineno)
+            found.update((f"{node.module}.{alias.name}", node.lineno) for alias in node.names)
+    return found
+
+
+def _is_under(name: str, packages: tuple[str, ...] | set[str]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in packages)
+
+
+def layer_files(package: str) -> list[Path]:
+    return sorted((HANDLER / package).rglob("*.py"))
+
+
+def violations(files: list[Path], forbidden: tuple[str, ...] | set[str]) -> list[str]:
+    return [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in files
+        for name, line in imported_modules(path).items()
+        if _is_under(name, forbidden)
+    ]
+
+
+@pytest.mark.parametrize("layer", ["core", "adapters"])
+def test_core_and_adapters_never_import_the_layers_above_them(layer: str) -> None:
+    # Given the core and the adapters
+    # Then none of their modules imports the application, the composition root or an entry point
+    found = violations(layer_files(layer), {*UPPER, *ENTRY_POINTS})
+    assert not found, found
+
+
+def test_the_core_imports_neither_telegram_nor_boto3_nor_the_adapters() -> None:
+    found = violations(layer_files("core"), ("telegram", "boto3", "botocore", "handler.adapters"))
+    assert not found, found
+
+
+def test_only_the_composition_root_and_entry_points_import_the_composition_root() -> None:
+    others = [p for p in sorted(HANDLER.rglob("*.py")) if module_name(p) not in ENTRY_POINTS]
+    others = [p for p in others if not _is_under(module_name(p), ("handler.wiring",))]
+    found = violations(others, ("handler.wiring",))
+    assert not found, found
+
+
+def adapter_classes() -> set[str]:
+    """The classes the adapters define (the things only the composition root builds)."""
+    names = set()
+    for path in layer_files("adapters"):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                names.add(node.name)
+    return names
+
+
+def test_only_the_composition_root_builds_adapters() -> None:
+    # Given every class an adapter module defines
+    adapters = adapter_classes() - {"AnswerLost"}  # an exception type, raised where it happens
+    assert {"DynamoDBStore", "SQLiteStore", "LambdaDispatcher", "LocalPoolDispatcher"} <= adapters
+    # Then no module outside handler/wiring (and the adapters themselves) calls one of them
+    found = []
+    for path in sorted(HANDLER.rglob("*.py")):
+        name = module_name(path)
+        if _is_under(name, ("handler.wiring", "handler.adapters")):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in adapters:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} builds {node.func.id}")
+    assert not found, found
+
+
+def test_the_direction_check_reports_an_adapter_reaching_up(tmp_path: Path) -> None:
+    # Given an adapter that imports the job runner (as the local pool once did)
+    bad = tmp_path / "pool.py"
+    bad.write_text("from handler.core.state import JobSpec\nfrom handler.jobs.runner import JobRunner\n")
+    # Then the check names that import, and only that one
+    assert sorted(n for n in imported_modules(bad) if _is_under(n, {*UPPER, *ENTRY_POINTS})) == [
+        "handler.jobs.runner",
+        "handler.jobs.runner.JobRunner",
+    ]
