@@ -33,8 +33,9 @@ from infra.local.cloudformation import CloudFormationResponses
 from infra.local.fake_bot_api import FakeBotApi
 from infra.local.lambda_emulator import ROOT, EmulatedFunction
 from tests.conftest import BOT_TOKEN
-from tests.deploy.conftest import cfn_event, registration_env
+from tests.deploy.conftest import registration_env
 from tests.deploy.template_model import functions
+from tests.factories import cfn_event
 
 README = (ROOT / "README.md").read_text()
 SAMCONFIG: dict[str, Any] = tomllib.loads((ROOT / "samconfig.toml").read_text())

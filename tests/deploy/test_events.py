@@ -33,11 +33,11 @@ import pytest
 import yaml
 
 from handler.adapters.dynamodb import DynamoDBStore
-from handler.core.state import JobStatus, UserState
+from handler.core.job import Job, JobStatus
+from handler.core.state import UserState
 from handler.core.texts import text
 from handler.core.webhook_request import SECRET_HEADER, WebhookRequest
 from handler.deploy.telegram_webhook import WebhookProperties
-from handler.jobs.payload import JobPayload
 from infra.local.cloudformation import CloudFormationResponses
 from infra.local.fake_bot_api import FakeBotApi
 from infra.local.http_proxy import KeepAliveProxy
@@ -73,9 +73,9 @@ def test_worker_event_is_the_webhooks_async_payload() -> None:
     # Given the stored worker event
     event = stored_event("worker-job.json")
     # When the worker's own model reads it (what its event parser does first)
-    job = JobPayload.model_validate(event)
+    job = Job.model_validate(event)
     # Then it is exactly what the webhook sends for that job: every field of the job, nothing else
-    assert job.spec().to_payload() == event
+    assert json.loads(job.to_json()) == event
 
 
 def test_failure_record_wraps_the_worker_event() -> None:
@@ -359,7 +359,7 @@ def queued_job(store: DynamoDBStore, telegram: FakeBotApi, status: str = JobStat
         content_file_id=telegram.add_file(CAT),
         style_file_id=telegram.add_file(BRICK),
     )
-    job = JobPayload.model_validate(event).spec()
+    job = Job.model_validate(event)
     assert store.save(UserState(user_id=user_id, active_job=job.job_id, recent_jobs=(job.job_id,))) is not None
     store.put_job(job, status)
     return event
