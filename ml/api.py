@@ -84,6 +84,8 @@ def stylize(
         tracker.check_cancel()
     else:
         microast = cached_microast()
+        if should_cancel is not None and should_cancel():  # a check between loads (the caller beats on it)
+            raise JobCancelled("the job was cancelled")
         vgg = cached_vgg19_features()
         result = run_nst(
             vgg,

@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         "STYLEBOT_WEIGHTS_DIR": str(weights),
         "STYLEBOT_MANIFEST": str(manifest),
     }
-    for name in ("STYLEBOT_BF16", "STYLEBOT_NNPACK", "STYLEBOT_THREADS"):
+    for name in ("STYLEBOT_BF16", "STYLEBOT_THREADS"):
         if name in os.environ:
             function_env[name] = os.environ[name]
     webhooks = EmulatorPool("WebhookFunction", function_env)

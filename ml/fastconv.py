@@ -11,15 +11,14 @@ goes through NNPACK where it applies, with a backward to the *input* through NNP
 flipped kernel): the frozen VGG of style transfer needs the image's gradient, never the weights'.
 :func:`use_fast_convs` swaps the eligible convolutions of a model in place.
 
-``STYLEBOT_NNPACK=1|0`` forces the choice; by default NNPACK is used on x86 CPUs whose widest vector ISA is AVX2
-(with AVX-512, oneDNN's fp32 kernels run twice as wide and NNPACK's are AVX2 only) and never where bf16 is native
-(that path is faster still).
+NNPACK is used on x86 CPUs whose widest vector ISA is AVX2 (with AVX-512, oneDNN's fp32 kernels run twice as wide
+and NNPACK's are AVX2 only) and never where bf16 is native (that path is faster still); callers can force either
+way (``NSTConfig(nnpack=...)``, ``presets.build_generator(..., nnpack=...)``).
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -29,8 +28,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from ml import device
-
-NNPACK_ENV = "STYLEBOT_NNPACK"
 
 
 @functools.cache
@@ -43,15 +40,9 @@ def nnpack_ready() -> bool:
 
 
 def nnpack_wanted() -> bool:
-    """Whether the fp32 path should use NNPACK here (``STYLEBOT_NNPACK`` overrides; see the module doc)."""
-    forced = os.environ.get(NNPACK_ENV, "").strip()
-    if forced not in {"", "0", "1"}:
-        raise ValueError(f"{NNPACK_ENV} must be 0 or 1, not {forced!r}")
-    if forced == "0" or not nnpack_ready():
-        return False
-    if forced == "1":
-        return True
-    return device.vector_isa() == "avx2" and not device.native_bf16_supported()
+    """Whether the fp32 path should use NNPACK here: on x86 CPUs whose widest vector ISA is AVX2, never where bf16
+    is native (see the module doc)."""
+    return nnpack_ready() and device.vector_isa() == "avx2" and not device.native_bf16_supported()
 
 
 #: Below these output sizes (pixels) oneDNN's direct convolution is faster than NNPACK's, whose kernel transform

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from ml import fastconv
+from ml import device, fastconv
 from ml.presets import build_generator
 from tests.unit.ml.test_generators import LAYOUTS, fp32_generator, official_random_state
 
@@ -54,18 +54,14 @@ def test_only_convolutions_nnpack_computes_are_turned_and_the_state_dict_is_unch
     assert type(model[0]) is nn.Conv2d
 
 
-def test_the_choice_follows_the_cpu_and_the_override(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("STYLEBOT_NNPACK", "0")
-    assert not fastconv.nnpack_wanted()
-    monkeypatch.setenv("STYLEBOT_NNPACK", "1")
-    assert fastconv.nnpack_wanted() == fastconv.nnpack_ready()
-    monkeypatch.setenv("STYLEBOT_NNPACK", "yes")
-    with pytest.raises(ValueError, match="STYLEBOT_NNPACK"):
-        fastconv.nnpack_wanted()
-    # By default: only where bf16 is not native (that path is faster)
-    monkeypatch.delenv("STYLEBOT_NNPACK")
+def test_the_choice_follows_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Where bf16 is native (or forced on), that path is faster: no NNPACK
     monkeypatch.setenv("STYLEBOT_BF16", "1")
     assert not fastconv.nnpack_wanted()
+    # On the fp32 path, NNPACK where the widest vector ISA is AVX2
+    monkeypatch.setenv("STYLEBOT_BF16", "0")
+    expected = fastconv.nnpack_ready() and device.vector_isa() == "avx2"
+    assert fastconv.nnpack_wanted() == expected
 
 
 @needs_nnpack

@@ -176,12 +176,9 @@ def test_fp32_path_through_nnpack_lowers_the_loss_as_the_plain_one_does(
     content, style = pair
     monkeypatch.setenv("STYLEBOT_BF16", "0")
     objective = Objective(vgg, content, style, style_weight=STYLE_WEIGHT)
-    cfg = NSTConfig(evals=(12,), warm_start=False)
     # Given the fp32 path forced through NNPACK, and forced off it
-    monkeypatch.setenv("STYLEBOT_NNPACK", "1")
-    fast = run_nst(vgg, content, style, config=cfg)
-    monkeypatch.setenv("STYLEBOT_NNPACK", "0")
-    plain = run_nst(vgg, content, style, config=cfg)
+    fast = run_nst(vgg, content, style, config=NSTConfig(evals=(12,), warm_start=False, nnpack=True))
+    plain = run_nst(vgg, content, style, config=NSTConfig(evals=(12,), warm_start=False, nnpack=False))
     # Then both ran as asked, and reach about the same loss, well below the start's
     assert fast.nnpack and not plain.nnpack
     start = evaluate_loss(objective, content)
