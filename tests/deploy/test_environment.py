@@ -30,7 +30,6 @@ UNSET_ON_PURPOSE = {
     "PARAMETER_MAX_AGE_SECONDS": "default (5 min) cache of SSM parameters",
     "STYLEBOT_BF16": "default: detected from the CPU's flags",
     "STYLEBOT_THREADS": "default: the CPUs the function has",
-    "STYLEBOT_NNPACK": "default: NNPACK where the CPU has AVX2 and no native bf16 (ml/fastconv.py)",
     "STYLEBOT_MANIFEST": "default: the manifest inside the ml package",
     "XDG_CACHE_HOME": "only where STYLEBOT_WEIGHTS_DIR is unset (local use); the image sets that",
 }
