@@ -24,11 +24,14 @@ TEMPLATE = load_template()
 FUNCTIONS = sorted(functions())
 
 
+# What Lambda's runtime sets in every function's environment.
+LAMBDA_RUNTIME = {"AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
 def _started(environment: dict[str, str], probe: str) -> subprocess.Popen[str]:
     """A fresh interpreter (as a cold container) with exactly `environment` and the Python it needs."""
     # What Lambda's runtime itself sets, plus the function's own variables.
-    runtime = {"AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")} | runtime | environment
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")} | LAMBDA_RUNTIME | environment
     return subprocess.Popen(
         [sys.executable, "-c", probe], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -59,7 +62,7 @@ def test_each_command_resolves_to_an_importable_handler(logical_id: str, monkeyp
     is_callable, loads_torch = out.split()
     assert is_callable == "True", f"{handler_path} is not a callable in {module_name}"
     assert loads_torch == "False" or logical_id == "WorkerFunction"
-    for name, value in environment.items():
+    for name, value in (LAMBDA_RUNTIME | environment).items():
         monkeypatch.setenv(name, value)
     parameters = inspect.signature(getattr(importlib.import_module(module_name), attribute)).parameters
     assert len(parameters) == 2
