@@ -7,7 +7,7 @@ JSON manifest (same format) whose entries replace or add to the packaged ones by
 
 The image build writes ``SHA256SUMS`` (``sha256sum`` format) into the weights folder: the files it fetched and
 verified, and nothing else. Where that file exists, it is what the image holds: a preset whose download failed
-at build time is not in it, and the catalogue does not offer it (:func:`in_image`). The webhook reads this
+at build time is not in it, and the catalogue does not offer it (:func:`not_in_image`). The webhook reads this
 module (through ``ml.registry``), so it imports no torch.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -136,13 +136,14 @@ def read_sums(folder: Path) -> dict[str, str] | None:
     return sums
 
 
-def in_image(name: str) -> bool:
-    """False only where an image build's ``SHA256SUMS`` exists and lacks the (downloaded) weights ``name``.
+def not_in_image(names: Iterable[str]) -> set[str]:
+    """Those of the entries ``names`` that an image build's ``SHA256SUMS`` exists and does not list.
 
-    Without that file (local runs, tests), every entry counts as present; loading it still checks it.
+    Without that file (local runs, tests), every entry counts as present; loading it still checks it. The
+    manifest and the sums are each read once, whatever the number of names.
     """
-    item = entry(name)
-    if item.bundled is not None:
-        return True
     sums = read_sums(weights_dir())
-    return sums is None or item.filename in sums
+    if sums is None:
+        return set()
+    entries = manifest()
+    return {name for name in names if entries[name].bundled is None and entries[name].filename not in sums}

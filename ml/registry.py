@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ml.errors import StylebotMLError
-from ml.manifest import in_image
+from ml.manifest import manifest, not_in_image
 
 NONCOMMERCIAL_ENV = "STYLEBOT_PRESETS_NONCOMMERCIAL"
 
@@ -101,7 +101,9 @@ def available(*, include_noncommercial: bool | None = None) -> list[Preset]:
     """The presets offered on this deployment, in gallery order: allowed by its licence settings, and held by
     the image (a preset whose weights the image build could not fetch is left out)."""
     allow = noncommercial_allowed() if include_noncommercial is None else include_noncommercial
-    return [p for p in PRESETS if (allow or p.commercial_use) and in_image(p.weights)]
+    allowed = [p for p in PRESETS if allow or p.commercial_use]
+    missing = not_in_image(p.weights for p in allowed)
+    return [p for p in allowed if p.weights not in missing]
 
 
 def get_preset(preset_id: str, *, include_noncommercial: bool | None = None) -> Preset:
@@ -123,8 +125,6 @@ def image_weights_names() -> tuple[list[str], list[str]]:
     Presets are optional (a failed download leaves one out); those the licence settings switch off
     (``STYLEBOT_PRESETS_NONCOMMERCIAL``) are not fetched at all.
     """
-    from ml.manifest import manifest
-
     presets = {p.weights for p in PRESETS}
     allow = noncommercial_allowed()
     return (

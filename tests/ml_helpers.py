@@ -6,6 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
 import torch
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -112,3 +113,13 @@ def write_test_weights(folder: Path) -> Path:
     entries = json.loads(manifest.read_text()) + write_preset_weights(folder)
     manifest.write_text(json.dumps(entries), encoding="utf-8")
     return manifest
+
+
+def _nnpack_ready() -> bool:
+    from ml import fastconv
+
+    return fastconv.nnpack_ready()
+
+
+# Tests of the NNPACK path run where torch and the CPU have NNPACK, and say so where they do not.
+needs_nnpack = pytest.mark.skipif(not _nnpack_ready(), reason="this torch build or CPU has no NNPACK")

@@ -8,9 +8,8 @@ from torch import nn
 
 from ml import device, fastconv
 from ml.presets import build_generator
+from tests.ml_helpers import needs_nnpack
 from tests.unit.ml.test_generators import LAYOUTS, fp32_generator, official_random_state
-
-needs_nnpack = pytest.mark.skipif(not fastconv.nnpack_ready(), reason="this torch build or CPU has no NNPACK")
 
 
 @needs_nnpack

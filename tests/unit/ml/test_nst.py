@@ -9,12 +9,13 @@ import pytest
 import torch
 from PIL import Image
 
-from ml import imageio
+from ml import fastconv, imageio
 from ml.errors import JobCancelled
 from ml.microast import load_microast, run_microast
 from ml.nst import STYLE_WEIGHT, NSTConfig, Objective, evaluate_loss, level_sizes, run_nst
 from ml.progress import Progress
 from ml.vgg import VGG19Features, load_vgg19_features
+from tests.ml_helpers import needs_nnpack
 
 
 @pytest.fixture(scope="module")
@@ -166,13 +167,10 @@ def test_pyramid_sizes() -> None:
     assert level_sizes(43, 64, 3, 64) == [(43, 64)]
 
 
+@needs_nnpack
 def test_fp32_path_through_nnpack_lowers_the_loss_as_the_plain_one_does(
     vgg: VGG19Features, pair: tuple[torch.Tensor, torch.Tensor], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ml import fastconv
-
-    if not fastconv.nnpack_ready():
-        pytest.skip("this torch build or CPU has no NNPACK")
     content, style = pair
     monkeypatch.setenv("STYLEBOT_BF16", "0")
     objective = Objective(vgg, content, style, style_weight=STYLE_WEIGHT)
