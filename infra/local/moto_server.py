@@ -5,6 +5,10 @@ response: each boto3 call would then open a new TCP connection, which neither ma
 their connections) nor lets a test see what a client does with a pooled connection that went stale. waitress
 keeps connections open (and drops idle ones after ``--idle-seconds``, as load balancers do).
 
+DynamoDB applies each write atomically: a conditional put or an ``ADD`` counter never interleaves with another
+write. moto's backends do not lock, so two of waitress's threads can both pass the same condition. Requests
+are therefore served one at a time (a lock around the app), which is what makes races in the tests meaningful.
+
     python -m infra.local.moto_server --port 5000
 """
 
@@ -12,9 +16,23 @@ from __future__ import annotations
 
 import argparse
 import os
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from waitress import serve
+
+
+def serialized(app: Callable[..., Iterable[bytes]]) -> Callable[..., list[bytes]]:
+    """The WSGI app `app`, answering one request at a time (the whole body is made under the lock)."""
+    lock = threading.Lock()
+
+    def serve_one(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        with lock:
+            return list(app(environ, start_response))
+
+    return serve_one
 
 
 def main() -> None:
@@ -27,7 +45,7 @@ def main() -> None:
     os.environ.setdefault("MOTO_PORT", str(args.port))
     app = DomainDispatcherApplication(create_backend_app)
     serve(
-        app,
+        serialized(app),
         host=args.host,
         port=args.port,
         threads=args.threads,
