@@ -16,11 +16,6 @@ from infra.local.template import load_template
 from tests.deploy.code_scan import closure
 from tests.deploy.template_model import Function, functions, grants, managed_policies
 
-# Grants declared for code that lands with the job issue (handler/worker.py, handler/failure.py and the webhook's
-# job dispatcher are placeholders now). Each entry must still be granted and not yet used: once the code makes
-# the call, this test asks for the entry to be removed, and the ordinary check takes over.
-PENDING_GRANTS: dict[str, dict[str, str]] = {}
-
 # Managed policies SAM attaches: writing the function's own logs, and X-Ray segments (Tracing: Active).
 PLATFORM_MANAGED_POLICIES = {
     "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
@@ -39,7 +34,6 @@ def destination_grants(function: Function) -> set[str]:
 
 def test_every_function_is_checked() -> None:
     assert set(FUNCTIONS) == {"WebhookFunction", "WorkerFunction", "FailureFunction", "WebhookRegistrationFunction"}
-    assert set(PENDING_GRANTS) <= set(FUNCTIONS)
 
 
 @pytest.mark.parametrize("logical_id", FUNCTIONS)
@@ -58,13 +52,9 @@ def test_every_aws_call_of_the_code_is_allowed(logical_id: str) -> None:
 def test_policy_allows_nothing_the_code_does_not_call(logical_id: str) -> None:
     function = functions()[logical_id]
     calls = set(closure(function.entry_module).aws_calls)
-    pending = PENDING_GRANTS.get(logical_id, {})
     granted = {g.action for g in grants(logical_id)}
-    unused = granted - calls - destination_grants(function) - set(pending)
+    unused = granted - calls - destination_grants(function)
     assert not unused, f"{logical_id} is granted {sorted(unused)}, which its code never calls: remove them."
-    now_used = {action: str(closure(function.entry_module).aws_calls[action]) for action in set(pending) & calls}
-    assert not now_used, f"{logical_id} now makes the pending calls {now_used}: remove them from PENDING_GRANTS."
-    assert set(pending) <= granted, f"{logical_id}: pending grants not in the template: {set(pending) - granted}"
     assert not any("*" in g.action for g in grants(logical_id)), "no wildcard actions"
 
 
