@@ -27,6 +27,7 @@ class Invocation:
     invocation_type: str
     payload: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    refused: bool = False
 
 
 @dataclass
@@ -37,6 +38,8 @@ class Route:
     on_failure: Target | None = None
     #: Reserved concurrency: events beyond it wait in the queue, as Lambda holds throttled async events.
     concurrency: int | None = None
+    #: Refuse every invocation, as Lambda's Invoke API does when it throttles the caller (429).
+    refuse: bool = False
     _slots: threading.Semaphore | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -95,6 +98,17 @@ class LocalLambdaService:
 
     # --- server side ------------------------------------------------------------------------------------------
     def _accept(self, function: str, invocation_type: str, payload: dict[str, Any]) -> tuple[int, bytes]:
+        route = self.routes.get(function)
+        if route is not None and route.refuse:
+            with self._lock:
+                self.invocations.append(Invocation(function, invocation_type, payload, refused=True))
+            return 429, json.dumps(
+                {
+                    "Type": "User",
+                    "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
+                    "message": "Rate Exceeded.",
+                }
+            ).encode()
         with self._lock:
             self.invocations.append(Invocation(function, invocation_type, payload))
             if invocation_type == "Event":
@@ -103,7 +117,6 @@ class LocalLambdaService:
         if invocation_type == "Event":
             self._queue.put((function, payload))
             return 202, b""
-        route = self.routes.get(function)
         result = route.target(payload) if route and route.target else None
         return 200, json.dumps(result).encode()
 
@@ -174,6 +187,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, body: bytes) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
+        if status == 429:
+            self.send_header("X-Amzn-ErrorType", "TooManyRequestsException")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

@@ -16,6 +16,7 @@ from infra.local.dynamodb import LocalDynamoDB
 from infra.local.fake_bot_api import Call, FakeBotApi
 from infra.local.http_proxy import KeepAliveProxy
 from infra.local.lambda_emulator import EmulatedFunction
+from infra.local.lambda_service import LocalLambdaService, Route
 from tests.conftest import WEBHOOK_SECRET
 from tests.driver import Person
 from tests.factories import api_gateway_event, message_update
@@ -134,6 +135,48 @@ def test_a_picture_check_that_gets_no_answer_is_apologised_for_and_changes_nothi
     # And sending it again is taken as the photo
     p.send_document(BRICK, "image/png", file_name="brick.png")
     assert p.last_text() == p.t("ask_style")
+
+
+# --- Lambda refusing to queue the job ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def lambda_refusing(lambdas: LocalLambdaService) -> Iterator[Route]:
+    """The worker's Invoke API throttling every call (429) until the test sets `refuse` back to False."""
+    saved = lambdas.routes.get("WorkerFunction", Route())
+    refusing = Route(refuse=True)
+    lambdas.route("WorkerFunction", refusing)
+    yield refusing
+    lambdas.route("WorkerFunction", saved)
+
+
+def test_a_job_lambda_refuses_to_queue_is_reported_and_leaves_the_user_free_to_start_again(
+    person: MakePerson, store: DynamoDBStore, lambdas: LocalLambdaService, lambda_refusing: Route
+) -> None:
+    # Given a user on the options screen of their own style, while Lambda throttles the worker's invocation
+    p = person()
+    p.send("/start")
+    p.tap(p.t("btn_nst"))
+    p.send_photo(CAT)
+    p.send_document(BRICK, "image/png", file_name="brick.png")
+    # When they tap Start
+    assert p.tap(p.t("btn_start")) == 200
+    # Then they are told the job could not start, the job is recorded as failed, and they are not left busy
+    assert p.last_text() == p.t("job_start_failed")
+    assert store.load(p.user_id).active_job is None
+    attempts = lambdas.invocations_of("WorkerFunction")
+    assert attempts and all(i.refused for i in attempts)
+    assert store.job_status(p.user_id, attempts[0].payload["job_id"]) == JobStatus.FAILED
+    # And when Lambda takes jobs again, starting again from /start queues one
+    lambda_refusing.refuse = False
+    lambdas.reset()
+    p.send("/start")
+    p.tap(p.t("btn_nst"))
+    p.send_photo(CAT)
+    p.send_document(BRICK, "image/png", file_name="brick.png")
+    p.tap(p.t("btn_start"))
+    assert p.last_text() == p.t("job_queued")
+    assert [i.refused for i in lambdas.invocations_of("WorkerFunction")] == [False]
 
 
 # --- the Bot API failing while the worker sends the result ----------------------------------------------------
