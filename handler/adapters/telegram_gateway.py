@@ -25,8 +25,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
+import json
+import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any, TypeVar
 
 import httpx
@@ -44,6 +47,7 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
+from telegram.warnings import PTBDeprecationWarning
 
 from handler.core.callbacks import callback_data
 from handler.core.keyboards import Keyboard
@@ -85,9 +89,19 @@ class ServerRefused(NetworkError):
         self.status = status
 
 
+class Answered(TelegramError):
+    """Telegram answered with an error that trying again does not change: its status and description as sent
+    (PTB's own error types keep neither: the status is lost and the description re-capitalised)."""
+
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(f"{status} {description}")
+        self.status = status
+        self.description = description
+
+
 class BotApiRequest(HTTPXRequest):
     """PTB's HTTP client, telling apart what Telegram did not do (`ServerRefused`) from what it may have done
-    (`AnswerLost`). It never repeats a call: the gateway does."""
+    (`AnswerLost`), and what it refused (`Answered`). It never repeats a call: the gateway does."""
 
     def __init__(self, *, httpx_kwargs: dict[str, Any] | None = None) -> None:
         # PTB's defaults: 256 connections, 5 s to connect, read and write (20 s for uploads)
@@ -122,7 +136,21 @@ class BotApiRequest(HTTPXRequest):
             raise AnswerLost("Telegram's gateway timed out; the call may have been carried out")
         if status in REFUSED or status == GATEWAY_TIMEOUT:
             raise ServerRefused(status)
+        if 400 <= status < 500 and status != HTTPStatus.TOO_MANY_REQUESTS:
+            _refuse(status, payload)
         return status, payload
+
+
+def _refuse(status: int, payload: bytes) -> None:
+    """Raise `Answered` for an error answer, unless it carries parameters PTB turns into its own errors (a chat
+    that migrated) or is not Telegram's JSON (PTB says so)."""
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        return
+    if isinstance(body, dict) and not body.get("parameters"):
+        phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "error"
+        raise Answered(status, str(body.get("description") or phrase))
 
 
 def _changes_something(url: str, method: str) -> bool:
@@ -143,19 +171,19 @@ def markup(keyboard: Keyboard | None, generation: int) -> InlineKeyboardMarkup |
 
 
 def _seconds(error: RetryAfter) -> float:
-    retry_after: int | dtm.timedelta = error.retry_after
+    with warnings.catch_warnings():  # PTB 22 warns that the int becomes a timedelta in a later major version
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        retry_after: int | dtm.timedelta = error.retry_after
     return retry_after.total_seconds() if isinstance(retry_after, dtm.timedelta) else float(retry_after)
 
 
-def _status(error: TelegramError) -> int:
-    """The HTTP status behind one of PTB's error answers."""
-    if isinstance(error, Forbidden):
-        return 403
-    if isinstance(error, InvalidToken):
-        return 404 if "not found" in error.message.lower() else 401
-    if isinstance(error, Conflict):
-        return 409
-    return 400
+PTB_REFUSALS: tuple[tuple[type[TelegramError], int], ...] = (
+    (BadRequest, 400),
+    (ChatMigrated, 400),
+    (Forbidden, 403),
+    (InvalidToken, 401),
+    (Conflict, 409),
+)
 
 
 class TelegramGateway:
@@ -191,8 +219,11 @@ class TelegramGateway:
                 return Again(lost) if repeatable and repeat_timeouts else lost
             if isinstance(error, TimedOut):
                 return Again(unavailable) if repeat_timeouts else unavailable
-            if isinstance(error, (BadRequest, Forbidden, InvalidToken, Conflict, ChatMigrated)):
-                return TelegramRefused(method, _status(error), self._safe(error.message))
+            if isinstance(error, Answered):
+                return TelegramRefused(method, error.status, self._safe(error.description))
+            for kind, status in PTB_REFUSALS:  # what PTB told apart itself (a body not JSON, a migrated chat)
+                if isinstance(error, kind):
+                    return TelegramRefused(method, status, self._safe(error.message))
             if isinstance(error, TelegramError):  # 5xx, no connection, an answer that is not JSON
                 logger.info(
                     "Bot API call failed; trying again", extra={"method": method, "reason": type(error).__name__}
