@@ -41,7 +41,6 @@ from telegram.error import (
     Conflict,
     Forbidden,
     InvalidToken,
-    NetworkError,
     RetryAfter,
     TelegramError,
     TimedOut,
@@ -57,7 +56,6 @@ from handler.observability import logger
 
 T = TypeVar("T")
 
-REFUSED = frozenset({500, 502, 503})
 GATEWAY_TIMEOUT = 504
 NOT_MODIFIED = "message is not modified"
 
@@ -81,14 +79,6 @@ class AnswerLost(TimedOut):
     """The call reached Telegram but no answer came in time: it may have been carried out."""
 
 
-class ServerRefused(NetworkError):
-    """Telegram answered 5xx: it did not carry the call out."""
-
-    def __init__(self, status: int) -> None:
-        super().__init__(f"Telegram answered HTTP {status}")
-        self.status = status
-
-
 class Answered(TelegramError):
     """Telegram answered with an error that trying again does not change: its status and description as sent
     (PTB's own error types keep neither: the status is lost and the description re-capitalised)."""
@@ -100,8 +90,9 @@ class Answered(TelegramError):
 
 
 class BotApiRequest(HTTPXRequest):
-    """PTB's HTTP client, telling apart what Telegram did not do (`ServerRefused`) from what it may have done
-    (`AnswerLost`), and what it refused (`Answered`). It never repeats a call: the gateway does."""
+    """PTB's HTTP client, telling apart what Telegram may have done without saying so (`AnswerLost`) and what it
+    refused (`Answered`) from what it did not do (PTB's `NetworkError`: 5xx, no connection). It never repeats a
+    call: the gateway does."""
 
     def __init__(self, *, httpx_kwargs: dict[str, Any] | None = None) -> None:
         # PTB's defaults: 256 connections, 5 s to connect, read and write (20 s for uploads)
@@ -134,8 +125,6 @@ class BotApiRequest(HTTPXRequest):
             raise
         if status == GATEWAY_TIMEOUT and acts:
             raise AnswerLost("Telegram's gateway timed out; the call may have been carried out")
-        if status in REFUSED or status == GATEWAY_TIMEOUT:
-            raise ServerRefused(status)
         if 400 <= status < 500 and status != HTTPStatus.TOO_MANY_REQUESTS:
             _refuse(status, payload)
         return status, payload
