@@ -93,7 +93,10 @@ def send_response(url: str, body: bytes, *, sleep: Callable[[float], None] = tim
         logger.error("ResponseURL is not an HTTP(S) URL; CloudFormation cannot be answered")
         return False
 
+    attempts = iter(range(1, RESPONSE_POLICY.attempts + 1))
+
     def put() -> None:
+        attempt = next(attempts)
         request = urllib.request.Request(  # noqa: S310 - scheme checked above
             url, data=body, method="PUT", headers={"Content-Type": "", "Content-Length": str(len(body))}
         )
@@ -101,15 +104,17 @@ def send_response(url: str, body: bytes, *, sleep: Callable[[float], None] = tim
             with urllib.request.urlopen(request, timeout=RESPONSE_TIMEOUT_SECONDS) as response:  # noqa: S310 - scheme checked above
                 status = response.status
         except (urllib.error.URLError, OSError) as error:
+            logger.warning(
+                "CloudFormation response could not be sent",
+                extra={"attempt": attempt, "error": type(error).__name__},
+            )
             raise NotAccepted(type(error).__name__) from error
         if not 200 <= status < 300:
+            logger.warning("CloudFormation response not accepted", extra={"attempt": attempt, "status": status})
             raise NotAccepted(f"HTTP {status}")
 
     def again(error: Exception) -> Again | Exception:
-        if not isinstance(error, NotAccepted):
-            return error
-        logger.warning("CloudFormation response not accepted", extra={"error": str(error)})
-        return Again(error)
+        return Again(error) if isinstance(error, NotAccepted) else error
 
     try:
         retry(put, RESPONSE_POLICY, again, sleep)
