@@ -124,10 +124,11 @@ class FakeMessenger:
 
     def edit_text(
         self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None = None, generation: int = 0
-    ) -> None:
+    ) -> bool:
         if self.rate_limit_edits:
             raise RateLimited(self.rate_limit_edits.pop(0))
         self.sent.append(Sent("edit", chat_id, text, message_id, keyboard, generation))
+        return True
 
     def send_text(self, chat_id: int, text: str, keyboard: Keyboard | None = None, generation: int = 0) -> int:
         self._next_id += 1

@@ -7,10 +7,10 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    ExtBot,
     MessageHandler,
     filters,
 )
-from telegram.request import BaseRequest
 
 from handler.bot.buttons import on_tap
 from handler.bot.commands import COMMANDS, on_command, on_unknown_command
@@ -42,13 +42,10 @@ def wire(app: Application) -> None:  # type: ignore[type-arg]
     app.add_error_handler(on_error)
 
 
-def build_application(
-    token: str, base_url: str, base_file_url: str, request: BaseRequest, deps: Deps, *, with_updater: bool
-) -> Application:  # type: ignore[type-arg]
-    """The Application for the webhook (no updater) or for long polling (with one), on the given HTTP client."""
-    builder: ApplicationBuilder = (  # type: ignore[type-arg]
-        Application.builder().token(token).base_url(base_url).base_file_url(base_file_url).request(request)
-    )
+def build_application(bot: ExtBot, deps: Deps, *, with_updater: bool) -> Application:  # type: ignore[type-arg]
+    """The Application for the webhook (no updater) or for long polling (with one), on the bot that the Telegram
+    gateway of `deps` also calls through (the handlers reach Telegram only through the gateway)."""
+    builder: ApplicationBuilder = Application.builder().bot(bot)  # type: ignore[type-arg]
     if not with_updater:
         builder = builder.updater(None)
     app = builder.build()

@@ -8,16 +8,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from telegram import Update
-from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from handler.adapters.telegram_messenger import markup
 from handler.bot.gallery import send_previews
 from handler.core.decide import cancel_refused, decide
 from handler.core.freeing import free_user
 from handler.core.inputs import Input, Outcome, PresetInfo, Situation
 from handler.core.job import CANCELLABLE, JobStatus
-from handler.core.ports import JobDispatcher, StateStore
+from handler.core.ports import JobDispatcher, StateStore, Telegram
 from handler.core.state import UserState
 from handler.core.texts import language_of, text
 from handler.observability import logger
@@ -29,15 +27,35 @@ class ConcurrentUpdateConflict(RuntimeError):
     """The user's state kept changing under us; the update is retried by Telegram's redelivery."""
 
 
+class Redeliveries:
+    """The updates whose processing failed in a way their redelivery can get past: the error handler asks for
+    one, the webhook's endpoint takes the request and answers Telegram non-2xx (long polling cannot redeliver)."""
+
+    def __init__(self) -> None:
+        self._wanted: set[int] = set()
+
+    def ask(self, update_id: int) -> None:
+        self._wanted.add(update_id)
+
+    def take(self, update_id: int) -> bool:
+        """Whether a redelivery of the update was asked for (forgotten once told)."""
+        if update_id in self._wanted:
+            self._wanted.discard(update_id)
+            return True
+        return False
+
+
 @dataclass
 class Deps:
     """What the handlers need from the outside world, made once per process."""
 
     store: StateStore
     dispatcher: JobDispatcher
+    telegram: Telegram
     presets: Sequence[PresetInfo] = ()
     new_job_id: Callable[[], str] = field(default=lambda: uuid.uuid4().hex[:16])
     clock: Callable[[], float] = time.time
+    redeliveries: Redeliveries = field(default_factory=Redeliveries)
 
 
 def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
@@ -94,36 +112,36 @@ async def converse(
 async def carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, base: Situation) -> None:
     """Answer the tap first, then cancel, edit or send, and hand over a job."""
     d = deps(context)
+    telegram = d.telegram
     query = update.callback_query
     if query is not None:
-        await query.answer(outcome.toast)
+        await telegram.answer_tap(query.id, outcome.toast)
     if outcome.cancel_job is not None:
         user_id = outcome.state.user_id
         cancelled = d.store.set_job_status(user_id, outcome.cancel_job, JobStatus.CANCELLED, only_from=CANCELLABLE)
         if not cancelled:
             outcome = cancel_refused(outcome, d.store.job_status(user_id, outcome.cancel_job), base)
-    if outcome.remove_tapped_keyboard and query is not None:
-        await _quietly(query.edit_message_reply_markup(reply_markup=None))
+    tapped = query.message if query is not None else None
+    if outcome.remove_tapped_keyboard and tapped is not None:
+        await telegram.remove_keyboard(tapped.chat.id, tapped.message_id)
     if outcome.show_previews:
-        await send_previews(context, base.chat_id, d.presets, _language(outcome, base))
+        await send_previews(telegram, base.chat_id, d.presets, _language(outcome, base))
     reply = outcome.reply
     if reply is not None:
-        keyboard = markup(reply.keyboard, outcome.state.generation)
-        if reply.edit and query is not None and query.message is not None:
-            try:
-                await query.edit_message_text(reply.text, reply_markup=keyboard)
-            except BadRequest as error:
-                if "not modified" not in error.message.lower():
-                    await context.bot.send_message(base.chat_id, reply.text, reply_markup=keyboard)
-        else:
-            await context.bot.send_message(base.chat_id, reply.text, reply_markup=keyboard)
+        generation = outcome.state.generation
+        edited = (
+            reply.edit
+            and tapped is not None
+            and await telegram.edit_text(tapped.chat.id, tapped.message_id, reply.text, reply.keyboard, generation)
+        )
+        if not edited:
+            await telegram.send_text(base.chat_id, reply.text, reply.keyboard, generation)
     if outcome.job is not None:
-        await _hand_over(update, context, outcome, base)
+        await _hand_over(d, outcome)
 
 
-async def _hand_over(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, base: Situation) -> None:
+async def _hand_over(d: Deps, outcome: Outcome) -> None:
     """Store the job and dispatch it; if it cannot be dispatched, free the user and say so."""
-    d = deps(context)
     job = outcome.job
     assert job is not None
     d.store.put_job(job, JobStatus.QUEUED)
@@ -135,21 +153,11 @@ async def _hand_over(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome
         free_user(d.store, job.user_id, job.job_id)
         message = text("job_start_failed", job.language)
         if job.progress_message_id is not None:
-            await _quietly(
-                context.bot.edit_message_text(message, chat_id=job.chat_id, message_id=job.progress_message_id)
-            )
+            await d.telegram.edit_text(job.chat_id, job.progress_message_id, message)
         else:
-            await context.bot.send_message(job.chat_id, message)
+            await d.telegram.send_text(job.chat_id, message)
         return
     logger.info("job dispatched", extra={"job_id": job.job_id, "kind": job.kind})
-
-
-async def _quietly(call: object) -> None:
-    """Await a Bot API call whose 400 answer (message gone, not modified) changes nothing for the user."""
-    try:
-        await call  # type: ignore[misc]
-    except BadRequest as error:
-        logger.info("Bot API refused a cosmetic call", extra={"reason": error.message})
 
 
 def _language(outcome: Outcome, base: Situation) -> str:

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from telegram import Update
 from telegram.ext import Application
 
-from handler.bot.errors import RETRY_MARK
+from handler.bot.dialog import Redeliveries
 from handler.core.ports import StoreUnavailable, UpdateInProgress, UpdateLedger
 from handler.core.webhook_request import SECRET_HEADER, NotAnUpdate, WebhookRequest
 from handler.observability import logger
@@ -45,12 +45,14 @@ class WebhookEndpoint:
         self,
         ledger: UpdateLedger,
         make_application: MakeApplication,
+        redeliveries: Redeliveries,
         *,
         secret: Callable[[], SecretStr],
         claim_stale_seconds: float,
     ) -> None:
         self._ledger = ledger
         self._make_application = make_application
+        self._redeliveries = redeliveries
         self._secret = secret
         self._claim_stale_seconds = claim_stale_seconds
         self._loop = asyncio.new_event_loop()
@@ -104,8 +106,7 @@ class WebhookEndpoint:
     async def _process(self, data: dict[str, Any]) -> None:
         app = await self._application()
         await app.process_update(Update.de_json(data, app.bot))
-        if data["update_id"] in app.bot_data.get(RETRY_MARK, set()):
-            app.bot_data[RETRY_MARK].discard(data["update_id"])
+        if self._redeliveries.take(data["update_id"]):
             raise RedeliveryWanted("the update failed in a way its redelivery can get past")
 
     async def _application(self) -> Application:  # type: ignore[type-arg]

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from handler.adapters.bot_api_request import AnswerLost
-from handler.bot.dialog import ConcurrentUpdateConflict
-from handler.core.ports import StoreUnavailable
+from handler.bot.dialog import ConcurrentUpdateConflict, deps
+from handler.core.ports import MaybeSent, StoreUnavailable, TelegramFailed
 from handler.core.texts import language_of, text
 from handler.observability import logger
 
 # Failures that a redelivery of the same update can get past: the webhook answers non-2xx for them.
 RETRYABLE = (StoreUnavailable, ConcurrentUpdateConflict)
-RETRY_MARK = "retry_update_ids"
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -23,9 +20,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     update_id = getattr(update, "update_id", None)
     if isinstance(error, RETRYABLE) and isinstance(update_id, int):
         logger.warning("update will be redelivered", extra={"error_type": type(error).__name__})
-        context.bot_data.setdefault(RETRY_MARK, set()).add(update_id)
+        deps(context).redeliveries.ask(update_id)
         return
-    if isinstance(error, AnswerLost):
+    if isinstance(error, MaybeSent):
         # The state was saved before the reply went out, and the reply most likely arrived: neither a
         # redelivery (it would decide again on the saved state) nor an apology (it would ask the user to repeat
         # what already worked; a repeated photo would be taken as the next one) is right.
@@ -35,6 +32,6 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(update, Update) and update.effective_chat is not None:
         language = language_of(update.effective_user.language_code if update.effective_user else None)
         try:
-            await context.bot.send_message(update.effective_chat.id, text("error", language))
-        except TelegramError:
+            await deps(context).telegram.send_text(update.effective_chat.id, text("error", language))
+        except TelegramFailed:
             logger.warning("could not tell the user about the failure")

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from telegram import InputMediaPhoto
-from telegram.error import TelegramError
-from telegram.ext import ContextTypes
-
 from handler.core.inputs import PresetInfo
+from handler.core.ports import Telegram, TelegramFailed
 from handler.observability import logger
 from ml import registry
 
@@ -16,25 +13,23 @@ from ml import registry
 _uploaded: dict[str, str] = {}
 
 
-async def send_previews(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, presets: Sequence[PresetInfo], language: str
-) -> None:
+async def send_previews(telegram: Telegram, chat_id: int, presets: Sequence[PresetInfo], language: str) -> None:
     """Send the previews that exist (rendered at image build); a missing one is skipped, never an error."""
-    items: list[tuple[str, InputMediaPhoto]] = []
+    items: list[tuple[str, bytes | str, str]] = []
     for preset in presets[:10]:  # an album holds at most ten pictures
         media: str | bytes | None = _uploaded.get(preset.id)
         if media is None:
             path = registry.preview_file(preset.id)
             media = path.read_bytes() if path.is_file() else None
         if media is not None:
-            items.append((preset.id, InputMediaPhoto(media, caption=preset.name(language))))
+            items.append((preset.id, media, preset.name(language)))
     if len(items) < 2:  # an album needs two pictures; without previews the buttons alone do
         return
     try:
-        messages = await context.bot.send_media_group(chat_id, [media for _, media in items])
-    except TelegramError as error:
+        sent = await telegram.send_album(chat_id, [(media, caption) for _, media, caption in items])
+    except TelegramFailed as error:
         logger.warning("previews not sent", extra={"reason": str(error)})
         return
-    for (preset_id, _), message in zip(items, messages, strict=False):
-        if message.photo:
-            _uploaded[preset_id] = message.photo[-1].file_id
+    for (preset_id, _, _), file_id in zip(items, sent, strict=False):
+        if file_id is not None:
+            _uploaded[preset_id] = file_id

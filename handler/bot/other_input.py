@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from handler.bot.dialog import converse, user_language
+from handler.bot.dialog import converse, deps, user_language
 from handler.core.inputs import Rejected, Text
 from handler.core.texts import text
 
@@ -39,10 +39,10 @@ async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The bot works in private chats; say so in groups (nothing is stored)."""
     if update.effective_chat is not None:
-        await context.bot.send_message(update.effective_chat.id, text("group_chat", user_language(update)))
+        await deps(context).telegram.send_text(update.effective_chat.id, text("group_chat", user_language(update)))
 
 
 async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Edited messages are not followed; ask for a new one (nothing changes)."""
     if update.effective_chat is not None:
-        await context.bot.send_message(update.effective_chat.id, text("edited", user_language(update)))
+        await deps(context).telegram.send_text(update.effective_chat.id, text("edited", user_language(update)))

@@ -31,8 +31,7 @@ async def _as_input(message: Message, state: UserState, context: ContextTypes.DE
     if problem is None and wants_picture(state):
         # Only a picture that is awaited is worth downloading: Telegram's compressed photos are always
         # valid, but a document may be damaged, truncated or a decompression bomb.
-        file = await context.bot.get_file(document.file_id)
-        problem = check_image(bytes(await file.download_as_bytearray()))
+        problem = check_image(await deps(context).telegram.download(document.file_id))
     if problem is not None:
         return Rejected(problem.reason, problem.values)
     return Picture(document.file_id, message.message_id, message.media_group_id)

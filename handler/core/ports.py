@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from handler.core.job import Job, JobStatus
@@ -81,28 +81,99 @@ class JobDispatcher(Protocol):
     def dispatch(self, job: Job) -> None: ...
 
 
-class RateLimited(Exception):
-    """The Bot API asked us to wait (429 with `retry_after`)."""
+class TelegramFailed(Exception):
+    """A Bot API call did not do what was asked, after the gateway's retries. The subclasses say how."""
+
+
+class RateLimited(TelegramFailed):
+    """The Bot API asked us to wait (429 with `retry_after`) longer than the gateway waits, or an edit was refused
+    for now (an edit is never waited for: the next one replaces it)."""
 
     def __init__(self, retry_after: float) -> None:
         super().__init__(f"retry after {retry_after} s")
         self.retry_after = retry_after
 
 
-class MaybeSent(Exception):
+class MaybeSent(TelegramFailed):
     """A send Telegram got but never answered in time: it may have reached the user, so it is not repeated."""
 
 
+class TelegramUnavailable(TelegramFailed):
+    """Telegram could not be reached, or answered 5xx, on every try: the call was not carried out."""
+
+
+class TelegramRefused(TelegramFailed):
+    """Telegram answered the call with an error that trying again does not change (400, 401, 403, ...).
+
+    `code` is the HTTP status, `reason` Telegram's description (never the bot token)."""
+
+    def __init__(self, method: str, code: int, reason: str) -> None:
+        super().__init__(f"Telegram refused {method}: {code} {reason}")
+        self.method = method
+        self.code = code
+        self.reason = reason
+
+
+class Telegram(Protocol):
+    """The one port to the Telegram Bot API (`handler.adapters.telegram_gateway`). Keyboards are stamped with
+    `generation`. Failures raise `TelegramFailed` subclasses, after the gateway's one retry policy."""
+
+    async def send_text(self, chat_id: int, text: str, keyboard: Keyboard | None = None, generation: int = 0) -> int:
+        """Send a message; its id. MaybeSent when it may have arrived although Telegram did not say so."""
+        ...
+
+    async def edit_text(
+        self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None = None, generation: int = 0
+    ) -> bool:
+        """Show `text` in the message: True once it does (also when it already did: "not modified"); False when
+        Telegram refuses the edit (the message is gone or can no longer be edited). RateLimited on 429."""
+        ...
+
+    async def remove_keyboard(self, chat_id: int, message_id: int) -> bool:
+        """Take the inline keyboard off a message; False when the message has none or is gone."""
+        ...
+
+    async def send_picture(
+        self,
+        chat_id: int,
+        data: bytes,
+        *,
+        as_file: bool,
+        filename: str,
+        caption: str,
+        keyboard: Keyboard | None = None,
+        generation: int = 0,
+    ) -> None:
+        """Send a picture as a photo or as a file. MaybeSent as for `send_text`."""
+        ...
+
+    async def send_album(self, chat_id: int, items: Sequence[tuple[bytes | str, str]]) -> list[str | None]:
+        """Send pictures (bytes, or the file id of one sent before) with captions as one album; the file id of
+        each picture as sent (None where Telegram gave none)."""
+        ...
+
+    async def answer_tap(self, query_id: str, toast: str | None = None) -> None:
+        """Answer a callback query (the tap of an inline button), with a short toast or none."""
+        ...
+
+    async def chat_action(self, chat_id: int, action: str) -> None:
+        """Show a chat action ("typing", "upload_photo", ...) for a few seconds."""
+        ...
+
+    async def download(self, file_id: str) -> bytes:
+        """The content of a file a user sent."""
+        ...
+
+
 class Messenger(Protocol):
-    """What the worker needs from the Telegram Bot API. Keyboards are stamped with `generation`."""
+    """The `Telegram` port seen from blocking code (the worker and the failure destination): the same calls and
+    the same failures, each run to its end (`handler.adapters.telegram_gateway.BlockingTelegram`)."""
 
     def download(self, file_id: str) -> bytes: ...
 
     def edit_text(
         self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None = None, generation: int = 0
-    ) -> None:
-        """Edit a message; raises RateLimited on 429; 'message is not modified' is not an error."""
-        ...
+    ) -> bool: ...
 
     def send_text(self, chat_id: int, text: str, keyboard: Keyboard | None = None, generation: int = 0) -> int: ...
 
@@ -116,8 +187,20 @@ class Messenger(Protocol):
         caption: str,
         keyboard: Keyboard | None = None,
         generation: int = 0,
-    ) -> None:
-        """Send the result; raises MaybeSent when it may have arrived although Telegram did not say so."""
+    ) -> None: ...
+
+
+class WebhookRegistry(Protocol):
+    """The two Bot API calls the stack's webhook registration makes, blocking, through the same gateway."""
+
+    def set_webhook(
+        self, url: str, secret_token: str, allowed_updates: Sequence[str], max_connections: int
+    ) -> None: ...
+
+    def delete_webhook(self, *, drop_pending_updates: bool = False) -> None: ...
+
+    def close(self) -> None:
+        """Let go of the connections (the registry of one request is not used again)."""
         ...
 
 

@@ -20,20 +20,24 @@ from typing import Any, Literal
 from aws_lambda_powertools.utilities.data_classes import CloudFormationCustomResourceEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from handler.core.retry import Again, RetryPolicy, retry
 from handler.observability import logger
 
 Status = Literal["SUCCESS", "FAILED"]
 
 # The whole response body must stay under 4 KB; the reason is the only open-ended field.
 MAX_REASON = 1000
-# Sending the answer: this many attempts, each waiting at most this long, with these pauses between them.
-RESPONSE_ATTEMPTS = 3
+# Sending the answer: three attempts with pauses of 1 and 2 s between them, each waiting at most this long.
+RESPONSE_POLICY = RetryPolicy(attempts=3, pauses=(1.0, 2.0))
 RESPONSE_TIMEOUT_SECONDS = 4.0
-RESPONSE_PAUSES_SECONDS = (1.0, 2.0)
 # Seconds kept back from the function's remaining time to send the answer when the work overruns: the longest
 # the sending can take, and two more, so that even a ResponseURL that never answers is tried every time before
 # Lambda ends the function.
-ANSWER_MARGIN_SECONDS = RESPONSE_ATTEMPTS * RESPONSE_TIMEOUT_SECONDS + sum(RESPONSE_PAUSES_SECONDS) + 2.0
+ANSWER_MARGIN_SECONDS = RESPONSE_POLICY.attempts * RESPONSE_TIMEOUT_SECONDS + RESPONSE_POLICY.longest + 2.0
+
+
+class NotAccepted(Exception):
+    """The ResponseURL did not take the answer (an error status, or no connection)."""
 
 
 class ResourceFailed(Exception):
@@ -83,28 +87,40 @@ def response_body(
     return json.dumps(body).encode()
 
 
-def send_response(url: str, body: bytes) -> bool:
+def send_response(url: str, body: bytes, *, sleep: Callable[[float], None] = time.sleep) -> bool:
     """PUT the answer to the pre-signed URL (empty Content-Type, as S3 signed it). True once accepted."""
     if not url.startswith(("https://", "http://")):
         logger.error("ResponseURL is not an HTTP(S) URL; CloudFormation cannot be answered")
         return False
-    for attempt in range(1, RESPONSE_ATTEMPTS + 1):
+
+    attempts = iter(range(1, RESPONSE_POLICY.attempts + 1))
+
+    def put() -> None:
+        attempt = next(attempts)
         request = urllib.request.Request(  # noqa: S310 - scheme checked above
             url, data=body, method="PUT", headers={"Content-Type": "", "Content-Length": str(len(body))}
         )
         try:
             with urllib.request.urlopen(request, timeout=RESPONSE_TIMEOUT_SECONDS) as response:  # noqa: S310 - scheme checked above
-                if 200 <= response.status < 300:
-                    return True
-                logger.warning("CloudFormation response not accepted", extra={"status": response.status})
+                status = response.status
         except (urllib.error.URLError, OSError) as error:
             logger.warning(
                 "CloudFormation response could not be sent",
                 extra={"attempt": attempt, "error": type(error).__name__},
             )
-        if attempt < RESPONSE_ATTEMPTS:
-            time.sleep(RESPONSE_PAUSES_SECONDS[attempt - 1])
-    return False
+            raise NotAccepted(type(error).__name__) from error
+        if not 200 <= status < 300:
+            logger.warning("CloudFormation response not accepted", extra={"attempt": attempt, "status": status})
+            raise NotAccepted(f"HTTP {status}")
+
+    def again(error: Exception) -> Again | Exception:
+        return Again(error) if isinstance(error, NotAccepted) else error
+
+    try:
+        retry(put, RESPONSE_POLICY, again, sleep)
+    except NotAccepted:
+        return False
+    return True
 
 
 def answer(event: dict[str, Any], context: LambdaContext, work: Work) -> Status | None:

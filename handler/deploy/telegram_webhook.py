@@ -12,14 +12,16 @@ Neither the bot token nor the secret is logged or put into the answer to CloudFo
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from aws_lambda_powertools.utilities.data_classes import CloudFormationCustomResourceEvent
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from handler.core.ports import RateLimited, TelegramFailed, TelegramRefused, WebhookRegistry
 from handler.deploy.cloudformation import Outcome, ResourceFailed, default_physical_id
 from handler.observability import logger
 
@@ -27,7 +29,6 @@ if TYPE_CHECKING:
     from mypy_boto3_ssm.client import SSMClient
 
 
-TELEGRAM_TIMEOUT_SECONDS = 15.0
 AWS_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"})
 CREATE_PARAMETER_HINT = (
     "SSM parameter {name} {problem}; create it as a SecureString before deploying: "
@@ -63,41 +64,32 @@ class WebhookProperties(BaseModel):
             raise ResourceFailed(f"invalid Custom::TelegramWebhook properties: {problems}") from None
 
 
-class BotApi:
-    """Just the two Bot API methods registration needs; errors become reasons without the token."""
+# The Bot API client of one bot token (the Telegram gateway, blocking); built by the composition root.
+MakeRegistry = Callable[[str], WebhookRegistry]
 
-    def __init__(self, base_url: str, token: str) -> None:
-        self._url = f"{base_url.rstrip('/')}/bot{token}/"
-        self._token = token
 
-    def _safe(self, text: str) -> str:
-        return text.replace(self._token, "<bot token>") if self._token else text
-
-    def call(self, method: str, params: dict[str, Any]) -> Any:
-        try:
-            response = httpx.post(self._url + method, json=params, timeout=TELEGRAM_TIMEOUT_SECONDS)
-        except httpx.HTTPError as error:
-            raise ResourceFailed(
-                f"Telegram Bot API unreachable on {method}: {type(error).__name__} {self._safe(str(error))}"
-            ) from None
-        try:
-            payload = response.json()
-        except ValueError:
-            raise ResourceFailed(f"Telegram answered {method} with HTTP {response.status_code}, not JSON") from None
-        if not isinstance(payload, dict) or not payload.get("ok"):
-            payload = payload if isinstance(payload, dict) else {}
-            code = payload.get("error_code", response.status_code)
-            description = self._safe(str(payload.get("description", "no description")))
-            raise ResourceFailed(f"Telegram refused {method}: {code} {description}")
-        return payload.get("result")
+@contextmanager
+def _telegram(make: MakeRegistry, token: str) -> Iterator[WebhookRegistry]:
+    """The bot's registry for the calls inside; its failures become reasons (the gateway keeps the token out)."""
+    registry = make(token)
+    try:
+        yield registry
+    except TelegramRefused as refused:
+        raise ResourceFailed(str(refused)) from None
+    except RateLimited as limited:
+        raise ResourceFailed(f"Telegram asks to wait {limited.retry_after:.0f} s; deploy again later") from None
+    except TelegramFailed as error:
+        raise ResourceFailed(f"Telegram Bot API unreachable on {error}") from None
+    finally:
+        registry.close()
 
 
 class TelegramWebhook:
     """Create/Update/Delete of the webhook registration, with the stack's webhook secret in SSM."""
 
-    def __init__(self, ssm: SSMClient, api_base_url: str) -> None:
+    def __init__(self, ssm: SSMClient, registry: MakeRegistry) -> None:
         self._ssm = ssm
-        self._api_base_url = api_base_url
+        self._registry = registry
 
     def __call__(self, request: CloudFormationCustomResourceEvent) -> Outcome:
         physical_id = default_physical_id(request)
@@ -111,19 +103,12 @@ class TelegramWebhook:
             except ResourceFailed:
                 old = None
         rotate = old is None or old.secret_version != props.secret_version
-        bot = BotApi(self._api_base_url, self._read(props.bot_token_parameter))
+        token = self._read(props.bot_token_parameter)
         if old is not None and old.bot_token_parameter != props.bot_token_parameter:
             self._unregister_previous_bot(old)
         secret = self._secret(props.secret_parameter, rotate=rotate)
-        bot.call(
-            "setWebhook",
-            {
-                "url": props.webhook_url,
-                "secret_token": secret,
-                "allowed_updates": props.allowed_updates,
-                "max_connections": props.max_connections,
-            },
-        )
+        with _telegram(self._registry, token) as bot:
+            bot.set_webhook(props.webhook_url, secret, props.allowed_updates, props.max_connections)
         logger.info(
             "webhook registered",
             extra={
@@ -144,9 +129,8 @@ class TelegramWebhook:
             logger.warning("nothing to unregister", extra={"reason": str(error)})
             return Outcome(physical_id, reason=f"nothing to unregister ({error})")
         try:
-            BotApi(self._api_base_url, self._read(props.bot_token_parameter)).call(
-                "deleteWebhook", {"drop_pending_updates": False}
-            )
+            with _telegram(self._registry, self._read(props.bot_token_parameter)) as bot:
+                bot.delete_webhook(drop_pending_updates=False)
         except ResourceFailed as error:
             problems.append(str(error))
         try:
@@ -165,7 +149,8 @@ class TelegramWebhook:
     def _unregister_previous_bot(self, old: WebhookProperties) -> None:
         """The stack now serves another bot: the previous one stops posting here (best effort)."""
         try:
-            BotApi(self._api_base_url, self._read(old.bot_token_parameter)).call("deleteWebhook", {})
+            with _telegram(self._registry, self._read(old.bot_token_parameter)) as bot:
+                bot.delete_webhook()
         except ResourceFailed as error:
             logger.warning("the previous bot's webhook was not removed", extra={"reason": str(error)})
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from handler.core.job import Job
 from handler.core.keyboards import progress_keyboard
-from handler.core.ports import Messenger, RateLimited, StateStore
+from handler.core.ports import MaybeSent, Messenger, RateLimited, StateStore, TelegramUnavailable
 from handler.core.texts import text
 from handler.observability import logger
 
@@ -77,6 +77,9 @@ class ProgressMessage:
             logger.info("progress edits paused by Telegram", extra={"retry_after": limited.retry_after})
             self._next_edit = now + limited.retry_after
             return
+        except (TelegramUnavailable, MaybeSent) as error:
+            # Progress is best effort: the next report tries again, and the job goes on.
+            logger.info("progress edit failed", extra={"reason": str(error)})
         self._last_text = message
         self._next_edit = now + self._interval
 
@@ -87,3 +90,5 @@ class ProgressMessage:
             self._messenger.edit_text(self._job.chat_id, self.message_id, final_text)
         except RateLimited:
             logger.info("final progress edit skipped: rate limited")
+        except (TelegramUnavailable, MaybeSent) as error:
+            logger.info("final progress edit failed", extra={"reason": str(error)})

@@ -11,7 +11,7 @@ from handler.core.freeing import free_user
 from handler.core.job import CANCELLABLE, Job, JobStatus, Untouched
 from handler.core.keyboards import result_keyboard
 from handler.core.limits import LOST_JOB_GRACE_SECONDS
-from handler.core.ports import BadPicture, Engine, MaybeSent, Messenger, StateStore, Stopped
+from handler.core.ports import BadPicture, Engine, MaybeSent, Messenger, StateStore, Stopped, TelegramFailed
 from handler.core.texts import text
 from handler.jobs.progress import ProgressMessage
 from handler.observability import logger
@@ -148,7 +148,10 @@ class JobRunner:
         if progress is not None:
             progress.close(message)
         elif job.progress_message_id is not None:
-            self.messenger.edit_text(job.chat_id, job.progress_message_id, message)
+            try:
+                self.messenger.edit_text(job.chat_id, job.progress_message_id, message)
+            except TelegramFailed as error:  # as a progress message's last edit: best effort
+                logger.warning("the failure could not be shown", extra={"job_id": job.job_id, "reason": str(error)})
         else:
             self.messenger.send_text(job.chat_id, message)
         logger.info("job failed", extra={"job_id": job.job_id, "reason": key})

@@ -7,10 +7,10 @@ from functools import cache
 from telegram.ext import Application
 
 from handler import credentials
-from handler.adapters.bot_api_request import BotApiRequest
 from handler.adapters.local_dispatch import LocalPoolDispatcher
 from handler.adapters.presets import preset_catalog
 from handler.adapters.sqlite import SQLiteStore
+from handler.adapters.telegram_gateway import WEBHOOK
 from handler.bot.application import build_application
 from handler.bot.dialog import Deps
 from handler.core.job import Job
@@ -18,6 +18,7 @@ from handler.core.limits import JOB_BUDGET_SECONDS
 from handler.jobs.runner import JobRunner, NoEngine
 from handler.settings import Settings, get_settings
 from handler.wiring.parts import job_runner
+from handler.wiring.telegram import telegram_bot, telegram_gateway
 
 
 def sqlite_store(settings: Settings) -> SQLiteStore:
@@ -45,13 +46,8 @@ def local_bot(settings: Settings) -> tuple[Application, LocalPoolDispatcher]:  #
     # A job whose worker process died is failed and the user told, as the Lambda failure destination does.
     notifier = job_runner(settings, store, NoEngine())
     dispatcher = LocalPoolDispatcher(run_local_job, notifier.fail_lost, settings.local_workers)
-    deps = Deps(store=store, dispatcher=dispatcher, presets=preset_catalog())
-    app = build_application(
-        credentials.bot_token(settings).get_secret_value(),
-        settings.bot_api_url,
-        settings.bot_file_url,
-        BotApiRequest(),
-        deps,
-        with_updater=True,
-    )
+    bot = telegram_bot(settings, credentials.bot_token(settings).get_secret_value())
+    # The bot's replies take the webhook's road: a person waits for them in both modes.
+    deps = Deps(store=store, dispatcher=dispatcher, telegram=telegram_gateway(bot, WEBHOOK), presets=preset_catalog())
+    app = build_application(bot, deps, with_updater=True)
     return app, dispatcher

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from handler import credentials
-from handler.adapters.telegram_messenger import BotMessenger
+from handler.adapters.telegram_gateway import BlockingTelegram
 from handler.core.ports import Engine, StateStore
 from handler.jobs.runner import JobRunner
 from handler.settings import Settings
+from handler.wiring.telegram import blocking_telegram
 
 if TYPE_CHECKING:
     from handler.adapters.dynamodb import DynamoDBStore
@@ -24,10 +25,9 @@ def dynamodb_store(settings: Settings, table: str) -> DynamoDBStore:
     return DynamoDBStore(client, table, claim_ttl_seconds=settings.update_claim_ttl_seconds)
 
 
-def bot_messenger(settings: Settings) -> BotMessenger:
-    """The Bot API client of the code that runs outside a PTB Application (the worker, the failure path)."""
-    token = credentials.bot_token(settings).get_secret_value()
-    return BotMessenger(token, settings.bot_api_url, settings.bot_file_url)
+def bot_messenger(settings: Settings) -> BlockingTelegram:
+    """The Telegram gateway of the code that runs outside a PTB Application (the worker, the failure path)."""
+    return blocking_telegram(settings, credentials.bot_token(settings).get_secret_value())
 
 
 def job_runner(settings: Settings, store: StateStore, engine: Engine) -> JobRunner:

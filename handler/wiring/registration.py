@@ -7,11 +7,13 @@ from aws_lambda_powertools.utilities.data_classes import CloudFormationCustomRes
 from handler.deploy.cloudformation import Outcome
 from handler.deploy.telegram_webhook import AWS_CONFIG, TelegramWebhook
 from handler.settings import get_settings
+from handler.wiring.telegram import blocking_telegram
 
 
 def register_webhook(request: CloudFormationCustomResourceEvent) -> Outcome:
     """The work of one custom resource request, with this execution environment's settings."""
     import boto3
 
-    resource = TelegramWebhook(boto3.client("ssm", config=AWS_CONFIG), get_settings().telegram_api_base_url)
+    settings = get_settings()
+    resource = TelegramWebhook(boto3.client("ssm", config=AWS_CONFIG), lambda token: blocking_telegram(settings, token))
     return resource(request)

@@ -8,14 +8,15 @@ from pydantic import SecretStr
 from telegram.ext import Application
 
 from handler import credentials
-from handler.adapters.bot_api_request import BotApiRequest
 from handler.adapters.lambda_dispatch import LambdaDispatcher
 from handler.adapters.presets import preset_catalog
+from handler.adapters.telegram_gateway import WEBHOOK
 from handler.bot.application import build_application
-from handler.bot.dialog import Deps
+from handler.bot.dialog import Deps, Redeliveries
 from handler.bot.endpoint import WebhookEndpoint
 from handler.settings import Settings, WebhookSettings, load_settings
 from handler.wiring.parts import dynamodb_store
+from handler.wiring.telegram import telegram_bot, telegram_gateway
 
 
 @cache
@@ -41,25 +42,24 @@ def endpoint() -> WebhookEndpoint:
 
     config = settings()
     store = dynamodb_store(config, config.state_table)
-    deps = Deps(
-        store=store,
-        dispatcher=LambdaDispatcher(boto3.client("lambda"), config.worker_function_name),
-        presets=preset_catalog(),
-    )
+    dispatcher = LambdaDispatcher(boto3.client("lambda"), config.worker_function_name)
+    redeliveries = Redeliveries()
 
     def make_application() -> Application:  # type: ignore[type-arg]
-        return build_application(
-            credentials.bot_token(config).get_secret_value(),
-            config.bot_api_url,
-            config.bot_file_url,
-            BotApiRequest(),  # a call Telegram refused with a 5xx is made again; an unanswered one is not
-            deps,
-            with_updater=False,
+        bot = telegram_bot(config, credentials.bot_token(config).get_secret_value())
+        deps = Deps(
+            store=store,
+            dispatcher=dispatcher,
+            telegram=telegram_gateway(bot, WEBHOOK),
+            presets=preset_catalog(),
+            redeliveries=redeliveries,
         )
+        return build_application(bot, deps, with_updater=False)
 
     return WebhookEndpoint(
         store,
         make_application,
+        redeliveries,
         secret=lambda: webhook_secret(config),
         claim_stale_seconds=config.update_claim_stale_seconds,
     )

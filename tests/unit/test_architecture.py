@@ -82,7 +82,7 @@ def adapter_classes() -> set[str]:
 
 def test_only_the_composition_root_builds_adapters() -> None:
     # Given every class an adapter module defines
-    adapters = adapter_classes() - {"AnswerLost"}  # an exception type, raised where it happens
+    adapters = adapter_classes() - {"AnswerLost", "Answered"}  # exception types, raised where they happen
     assert {"DynamoDBStore", "SQLiteStore", "LambdaDispatcher", "LocalPoolDispatcher"} <= adapters
     # Then no module outside handler/wiring (and the adapters themselves) calls one of them
     found = []
@@ -94,6 +94,52 @@ def test_only_the_composition_root_builds_adapters() -> None:
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in adapters:
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno} builds {node.func.id}")
     assert not found, found
+
+
+GATEWAY = HANDLER / "adapters" / "telegram_gateway.py"
+# PTB's ways to call the Bot API past the port: a handler's `context.bot`, and the shortcuts of PTB's objects (a
+# tapped query's answer and edits, a message's replies, a File's download).
+SHORTCUTS = {"get_bot", "answer", "edit_message_text", "edit_message_reply_markup", "reply_text", "reply_photo"}
+SHORTCUTS |= {"download_as_bytearray", "get_file", "send_message", "send_photo", "send_media_group"}
+
+
+def bot_api_uses(path: Path) -> list[str]:
+    """Where `path` reaches PTB's Bot itself (`context.bot`, `query.answer()`, ...) instead of the Telegram port."""
+    return [
+        f"{path.name}:{node.lineno} uses .{node.attr}"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute)
+        and (
+            node.attr in SHORTCUTS
+            or (node.attr == "bot" and isinstance(node.value, ast.Name) and node.value.id == "context")
+        )
+    ]
+
+
+def test_only_the_gateway_talks_to_telegram() -> None:
+    # Given every module but the gateway
+    others = [p for p in sorted(HANDLER.rglob("*.py")) if p != GATEWAY]
+    # Then none imports PTB's errors or HTTP client, or httpx (the gateway alone retries and translates)
+    found = violations(others, ("telegram.error", "telegram.request", "httpx"))
+    # And none reaches the Bot itself: the handlers, the worker and the registration call the Telegram port
+    found += [use for path in others for use in bot_api_uses(path)]
+    assert not found, found
+
+
+def test_the_telegram_check_reports_a_handler_that_calls_the_bot(tmp_path: Path) -> None:
+    # Given a handler that answers through PTB's context, as the dialogue once did
+    bad = tmp_path / "dialog.py"
+    bad.write_text(
+        "async def on_tap(update, context):\n"
+        "    await update.callback_query.answer()\n"
+        "    await context.bot.send_message(1, 'hi')\n"
+    )
+    # Then the check names both calls
+    assert sorted(bot_api_uses(bad)) == [
+        "dialog.py:2 uses .answer",
+        "dialog.py:3 uses .bot",
+        "dialog.py:3 uses .send_message",
+    ]
 
 
 def test_the_direction_check_reports_an_adapter_reaching_up(tmp_path: Path) -> None:
