@@ -16,6 +16,7 @@ from handler.bot.dialog import Deps
 from handler.bot.endpoint import WebhookEndpoint
 from handler.settings import Settings, WebhookSettings, load_settings
 from handler.wiring.parts import dynamodb_store
+from handler.wiring.usage import dynamodb_usage
 
 
 @cache
@@ -41,10 +42,16 @@ def endpoint() -> WebhookEndpoint:
 
     config = settings()
     store = dynamodb_store(config, config.state_table)
+    usage, queue = dynamodb_usage(config.state_table)
     deps = Deps(
         store=store,
         dispatcher=LambdaDispatcher(boto3.client("lambda"), config.worker_function_name),
         presets=preset_catalog(),
+        usage=usage,
+        queue=queue,
+        limits=config.limits,
+        concurrency=config.worker_concurrency,
+        price_per_gb_second=config.lambda_price_per_gb_second,
     )
 
     def make_application() -> Application:  # type: ignore[type-arg]

@@ -1,0 +1,144 @@
+"""Local mode's daily counters and queue: the Usage and JobQueue ports on the SQLite file of the state store.
+
+Counters are rows of their own table, changed by single UPDATE statements (atomic in SQLite), with the same
+meaning and lifetime as on DynamoDB (`handler.adapters.dynamodb_usage`). The queue reads the state store's job
+items (`items`, whose body is the job's JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from handler.core.job import Job, JobStatus
+from handler.core.limits import DAILY_COUNTER_TTL_SECONDS
+from handler.core.ports import ActiveJob
+from handler.core.quotas import QuotaKind, user_key
+from handler.core.stats import DaySummary, JobRecord
+
+BUDGET = "budget"
+REFUSALS = "refusals"
+QUOTA_PREFIX = "quota#"
+
+
+class SQLiteUsage:
+    """Daily counters (`counters`: day, key, name -> value) and job records (`job_records`)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS counters (day TEXT, key TEXT, name TEXT, value REAL, expires_at INTEGER,"
+            " PRIMARY KEY (day, key, name))"
+        )
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS job_records (day TEXT, job_id TEXT, body TEXT, expires_at INTEGER,"
+            " PRIMARY KEY (day, job_id))"
+        )
+        self._lock = threading.Lock()
+
+    def _execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        with self._lock:
+            now = int(time.time())
+            self._db.execute("DELETE FROM counters WHERE expires_at < ?", (now,))
+            self._db.execute("DELETE FROM job_records WHERE expires_at < ?", (now,))
+            return self._db.execute(sql, args)
+
+    def _add(self, day: str, key: str, name: str, value: float, limit: int | None = None) -> bool:
+        expires = int(time.time()) + DAILY_COUNTER_TTL_SECONDS
+        cursor = self._execute(
+            "INSERT INTO counters (day, key, name, value, expires_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (day, key, name) DO UPDATE SET value = value + excluded.value"
+            " WHERE ? IS NULL OR counters.value < ?",
+            day,
+            key,
+            name,
+            value,
+            expires,
+            limit,
+            limit,
+        )
+        return cursor.rowcount == 1 and (limit is None or limit > 0)
+
+    def _values(self, day: str, key: str) -> dict[str, float]:
+        rows = self._execute("SELECT name, value FROM counters WHERE day = ? AND key = ?", day, key).fetchall()
+        return {str(name): float(value) for name, value in rows}
+
+    def todays_counts(self, user_id: int, day: str) -> tuple[dict[QuotaKind, int], float]:
+        quota = self._values(day, QUOTA_PREFIX + user_key(user_id))
+        return {k: int(quota.get(k, 0)) for k in QuotaKind}, self._values(day, BUDGET).get("seconds", 0.0)
+
+    def take_quota(self, user_id: int, day: str, kind: QuotaKind, limit: int | None) -> bool:
+        return self._add(day, QUOTA_PREFIX + user_key(user_id), kind, 1, limit)
+
+    def count_refusal(self, day: str, kind: QuotaKind) -> None:
+        self._add(day, REFUSALS, kind, 1)
+
+    def add_worker_seconds(self, day: str, seconds: float, gb_seconds: float) -> float:
+        self._add(day, BUDGET, "gb_seconds", gb_seconds)
+        self._add(day, BUDGET, "seconds", seconds)
+        return self._values(day, BUDGET)["seconds"]
+
+    def record_job(self, day: str, record: JobRecord) -> None:
+        body = json.dumps(
+            {
+                "kind": record.kind,
+                "size": record.size,
+                "status": record.status,
+                "seconds": record.seconds,
+                "wait_seconds": record.wait_seconds,
+            }
+        )
+        self._execute(
+            "INSERT OR REPLACE INTO job_records (day, job_id, body, expires_at) VALUES (?, ?, ?, ?)",
+            day,
+            record.job_id,
+            body,
+            int(time.time()) + DAILY_COUNTER_TTL_SECONDS,
+        )
+
+    def day_summary(self, day: str) -> DaySummary:
+        rows = self._execute("SELECT job_id, body FROM job_records WHERE day = ?", day).fetchall()
+        jobs = []
+        for job_id, body in rows:
+            data = json.loads(body)
+            jobs.append(
+                JobRecord(
+                    job_id=str(job_id),
+                    kind=QuotaKind(data["kind"]),
+                    size=int(data["size"]),
+                    status=JobStatus(data["status"]),
+                    seconds=float(data["seconds"]),
+                    wait_seconds=data["wait_seconds"],
+                )
+            )
+        refusals = self._values(day, REFUSALS)
+        budget = self._values(day, BUDGET)
+        return DaySummary(
+            day=day,
+            jobs=tuple(jobs),
+            refusals={k: int(refusals.get(k, 0)) for k in QuotaKind},
+            worker_seconds=budget.get("seconds", 0.0),
+            gb_seconds=budget.get("gb_seconds", 0.0),
+        )
+
+    def active_jobs(self, since: float) -> list[ActiveJob]:
+        """The JobQueue port: queued and running job items of the state store, oldest Start first."""
+        rows = self._execute(
+            "SELECT status, body FROM items WHERE sk LIKE 'job#%' AND status IN (?, ?)",
+            JobStatus.QUEUED,
+            JobStatus.RUNNING,
+        ).fetchall()
+        found = []
+        for status, body in rows:
+            job = Job.model_validate_json(body)
+            if job.enqueued_at is not None and job.enqueued_at >= since:
+                found.append(ActiveJob(job, JobStatus(status), job.enqueued_at))
+        return sorted(found, key=lambda a: (a.enqueued_at, a.job.job_id))
+
+    def close(self) -> None:
+        self._db.close()
