@@ -52,15 +52,15 @@ class DynamoDBUsage:
         self._client = client
         self._table = table
 
-    def _add(self, day: str, sk: str, values: dict[str, float], **extra: Any) -> Any:
-        names = {f"#a{i}": name for i, name in enumerate(values)}
-        numbers = {f":a{i}": {"N": f"{value:.3f}"} for i, value in enumerate(values.values())}
+    def _add(self, day: str, sk: str, counts: dict[str, float], **extra: Any) -> Any:
+        names = {f"#a{i}": name for i, name in enumerate(counts)}
+        numbers = {f":a{i}": {"N": f"{value:.3f}"} for i, value in enumerate(counts.values())}
         return call(
             lambda: self._client.update_item(
                 TableName=self._table,
                 Key={"pk": _day_pk(day), "sk": {"S": sk}},
                 UpdateExpression="ADD "
-                + ", ".join(f"#a{i} :a{i}" for i in range(len(values)))
+                + ", ".join(f"#a{i} :a{i}" for i in range(len(counts)))
                 + " SET expires_at = :expires",
                 ExpressionAttributeNames={**names, **extra.pop("names", {})},
                 ExpressionAttributeValues={**numbers, ":expires": _expires(), **extra.pop("values", {})},

@@ -41,19 +41,23 @@ class SQLiteUsage:
         )
         self._lock = threading.Lock()
 
-    def _execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+    def _execute(self, sql: str, *args: object) -> tuple[int, list[tuple[object, ...]]]:
+        """Run one statement (atomic) and read its rows, under the lock: (rows changed, rows read)."""
         with self._lock:
             now = int(time.time())
             self._db.execute("DELETE FROM counters WHERE expires_at < ?", (now,))
             self._db.execute("DELETE FROM job_records WHERE expires_at < ?", (now,))
-            return self._db.execute(sql, args)
+            cursor = self._db.execute(sql, args)
+            return cursor.rowcount, cursor.fetchall()
 
-    def _add(self, day: str, key: str, name: str, value: float, limit: int | None = None) -> bool:
+    def _add(self, day: str, key: str, name: str, value: float, limit: int | None = None) -> float | None:
+        """Add `value` to a counter in one statement (atomic) if it is below `limit`; the new value, or None if
+        the limit was reached."""
         expires = int(time.time()) + DAILY_COUNTER_TTL_SECONDS
-        cursor = self._execute(
+        _, rows = self._execute(
             "INSERT INTO counters (day, key, name, value, expires_at) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (day, key, name) DO UPDATE SET value = value + excluded.value"
-            " WHERE ? IS NULL OR counters.value < ?",
+            " WHERE ? IS NULL OR counters.value < ? RETURNING value",
             day,
             key,
             name,
@@ -62,26 +66,27 @@ class SQLiteUsage:
             limit,
             limit,
         )
-        return cursor.rowcount == 1 and (limit is None or limit > 0)
+        return float(rows[0][0]) if rows else None  # type: ignore[arg-type]
 
     def _values(self, day: str, key: str) -> dict[str, float]:
-        rows = self._execute("SELECT name, value FROM counters WHERE day = ? AND key = ?", day, key).fetchall()
-        return {str(name): float(value) for name, value in rows}
+        _, rows = self._execute("SELECT name, value FROM counters WHERE day = ? AND key = ?", day, key)
+        return {str(name): float(value) for name, value in rows}  # type: ignore[arg-type]
 
     def todays_counts(self, user_id: int, day: str) -> tuple[dict[QuotaKind, int], float]:
         quota = self._values(day, QUOTA_PREFIX + user_key(user_id))
         return {k: int(quota.get(k, 0)) for k in QuotaKind}, self._values(day, BUDGET).get("seconds", 0.0)
 
     def take_quota(self, user_id: int, day: str, kind: QuotaKind, limit: int | None) -> bool:
-        return self._add(day, QUOTA_PREFIX + user_key(user_id), kind, 1, limit)
+        return self._add(day, QUOTA_PREFIX + user_key(user_id), kind, 1, limit) is not None
 
     def count_refusal(self, day: str, kind: QuotaKind) -> None:
         self._add(day, REFUSALS, kind, 1)
 
     def add_worker_seconds(self, day: str, seconds: float, gb_seconds: float) -> float:
         self._add(day, BUDGET, "gb_seconds", gb_seconds)
-        self._add(day, BUDGET, "seconds", seconds)
-        return self._values(day, BUDGET)["seconds"]
+        total = self._add(day, BUDGET, "seconds", seconds)
+        assert total is not None  # no limit
+        return total
 
     def record_job(self, day: str, record: JobRecord) -> None:
         body = json.dumps(
@@ -102,10 +107,10 @@ class SQLiteUsage:
         )
 
     def day_summary(self, day: str) -> DaySummary:
-        rows = self._execute("SELECT job_id, body FROM job_records WHERE day = ?", day).fetchall()
+        _, rows = self._execute("SELECT job_id, body FROM job_records WHERE day = ?", day)
         jobs = []
         for job_id, body in rows:
-            data = json.loads(body)
+            data = json.loads(str(body))
             jobs.append(
                 JobRecord(
                     job_id=str(job_id),
@@ -128,16 +133,16 @@ class SQLiteUsage:
 
     def active_jobs(self, since: float) -> list[ActiveJob]:
         """The JobQueue port: queued and running job items of the state store, oldest Start first."""
-        rows = self._execute(
+        _, rows = self._execute(
             "SELECT status, body FROM items WHERE sk LIKE 'job#%' AND status IN (?, ?)",
             JobStatus.QUEUED,
             JobStatus.RUNNING,
-        ).fetchall()
+        )
         found = []
         for status, body in rows:
-            job = Job.model_validate_json(body)
+            job = Job.model_validate_json(str(body))
             if job.enqueued_at is not None and job.enqueued_at >= since:
-                found.append(ActiveJob(job, JobStatus(status), job.enqueued_at))
+                found.append(ActiveJob(job, JobStatus(str(status)), job.enqueued_at))
         return sorted(found, key=lambda a: (a.enqueued_at, a.job.job_id))
 
     def close(self) -> None:
