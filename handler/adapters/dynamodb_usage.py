@@ -101,7 +101,7 @@ class DynamoDBUsage:
     def record_job(self, day: str, record: JobRecord) -> None:
         item: dict[str, Any] = {
             "pk": _day_pk(day),
-            "sk": {"S": JOB_PREFIX + record.job_id},
+            "sk": {"S": JOB_PREFIX + record.record_id},
             "kind": {"S": record.kind},
             "size": {"N": str(record.size)},
             "status": {"S": record.status},
@@ -121,7 +121,7 @@ class DynamoDBUsage:
                 wait = item.get("wait_seconds")
                 jobs.append(
                     JobRecord(
-                        job_id=sk.removeprefix(JOB_PREFIX),
+                        record_id=sk.removeprefix(JOB_PREFIX),
                         kind=QuotaKind(item["kind"]["S"]),
                         size=int(_number(item, "size")),
                         status=JobStatus(item["status"]["S"]),

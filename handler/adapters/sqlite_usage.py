@@ -36,8 +36,8 @@ class SQLiteUsage:
             " PRIMARY KEY (day, key, name))"
         )
         self._db.execute(
-            "CREATE TABLE IF NOT EXISTS job_records (day TEXT, job_id TEXT, body TEXT, expires_at INTEGER,"
-            " PRIMARY KEY (day, job_id))"
+            "CREATE TABLE IF NOT EXISTS job_records (day TEXT, record_id TEXT, body TEXT, expires_at INTEGER,"
+            " PRIMARY KEY (day, record_id))"
         )
         self._lock = threading.Lock()
 
@@ -99,21 +99,21 @@ class SQLiteUsage:
             }
         )
         self._execute(
-            "INSERT OR REPLACE INTO job_records (day, job_id, body, expires_at) VALUES (?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO job_records (day, record_id, body, expires_at) VALUES (?, ?, ?, ?)",
             day,
-            record.job_id,
+            record.record_id,
             body,
             int(time.time()) + DAILY_COUNTER_TTL_SECONDS,
         )
 
     def day_summary(self, day: str) -> DaySummary:
-        _, rows = self._execute("SELECT job_id, body FROM job_records WHERE day = ?", day)
+        _, rows = self._execute("SELECT record_id, body FROM job_records WHERE day = ?", day)
         jobs = []
-        for job_id, body in rows:
+        for record_id, body in rows:
             data = json.loads(str(body))
             jobs.append(
                 JobRecord(
-                    job_id=str(job_id),
+                    record_id=str(record_id),
                     kind=QuotaKind(data["kind"]),
                     size=int(data["size"]),
                     status=JobStatus(data["status"]),

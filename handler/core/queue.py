@@ -18,8 +18,9 @@ REFRESH_AT_MOST = 25
 
 
 def ahead_of(job_id: str, enqueued_at: float, active: Sequence[ActiveJob]) -> int:
-    """How many active jobs (queued or running) were started before this one."""
-    return sum(1 for a in active if (a.enqueued_at, a.job.job_id) < (enqueued_at, job_id))
+    """How many other active jobs (queued or running) were started before this one. (A store may keep the start
+    time rounded: the job's own item never counts as ahead of it.)"""
+    return sum(1 for a in active if a.job.job_id != job_id and (a.enqueued_at, a.job.job_id) < (enqueued_at, job_id))
 
 
 def is_waiting(ahead: int, concurrency: int) -> bool:

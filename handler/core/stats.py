@@ -18,9 +18,10 @@ SHOWN_STATUSES = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
 
 @dataclass(frozen=True)
 class JobRecord:
-    """One worker invocation that ran a job, as the worker measured it: no user id, nothing personal."""
+    """One worker invocation that ran a job, as the worker measured it: nothing that leads to the user (not even
+    the job's id, which the worker's idempotency record keeps after /forget)."""
 
-    job_id: str
+    record_id: str  # random
     kind: QuotaKind
     size: int
     status: JobStatus

@@ -8,6 +8,7 @@ the jobs still waiting, whose positions just moved.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -72,7 +73,7 @@ class Accounting:
             MetricUnit.Seconds,
             dimensions={Dimension.KIND: kind, Dimension.SIZE: str(job.size)},
         )
-        record = JobRecord(job.job_id, kind, job.size, status, seconds, self._waits.pop(job.job_id))
+        record = JobRecord(uuid.uuid4().hex[:16], kind, job.size, status, seconds, self._waits.pop(job.job_id))
         self.usage.record_job(day, record)
 
     def refresh_queue(self, *, finished: str | None = None) -> int:

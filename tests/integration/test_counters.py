@@ -76,4 +76,4 @@ def test_job_records_come_back_for_stats(usage: Usage) -> None:
     records = [JobRecord(f"job{i:013d}", QuotaKind.QUICK, 512, JobStatus.DONE, 0.5 + i, 2.0) for i in range(3)]
     for record in records:
         usage.record_job(day, record)
-    assert sorted(usage.day_summary(day).jobs, key=lambda r: r.job_id) == records
+    assert sorted(usage.day_summary(day).jobs, key=lambda r: r.record_id) == records

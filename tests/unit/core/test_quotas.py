@@ -131,9 +131,7 @@ def test_at_100_percent_only_quick_jobs_run() -> None:
     )
     refused = decide(preset, Tap("o", 0, "go"), ctx)
     assert refused.job is None and refused.refused == Refusal(RefusalReason.BUDGET, QuotaKind.PRESET)
-    assert refused.reply is not None and refused.reply.text.endswith(
-        text("budget_quick_only", "en", reset="00:00 UTC")
-    )
+    assert refused.reply is not None and refused.reply.text.endswith(text("budget_quick_only", "en", reset="00:00 UTC"))
     assert decide(options(Quality.BEST), Tap("o", 0, "go"), ctx).job is None
     assert decide(options(Quality.QUICK), Tap("o", 0, "go"), ctx).job is not None
 
