@@ -76,7 +76,7 @@ class Settings(BaseSettings):
         return value
 
     @property
-    def limits(self) -> Limits:
+    def operator_limits(self) -> Limits:
         admins = frozenset(int(p) for p in self.admin_user_ids.split(",") if p.strip())
         per_day = {
             QuotaKind.QUICK: self.quota_quick_per_day,

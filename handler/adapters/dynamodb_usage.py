@@ -69,14 +69,15 @@ class DynamoDBUsage:
         )
 
     def todays_counts(self, user_id: int, day: str) -> tuple[dict[QuotaKind, int], float]:
-        keys = [{"pk": _day_pk(day), "sk": {"S": sk}} for sk in (BUDGET, QUOTA_PREFIX + user_key(user_id))]
-        response = call(
-            lambda: self._client.batch_get_item(RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}})
+        quota, budget = (
+            call(
+                lambda sk=sk: self._client.get_item(  # type: ignore[misc]
+                    TableName=self._table, Key={"pk": _day_pk(day), "sk": {"S": sk}}, ConsistentRead=True
+                )
+            ).get("Item", {})
+            for sk in (QUOTA_PREFIX + user_key(user_id), BUDGET)
         )
-        items = {item["sk"]["S"]: item for item in response.get("Responses", {}).get(self._table, [])}
-        quota = items.get(QUOTA_PREFIX + user_key(user_id), {})
-        used = {kind: int(_number(quota, kind)) for kind in QuotaKind}
-        return used, _number(items.get(BUDGET, {}), "seconds")
+        return {kind: int(_number(quota, kind)) for kind in QuotaKind}, _number(budget, "seconds")
 
     def take_quota(self, user_id: int, day: str, kind: QuotaKind, limit: int | None) -> bool:
         condition: dict[str, Any] = {}

@@ -60,7 +60,7 @@ def local_bot(settings: Settings) -> tuple[Application, LocalPoolDispatcher]:  #
         presets=preset_catalog(),
         usage=usage,
         queue=usage,
-        limits=settings.limits,
+        limits=settings.operator_limits,
         concurrency=settings.local_workers,
         price_per_gb_second=settings.lambda_price_per_gb_second,
     )

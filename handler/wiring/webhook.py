@@ -49,7 +49,7 @@ def endpoint() -> WebhookEndpoint:
         presets=preset_catalog(),
         usage=usage,
         queue=queue,
-        limits=config.limits,
+        limits=config.operator_limits,
         concurrency=config.worker_concurrency,
         price_per_gb_second=config.lambda_price_per_gb_second,
     )

@@ -11,8 +11,9 @@ from handler.core.limits import IDEMPOTENCY_TTL_SECONDS
 from handler.jobs.accounting import Accounting
 from handler.jobs.runner import JobRunner
 from handler.settings import WorkerSettings, load_settings
-from handler.wiring import usage as books
 from handler.wiring.parts import dynamodb_store, job_runner
+from handler.wiring.usage import accounting as books_of
+from handler.wiring.usage import dynamodb_usage
 
 
 @cache
@@ -38,5 +39,5 @@ def runner() -> JobRunner:
 def accounting() -> Accounting:
     """The worker's books: the day's budget, job records, metrics and the queue's positions."""
     config = settings()
-    usage, queue = books.dynamodb_usage(config.state_table)
-    return books.accounting(config, runner(), usage, queue, config.worker_concurrency)
+    usage, queue = dynamodb_usage(config.state_table)
+    return books_of(config, runner(), usage, queue, config.worker_concurrency)
