@@ -33,10 +33,16 @@ class Pipeline:
 
 @contextmanager
 def running_pipeline(
-    service: LocalLambdaService, function_env: dict[str, str], idempotency_table: str, weights: Path
+    service: LocalLambdaService,
+    function_env: dict[str, str],
+    idempotency_table: str,
+    weights: Path,
+    *,
+    concurrency: int | None = None,
 ) -> Iterator[Pipeline]:
     """Route the worker's async invocations to emulated workers (environment `function_env`, test weights
-    written into `weights`), as template.yaml's EventInvokeConfig says; undone on exit."""
+    written into `weights`), as template.yaml's EventInvokeConfig says, at most `concurrency` at once (the
+    worker's reserved concurrency; None: no cap); undone on exit."""
     manifest = write_test_weights(weights)
     worker_env = {
         **function_env,
@@ -50,7 +56,10 @@ def running_pipeline(
     # A shorter wait for a dead worker's heartbeat than in production, so that the tests stay quick.
     failures = EmulatorPool(destination, {**function_env, "LOST_JOB_GRACE_SECONDS": "8"})
     service.route(
-        "WorkerFunction", Route(workers.invoke, max_retries=retries, retry_delay=0.2, on_failure=failures.invoke)
+        "WorkerFunction",
+        Route(
+            workers.invoke, max_retries=retries, retry_delay=0.2, on_failure=failures.invoke, concurrency=concurrency
+        ),
     )
     try:
         yield Pipeline(workers, failures, service)
@@ -61,6 +70,12 @@ def running_pipeline(
 
 
 def start_own_style(p: Person, *, quality: str = "quick", content: bytes = CAT) -> None:
+    own_style_options(p, quality=quality, content=content)
+    p.tap(p.t("btn_start"))
+
+
+def own_style_options(p: Person, *, quality: str = "quick", content: bytes = CAT) -> None:
+    """Own style up to the options, set to a small size (and best quality if asked), not started."""
     p.send("/start")
     p.tap(p.t("btn_nst"))
     p.send_photo(content)
@@ -69,7 +84,6 @@ def start_own_style(p: Person, *, quality: str = "quick", content: bytes = CAT) 
     p.tap("📐 256")  # 1024 -> 256: small, so that the tests stay quick
     if quality == "best":
         p.tap("⚡")
-    p.tap(p.t("btn_start"))
 
 
 def wait_for_progress(telegram: FakeBotApi, p: Person) -> None:

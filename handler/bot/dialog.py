@@ -10,12 +10,16 @@ from dataclasses import dataclass, field, replace
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from handler.bot import admission
 from handler.bot.gallery import send_previews
 from handler.core.decide import cancel_refused, decide
 from handler.core.freeing import free_user
 from handler.core.inputs import Input, Outcome, PresetInfo, Situation
 from handler.core.job import CANCELLABLE, JobStatus
-from handler.core.ports import JobDispatcher, StateStore, Telegram
+from handler.core.keyboards import progress_keyboard
+from handler.core.ports import JobDispatcher, JobQueue, StateStore, Telegram, Usage
+from handler.core.queue import waiting_text
+from handler.core.quotas import Limits, QuotaKind, quota_kind, quota_text
 from handler.core.state import UserState
 from handler.core.texts import language_of, text
 from handler.observability import logger
@@ -56,6 +60,12 @@ class Deps:
     new_job_id: Callable[[], str] = field(default=lambda: uuid.uuid4().hex[:16])
     clock: Callable[[], float] = time.time
     redeliveries: Redeliveries = field(default_factory=Redeliveries)
+    # The operator's caps (handler.bot.admission): counters, the queue, the limits and the worker cap.
+    usage: Usage | None = None
+    queue: JobQueue | None = None
+    limits: Limits = field(default_factory=Limits)
+    concurrency: int = 0
+    price_per_gb_second: float = 0.0
 
 
 def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
@@ -105,6 +115,7 @@ async def converse(
         return
     d = deps(context)
     base = base_context(update, d)
+    base = replace(base, allowance=admission.read_allowance(d.usage, d.limits, user.id, event, base.now))
     outcome = transition(d, user.id, event, base, loaded)
     await carry_out(update, context, outcome, base)
 
@@ -136,28 +147,53 @@ async def carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome:
         )
         if not edited:
             await telegram.send_text(base.chat_id, reply.text, reply.keyboard, generation)
+    if outcome.refused is not None:
+        admission.count_refusal(d.usage, outcome.refused, d.clock())
     if outcome.job is not None:
-        await _hand_over(d, outcome)
+        await _hand_over(d, outcome, base)
 
 
-async def _hand_over(d: Deps, outcome: Outcome) -> None:
+async def _hand_over(d: Deps, outcome: Outcome, base: Situation) -> None:
     """Store the job and dispatch it; if it cannot be dispatched, free the user and say so."""
     job = outcome.job
     assert job is not None
-    d.store.put_job(job, JobStatus.QUEUED)
+    taken = admission.take_quota(d.usage, d.limits, job, d.clock())
+    d.store.put_job(job, JobStatus.QUEUED if taken else JobStatus.FAILED)
     try:
+        if not taken:
+            raise _QuotaTaken(quota_kind(job.kind, job.quality))
         d.dispatcher.dispatch(job)
-    except Exception:
+    except Exception as error:
         logger.exception("job could not be dispatched", extra={"job_id": job.job_id})
         d.store.set_job_status(job.user_id, job.job_id, JobStatus.FAILED, only_from=(JobStatus.QUEUED,))
         free_user(d.store, job.user_id, job.job_id)
         message = text("job_start_failed", job.language)
+        if isinstance(error, _QuotaTaken):
+            limit = d.limits.limit(job.user_id, error.kind)
+            message = quota_text(error.kind, limit, d.clock(), base.allowance.time_zone, job.language)
         if job.progress_message_id is not None:
             await d.telegram.edit_text(job.chat_id, job.progress_message_id, message)
         else:
             await d.telegram.send_text(job.chat_id, message)
         return
     logger.info("job dispatched", extra={"job_id": job.job_id, "kind": job.kind})
+    ahead = admission.position(d.queue, d.concurrency, job, d.clock())
+    if ahead is not None and job.progress_message_id is not None:
+        await d.telegram.edit_text(
+            job.chat_id,
+            job.progress_message_id,
+            waiting_text(ahead, job.language),
+            progress_keyboard(job.language),
+            outcome.state.generation,
+        )
+
+
+class _QuotaTaken(Exception):
+    """A concurrent Start took the user's last job of the day between the decision's read and the hand-over."""
+
+    def __init__(self, kind: QuotaKind) -> None:
+        super().__init__(f"quota of {kind} used up")
+        self.kind = kind
 
 
 def _language(outcome: Outcome, base: Situation) -> str:

@@ -24,6 +24,7 @@ from handler.core.inputs import (
     Text,
 )
 from handler.core.job import FINISHED, SIZES, Job, JobStatus, Kind, Language, Quality, Strength
+from handler.core.quotas import BudgetLevel, QuotaKind, RefusalReason, clock_time, quota_kind, quota_text
 from handler.core.state import AWAITING_IMAGE, Flow, Step, UserState
 from handler.core.texts import language_of, text
 
@@ -219,6 +220,9 @@ def _tap_option(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
         flow = replace(flow, strength=Strength(value))
     elif name == "col" and value in ("0", "1"):
         flow = replace(flow, keep_colors=value == "1")
+    elif name == "q" and value == Quality.BEST and ctx.allowance.budget != BudgetLevel.OPEN:
+        # Paused by the budget: the button says so, and a tap on it tells why; nothing changes.
+        return Outcome(state, toast=_budget_note(state, ctx), write=False)
     elif name == "q" and value in tuple(Quality):
         flow = replace(flow, quality=Quality(value))
     else:
@@ -279,11 +283,22 @@ def _start_job(state: UserState, ctx: Situation) -> Outcome:
         return Outcome(new, Reply(_t(new, ctx, "job_busy", status=status), keyboard, edit=True))
     flow = state.flow
     assert flow.content_file_id is not None
+    job_kind = Kind.NST if state.step == Step.NST_OPTIONS else Kind.PRESET
+    refusal = ctx.allowance.refusal(quota_kind(job_kind, flow.quality))
+    if refusal is not None and refusal.reason == RefusalReason.BUDGET:
+        # Best quality paused: the options come back set to quick, saying why; a paused preset says why too.
+        quality = Quality.QUICK if refusal.kind == QuotaKind.BEST else flow.quality
+        new = _moved(state, flow=replace(flow, quality=quality))
+        return Outcome(new, _options_reply(new, ctx, edit=True), refused=refusal)
+    if refusal is not None:
+        new = _moved(state)
+        options = _options_reply(new, ctx, edit=True)
+        return Outcome(new, replace(options, text=_quota_text(new, ctx, refusal.kind)), refused=refusal)
     job = Job(
         job_id=ctx.new_job_id,
         user_id=state.user_id,
         chat_id=ctx.chat_id,
-        kind=Kind.NST if state.step == Step.NST_OPTIONS else Kind.PRESET,
+        kind=job_kind,
         content_file_id=flow.content_file_id,
         style_file_id=flow.style_file_id if state.step == Step.NST_OPTIONS else None,
         preset=flow.preset if state.step == Step.PRESET_OPTIONS else None,
@@ -294,6 +309,7 @@ def _start_job(state: UserState, ctx: Situation) -> Outcome:
         as_file=state.as_file,
         language=_lang(state, ctx),
         progress_message_id=ctx.tapped_message_id,
+        enqueued_at=ctx.now,
     )
     new = _moved(
         state,
@@ -323,14 +339,36 @@ def _settings_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
     return Reply(body, keyboards.settings(lang, state.size, state.as_file), edit=edit)
 
 
+def _budget_note(state: UserState, ctx: Situation) -> str | None:
+    """The one line that says why the budget pauses some jobs now (None: it pauses nothing)."""
+    allowance = ctx.allowance
+    reset = clock_time(allowance.resets_at, allowance.time_zone)
+    if allowance.budget == BudgetLevel.QUICK_ONLY:
+        return _t(state, ctx, "budget_quick_only", reset=reset)
+    if allowance.budget == BudgetLevel.BEST_PAUSED:
+        return _t(state, ctx, "budget_best_paused", reset=reset)
+    return None
+
+
+def _quota_text(state: UserState, ctx: Situation, kind: QuotaKind) -> str:
+    allowance = ctx.allowance
+    return quota_text(kind, allowance.limits.get(kind), ctx.now, allowance.time_zone, _lang(state, ctx))
+
+
+def _with_note(body: str, note: str | None) -> str:
+    return body if note is None else f"{body}\n\n{note}"
+
+
 def _options_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
     flow = state.flow
     lang = _lang(state, ctx)
     strength = _t(state, ctx, f"strength_{flow.strength}")
+    note = _budget_note(state, ctx)
     if state.step == Step.PRESET_OPTIONS:
         preset = next((p for p in ctx.presets if p.id == flow.preset), PresetInfo(flow.preset or "?", {}))
         body = _t(state, ctx, "preset_options", preset=preset.name(lang), strength=strength)
-        return Reply(body, keyboards.preset_options(flow, lang), edit=edit)
+        preset_note = note if ctx.allowance.budget == BudgetLevel.QUICK_ONLY else None
+        return Reply(_with_note(body, preset_note), keyboards.preset_options(flow, lang), edit=edit)
     size = flow.size or state.size
     body = _t(
         state,
@@ -341,4 +379,7 @@ def _options_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
         colors=_t(state, ctx, "yes" if flow.keep_colors else "no"),
         quality=_t(state, ctx, f"quality_{flow.quality}"),
     )
-    return Reply(body, keyboards.nst_options(flow, size, lang), edit=edit)
+    best_available = ctx.allowance.budget == BudgetLevel.OPEN
+    return Reply(
+        _with_note(body, note), keyboards.nst_options(flow, size, lang, best_available=best_available), edit=edit
+    )

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from handler.core.job import Job, JobStatus, Language
 from handler.core.keyboards import Keyboard
+from handler.core.quotas import Allowance, Refusal
 from handler.core.state import UserState
 
 # --- inputs ---------------------------------------------------------------------------------------------------
@@ -83,6 +84,7 @@ class Situation:
     new_job_id: str = ""
     job_status: JobStatus | None = None  # of the state's active job, if it has one
     tapped_message_id: int | None = None
+    allowance: Allowance = field(default_factory=Allowance)  # what today's quotas and budget leave the user
 
 
 # --- outcomes -------------------------------------------------------------------------------------------------
@@ -106,3 +108,4 @@ class Outcome:
     forget: bool = False
     show_previews: bool = False  # the preset previews go before the reply (the gallery)
     write: bool = True  # False: nothing to store (a silently dropped flood message)
+    refused: Refusal | None = None  # a Start the quotas or the budget refused (counted by the caller)

@@ -68,17 +68,21 @@ def preset_options(flow: Flow, language: str) -> Keyboard:
     return ((_strength(flow, language),), _start_or_cancel(language))
 
 
-def nst_options(flow: Flow, size: int, language: str) -> Keyboard:
+def nst_options(flow: Flow, size: int, language: str, *, best_available: bool = True) -> Keyboard:
+    """The own-style options; while the budget pauses best quality, its button says so (a tap tells why)."""
     next_size = SIZES[(SIZES.index(size) + 1) % len(SIZES)]
     next_quality = NEXT_QUALITY[flow.quality]
     colors = "opt_colors_off" if flow.keep_colors else "opt_colors_on"
+    quality_label = (
+        text("opt_quality_paused", language)
+        if next_quality == Quality.BEST and not best_available
+        else text("opt_quality", language, quality=text(f"quality_{next_quality}", language))
+    )
     return (
         (Button(text("opt_size", language, size=next_size), f"o:size:{next_size}"), _strength(flow, language)),
         (
             Button(text(colors, language), f"o:col:{0 if flow.keep_colors else 1}"),
-            Button(
-                text("opt_quality", language, quality=text(f"quality_{next_quality}", language)), f"o:q:{next_quality}"
-            ),
+            Button(quality_label, f"o:q:{next_quality}"),
         ),
         _start_or_cancel(language),
     )
