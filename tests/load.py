@@ -1,6 +1,6 @@
 """Load script (not a test): N simulated users, each running a whole flow through the webhook at once.
 
-    .venv/bin/python -m infra.scripts.load --users 50 [--containers 8] [--cap 4]
+    .venv/bin/python -m tests.load --users 50 [--containers 8] [--cap 4]
 
 Everything runs on loopback: the fake Bot API, the DynamoDB-compatible server, the Lambda Invoke API, and the
 webhook and worker under the Lambda emulator (a pool of containers each, as Lambda scales out). All N users are
@@ -59,7 +59,7 @@ def main() -> int:
     parser.add_argument("--cap", type=int, default=4, help="jobs at once (the worker's reserved concurrency)")
     args = parser.parse_args()
 
-    from tests.driver import Person  # the same simulated person the end-to-end tests use
+    from tests.driver import Person  # the same simulated person the end-to-end tests use (after the environment)
 
     secret = uuid.uuid4().hex
     telegram = FakeBotApi(TOKEN).start()
