@@ -7,8 +7,9 @@ setup:
 run: setup
 	.venv/bin/python -m handler.local
 
+# One test process per CPU; a module's tests stay in one process (they share its emulated functions).
 test: setup
-	.venv/bin/python -m pytest
+	.venv/bin/python -m pytest -n auto --dist loadfile
 
 lint: setup
 	.venv/bin/python -m pytest tests/unit/test_static_checks.py

@@ -15,6 +15,13 @@ from infra.local.fake_bot_api import FakeBotApi
 from infra.local.lambda_emulator import EmulatedFunction
 from infra.local.lambda_service import LocalLambdaService
 
+# Under pytest-xdist each worker process gets its share of the CPUs for PyTorch, so that two workers on two cores
+# do not run four spinning threads (set before anything imports torch).
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
+    _share = max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
+    os.environ.setdefault("STYLEBOT_THREADS", str(_share))
+    os.environ.setdefault("OMP_NUM_THREADS", str(_share))
+
 BOT_TOKEN = "123456789:AAtest-token-for-the-fake-bot-api_00"
 WEBHOOK_SECRET = "webhook-secret-" + uuid.uuid4().hex
 
