@@ -105,10 +105,13 @@ def failure_record(job: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-def cfn_event(kind: str, responses: CloudFormationResponses, **properties: Any) -> dict[str, Any]:
-    """The stored CloudFormation request of `kind` (create/update/delete) with a fresh request id, a local
-    ResponseURL, and `properties` overriding its ResourceProperties (and, for an update, its old ones too)."""
-    event = stored_event(f"cfn-webhook-{kind}.json")
+def cfn_event(
+    kind: str, responses: CloudFormationResponses, *, resource: str = "webhook", **properties: Any
+) -> dict[str, Any]:
+    """The stored CloudFormation request of `kind` (create/update/delete) for `resource` (webhook, workercap)
+    with a fresh request id, a local ResponseURL, and `properties` overriding its ResourceProperties (and, for
+    an update, its old ones too)."""
+    event = stored_event(f"cfn-{resource}-{kind}.json")
     request_id = str(uuid.uuid4())
     event["RequestId"] = request_id
     event["ResponseURL"] = responses.url(request_id)

@@ -19,11 +19,16 @@ from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.data_classes import CloudFormationCustomResourceEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
 
 from handler.core.retry import Again, RetryPolicy, retry
 from handler.observability import logger
 
 Status = Literal["SUCCESS", "FAILED"]
+
+# The AWS clients of custom resources: short timeouts and few retries, so that a call ends well within the
+# deadline `answer` keeps.
+AWS_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"})
 
 # The whole response body must stay under 4 KB; the reason is the only open-ended field.
 MAX_REASON = 1000

@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.data_classes import CloudFormationCustomResourceEvent
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -29,7 +28,6 @@ if TYPE_CHECKING:
     from mypy_boto3_ssm.client import SSMClient
 
 
-AWS_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"})
 CREATE_PARAMETER_HINT = (
     "SSM parameter {name} {problem}; create it as a SecureString before deploying: "
     "aws ssm put-parameter --type SecureString --name {name} --value <token from @BotFather>"

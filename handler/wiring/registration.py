@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aws_lambda_powertools.utilities.data_classes import CloudFormationCustomResourceEvent
 
-from handler.deploy.cloudformation import Outcome
-from handler.deploy.telegram_webhook import AWS_CONFIG, TelegramWebhook
+from handler.deploy.cloudformation import AWS_CONFIG, Outcome
+from handler.deploy.telegram_webhook import TelegramWebhook
 from handler.settings import get_settings
 from handler.wiring.telegram import blocking_telegram
 

@@ -4,6 +4,11 @@
 to the function's target (for example the worker under the Lambda emulator), retrying failures like Lambda's
 asynchronous invocation does and passing events that still fail to an on-failure target. Every invocation is
 recorded for the tests.
+
+It also answers the control-plane calls of the WorkerCap custom resource, as Lambda does for an account whose
+concurrency limit the test sets (`account_limit`): GetAccountSettings, and Get/Put/DeleteFunctionConcurrency,
+refusing a reservation that would leave fewer than 100 executions unreserved. `control_plane_down` makes
+them all answer 503, as an unavailable service does.
 """
 
 from __future__ import annotations
@@ -61,6 +66,13 @@ class LocalLambdaService:
             threading.Thread(target=self._run_queue, name="lambda-async-queue", daemon=True),
         ]
         self.in_flight = 0
+        #: The account's concurrency limit (ConcurrentExecutions): 1000 by default, 10 on a new account.
+        self.account_limit = 1000
+        #: Reserved concurrency per function name, as Put/DeleteFunctionConcurrency leave it.
+        self.reserved: dict[str, int] = {}
+        self.control_plane_down = False
+        #: The control-plane calls made, as (method, path), for the tests.
+        self.control_calls: list[tuple[str, str]] = []
 
     @property
     def url(self) -> str:
@@ -83,6 +95,14 @@ class LocalLambdaService:
     def reset(self) -> None:
         with self._lock:
             self.invocations.clear()
+
+    def account(self, limit: int) -> None:
+        """An account with this concurrency limit, nothing reserved yet, its control plane up."""
+        with self._lock:
+            self.account_limit = limit
+            self.reserved.clear()
+            self.control_plane_down = False
+            self.control_calls.clear()
 
     def invocations_of(self, function: str) -> list[Invocation]:
         with self._lock:
@@ -151,6 +171,52 @@ class LocalLambdaService:
                 self._lock.notify_all()
 
 
+# Lambda keeps this much of an account's concurrency unreserved, whatever the functions reserve.
+MIN_UNRESERVED = 100
+
+
+def _control(service: LocalLambdaService, method: str, path: str, body: bytes) -> tuple[int, bytes, str | None]:
+    """One control-plane request -> (status, body, error type for X-Amzn-ErrorType)."""
+    parts = path.split("?", 1)[0].split("/")
+    with service._lock:
+        service.control_calls.append((method, path))
+        if service.control_plane_down:
+            return 503, json.dumps({"Type": "Service", "message": "Service unavailable"}).encode(), "ServiceException"
+        unreserved = service.account_limit - sum(service.reserved.values())
+        if method == "GET" and path.startswith("/2016-08-19/account-settings"):
+            limit = {
+                "TotalCodeSize": 80530636800,
+                "CodeSizeUnzipped": 262144000,
+                "CodeSizeZipped": 52428800,
+                "ConcurrentExecutions": service.account_limit,
+                "UnreservedConcurrentExecutions": unreserved,
+            }
+            usage = {"TotalCodeSize": 0, "FunctionCount": len(service.routes)}
+            return 200, json.dumps({"AccountLimit": limit, "AccountUsage": usage}).encode(), None
+        # /<version>/functions/<name or ARN>/concurrency
+        if len(parts) != 5 or parts[2] != "functions" or parts[4] != "concurrency":
+            return 404, b'{"Message": "not found"}', "ResourceNotFoundException"
+        function = parts[3].rsplit(":", 1)[-1] if parts[3].startswith("arn:") else parts[3]
+        if method == "GET" and parts[1] == "2019-09-30":
+            current = service.reserved.get(function)
+            answer = {} if current is None else {"ReservedConcurrentExecutions": current}
+            return 200, json.dumps(answer).encode(), None
+        if method == "DELETE" and parts[1] == "2017-10-31":
+            service.reserved.pop(function, None)
+            return 204, b"", None
+        if method == "PUT" and parts[1] == "2017-10-31":
+            wanted = int(json.loads(body or b"{}")["ReservedConcurrentExecutions"])
+            if unreserved + service.reserved.get(function, 0) - wanted < MIN_UNRESERVED:
+                message = (
+                    "Specified ReservedConcurrentExecutions for function decreases account's "
+                    f"UnreservedConcurrentExecution below its minimum value of [{MIN_UNRESERVED}]."
+                )
+                return 400, json.dumps({"Type": "User", "message": message}).encode(), "InvalidParameterValueException"
+            service.reserved[function] = wanted
+            return 200, json.dumps({"ReservedConcurrentExecutions": wanted}).encode(), None
+        return 404, b'{"Message": "not found"}', "ResourceNotFoundException"
+
+
 def _failure_record(payload: dict[str, Any], error: BaseException | None) -> dict[str, Any]:
     """The record Lambda sends to an on-failure destination of an asynchronous invocation."""
     return {
@@ -171,6 +237,21 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         return
 
+    def _control(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        status, answer, error = _control(self.server.service, method, unquote(self.path), body)  # type: ignore[attr-defined]
+        self._send(status, answer, error)
+
+    def do_GET(self) -> None:
+        self._control("GET")
+
+    def do_PUT(self) -> None:
+        self._control("PUT")
+
+    def do_DELETE(self) -> None:
+        self._control("DELETE")
+
     def do_POST(self) -> None:
         parts = unquote(self.path).split("/")
         # /2015-03-31/functions/<name>/invocations
@@ -184,11 +265,13 @@ class _Handler(BaseHTTPRequestHandler):
         status, answer = self.server.service._accept(function, invocation_type, json.loads(body or b"{}"))  # type: ignore[attr-defined]
         self._send(status, answer)
 
-    def _send(self, status: int, body: bytes) -> None:
+    def _send(self, status: int, body: bytes, error: str | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         if status == 429:
-            self.send_header("X-Amzn-ErrorType", "TooManyRequestsException")
+            error = "TooManyRequestsException"
+        if error is not None:
+            self.send_header("X-Amzn-ErrorType", error)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

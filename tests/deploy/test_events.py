@@ -38,10 +38,12 @@ from handler.core.state import UserState
 from handler.core.texts import text
 from handler.core.webhook_request import SECRET_HEADER, WebhookRequest
 from handler.deploy.telegram_webhook import WebhookProperties
+from handler.deploy.worker_cap import WorkerCapProperties
 from infra.local.cloudformation import CloudFormationResponses
 from infra.local.fake_bot_api import FakeBotApi
 from infra.local.http_proxy import KeepAliveProxy
 from infra.local.lambda_emulator import ROOT, EmulatedFunction
+from infra.local.lambda_service import LocalLambdaService
 from infra.local.template import load_template, resources
 from tests.conftest import BOT_TOKEN, WEBHOOK_SECRET
 from tests.deploy.conftest import registration_env
@@ -59,7 +61,7 @@ from tests.ml_helpers import write_test_weights
 from tests.pipeline import BRICK, CAT
 
 BIN = Path(sys.executable).parent
-FUNCTIONS = ("WebhookFunction", "WorkerFunction", "FailureFunction", "WebhookRegistrationFunction")
+FUNCTIONS = ("WebhookFunction", "WorkerFunction", "FailureFunction", "WebhookRegistrationFunction", "WorkerCapFunction")
 WEBHOOK_EVENTS = ("http-api", "rest-api")
 CFN_REQUESTS = ("create", "update", "delete")
 TOKEN_PARAMETER = "/stylebot-events-test/bot-token"
@@ -107,19 +109,29 @@ def test_webhook_events_are_telegram_posts_without_the_secret(kind: str) -> None
     assert request.header(SECRET_HEADER) == ""
 
 
+# The stored requests' resource -> its logical id in template.yaml and its function's own model of the properties.
+CFN_RESOURCES = {
+    "webhook": ("TelegramWebhook", WebhookProperties.parse),
+    "workercap": ("WorkerCap", WorkerCapProperties.parse),
+}
+
+
+@pytest.mark.parametrize("resource", CFN_RESOURCES)
 @pytest.mark.parametrize("kind", CFN_REQUESTS)
-def test_cfn_events_carry_the_properties_the_template_gives_the_resource(kind: str) -> None:
+def test_cfn_events_carry_the_properties_the_template_gives_the_resource(kind: str, resource: str) -> None:
     # Given a stored CloudFormation request
-    event = stored_event(f"cfn-webhook-{kind}.json")
+    event = stored_event(f"cfn-{resource}-{kind}.json")
+    logical_id, parse = CFN_RESOURCES[resource]
+    assert event["LogicalResourceId"] == logical_id
     # Then it is the request type its name says, with a physical id exactly where CloudFormation sends one
     assert event["RequestType"] == kind.capitalize()
     assert ("PhysicalResourceId" in event) == (kind != "create")
     assert ("OldResourceProperties" in event) == (kind == "update")
-    # And its properties are those of TelegramWebhook in template.yaml, valid for the function's own model
-    template_properties = load_template()["Resources"]["TelegramWebhook"]["Properties"]
+    # And its properties are those of the resource in template.yaml, valid for the function's own model
+    template_properties = load_template()["Resources"][logical_id]["Properties"]
     for properties in (event["ResourceProperties"], event.get("OldResourceProperties", event["ResourceProperties"])):
         assert set(properties) == set(template_properties)
-        WebhookProperties.parse(properties)
+        parse(properties)
 
 
 def _shape(value: Any, path: str = "") -> set[str]:
@@ -143,6 +155,7 @@ def _shape(value: Any, path: str = "") -> set[str]:
         ("rest-api-webhook.json", "apigateway", "aws-proxy"),
         # The pinned SAM CLI prints a create request only; an update and a delete add to it.
         *((f"cfn-webhook-{kind}.json", "cloudformation", "create-request") for kind in CFN_REQUESTS),
+        *((f"cfn-workercap-{kind}.json", "cloudformation", "create-request") for kind in CFN_REQUESTS),
     ],
 )
 def test_events_have_the_shape_sam_local_generate_event_prints(name: str, service: str, event_type: str) -> None:
@@ -300,6 +313,8 @@ def environments(
         "WorkerFunction": {**function_env, "IDEMPOTENCY_TABLE": tables["IdempotencyTable"]},
         "FailureFunction": function_env,
         "WebhookRegistrationFunction": registration_env(aws_env, bot_api.url),
+        # Globals' variables only; its AWS calls go to the local Lambda control plane.
+        "WorkerCapFunction": registration_env(aws_env, bot_api.url),
     }
 
 
@@ -462,6 +477,25 @@ def test_registration_answers_cloudformation(
         assert call.params["url"] == event["ResourceProperties"]["WebhookUrl"]
 
 
+@pytest.mark.parametrize("kind", CFN_REQUESTS)
+def test_worker_cap_answers_cloudformation(
+    runner: Runner, lambda_service: LocalLambdaService, cfn_responses: CloudFormationResponses, kind: str
+) -> None:
+    # Given CloudFormation's stored request of this kind, on an account at the standard limit
+    lambda_service.account(1000)
+    event = cfn_event(kind, cfn_responses, resource="workercap")
+    # When the cap's function handles it
+    runner.invoke("WorkerCapFunction", event)
+    # Then CloudFormation is told SUCCESS for the resource's one physical id
+    answer = cfn_responses.wait_for(event["RequestId"], timeout=60)
+    assert answer.body["Status"] == "SUCCESS", answer.body["Reason"]
+    assert answer.body["PhysicalResourceId"] == "stylebot-WorkerCap"
+    # And the worker is capped as asked (create, update), or its reservation removed (delete)
+    worker = event["ResourceProperties"]["FunctionName"]
+    expected = {} if kind == "delete" else {worker: int(event["ResourceProperties"]["ReservedConcurrency"])}
+    assert lambda_service.reserved == expected
+
+
 def test_the_cases_cover_every_function_and_every_stored_event() -> None:
     # Then the functions the cases above invoke (under both runners, so that each image command runs) are all
     # the template's, and the events they start from are all those stored
@@ -471,4 +505,5 @@ def test_the_cases_cover_every_function_and_every_stored_event() -> None:
         "lambda-destination-failure.json",
         *(f"{kind}-webhook.json" for kind in WEBHOOK_EVENTS),
         *(f"cfn-webhook-{kind}.json" for kind in CFN_REQUESTS),
+        *(f"cfn-workercap-{kind}.json" for kind in CFN_REQUESTS),
     }

@@ -23,6 +23,9 @@ PLATFORM_MANAGED_POLICIES = {
     "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
 }
 
+# Actions IAM defines no resource type for (Service Authorization Reference): "*" is the only resource they take.
+ACCOUNT_LEVEL_ACTIONS = {"lambda:GetAccountSettings"}
+
 FUNCTIONS = sorted(functions())
 RESOURCES = load_template()["Resources"]
 
@@ -34,7 +37,13 @@ def destination_grants(function: Function) -> set[str]:
 
 
 def test_every_function_is_checked() -> None:
-    assert set(FUNCTIONS) == {"WebhookFunction", "WorkerFunction", "FailureFunction", "WebhookRegistrationFunction"}
+    assert set(FUNCTIONS) == {
+        "WebhookFunction",
+        "WorkerFunction",
+        "FailureFunction",
+        "WebhookRegistrationFunction",
+        "WorkerCapFunction",
+    }
 
 
 @pytest.mark.parametrize("logical_id", FUNCTIONS)
@@ -57,6 +66,14 @@ def test_policy_allows_nothing_the_code_does_not_call(logical_id: str) -> None:
     unused = granted - calls - destination_grants(function)
     assert not unused, f"{logical_id} is granted {sorted(unused)}, which its code never calls: remove them."
     assert not any("*" in g.action for g in grants(logical_id)), "no wildcard actions"
+
+
+def test_only_account_level_actions_take_every_resource() -> None:
+    # "*" is allowed only for actions IAM cannot narrow, and only where the code calls them
+    for logical_id in FUNCTIONS:
+        for grant in grants(logical_id):
+            if grant.resources == ('"*"',):
+                assert grant.action in ACCOUNT_LEVEL_ACTIONS, f"{logical_id}: {grant.action} on every resource"
 
 
 def _ref_name(value: Any) -> str | None:
@@ -88,9 +105,14 @@ def own_resources(function: Function) -> dict[str, set[str]]:
     parameters = {
         expr for key, value in env.items() if key.endswith("_PARAMETER") and (expr := _parameter_name_expression(value))
     }
-    for resource in RESOURCES.values():  # custom resources this function serves: their parameter properties
+    for resource in RESOURCES.values():  # custom resources this function serves: their parameters and functions
         props = resource.get("Properties", {})
         if resource["Type"].startswith("Custom::") and _ref_name(props.get("ServiceToken")) == function.logical_id:
+            lambdas |= {
+                name
+                for value in props.values()
+                if (name := _ref_name(value)) and RESOURCES.get(name, {}).get("Type") == "AWS::Serverless::Function"
+            }
             parameters |= {
                 expr
                 for key, value in props.items()
@@ -108,6 +130,9 @@ def test_each_function_may_touch_only_its_own_resources(logical_id: str) -> None
         for resource_json in grant.resources:
             resource = json.loads(resource_json)
             where = f"{logical_id}: {grant.action} on {resource_json}"
+            if grant.action in ACCOUNT_LEVEL_ACTIONS:
+                assert resource == "*", f"{where}: an account-level action takes no narrower resource"
+                continue
             assert resource != "*" and "*" not in resource_json, f"{where}: no wildcards"
             service = grant.action.split(":")[0]
             index = re.fullmatch(r"\$\{(\w+)\.Arn\}/index/([\w.-]+)", str(resource.get("Fn::Sub", "")))
@@ -142,6 +167,15 @@ def test_webhook_invokes_only_the_worker_and_the_worker_only_its_failure_destina
     assert webhook == {("lambda:InvokeFunction", ('{"Fn::GetAtt": ["WorkerFunction", "Arn"]}',))}
     worker = {(g.action, g.resources) for g in grants("WorkerFunction") if g.action.startswith("lambda:")}
     assert worker == {("lambda:InvokeFunction", ('{"Fn::GetAtt": ["FailureFunction", "Arn"]}',))}
+    # The cap's function reads the account's settings and sets the worker's concurrency, nothing else
+    cap = {(g.action, g.resources) for g in grants("WorkerCapFunction")}
+    on_worker = ('{"Fn::GetAtt": ["WorkerFunction", "Arn"]}',)
+    assert cap == {
+        ("lambda:GetAccountSettings", ('"*"',)),
+        ("lambda:GetFunctionConcurrency", on_worker),
+        ("lambda:PutFunctionConcurrency", on_worker),
+        ("lambda:DeleteFunctionConcurrency", on_worker),
+    }
     for other in ("FailureFunction", "WebhookRegistrationFunction"):
         assert not [g for g in grants(other) if g.action.startswith("lambda:")]
 

@@ -47,6 +47,8 @@ def _template_environment(logical_id: str) -> dict[str, str]:
             return value
         if isinstance(value, dict) and value.get("Ref") in parameters:  # a stack parameter: its default
             return str(parameters[value["Ref"]]["Default"])
+        if isinstance(value, dict) and value.get("Fn::GetAtt") == ["WorkerCap", "Applied"]:
+            return "0"  # what the cap resource answers where the account allows no reservation
         return f"stand-in-{name.lower()}"
 
     return {name: resolved(name, value) for name, value in functions()[logical_id].environment.items()}
@@ -112,7 +114,20 @@ def test_worker_is_sized_and_retried_deliberately() -> None:
     assert worker["Timeout"] == 900
     assert worker["MemorySize"] == {"Ref": "WorkerMemorySize"}
     assert parameters["WorkerMemorySize"]["Default"] == 10240  # 6 vCPUs
-    assert worker["ReservedConcurrentExecutions"]["Fn::If"][1] == {"Ref": "WorkerReservedConcurrency"}
+    # The cap is reserved by the WorkerCap resource, as far as the account allows: a reservation on the function
+    # itself fails the whole deploy on an account that cannot reserve (a new account's limit of 10).
+    assert "ReservedConcurrentExecutions" not in worker
+    cap = TEMPLATE["Resources"]["WorkerCap"]
+    assert cap["Type"] == "Custom::WorkerCap"
+    assert cap["Properties"]["ServiceToken"] == {"Fn::GetAtt": ["WorkerCapFunction", "Arn"]}
+    assert cap["Properties"]["FunctionName"] == {"Ref": "WorkerFunction"}
+    assert cap["Properties"]["ReservedConcurrency"] == {"Ref": "WorkerReservedConcurrency"}
+    assert parameters["WorkerReservedConcurrency"]["Default"] == 4
+    assert functions()["WorkerCapFunction"].properties["Timeout"] < cap["Properties"]["ServiceTimeout"]
+    # The webhook shows queue positions against the cap in force, which the stack reports
+    webhook_env = functions()["WebhookFunction"].environment
+    assert webhook_env["WORKER_CONCURRENCY"] == {"Fn::GetAtt": ["WorkerCap", "Applied"]}
+    assert TEMPLATE["Outputs"]["WorkerCapApplied"]["Value"] == {"Fn::GetAtt": ["WorkerCap", "Applied"]}
     invoke = worker["EventInvokeConfig"]
     assert invoke["MaximumRetryAttempts"] == 1
     assert 900 < invoke["MaximumEventAgeInSeconds"] <= 3600

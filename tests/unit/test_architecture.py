@@ -11,7 +11,14 @@ from infra.local.lambda_emulator import ROOT
 
 HANDLER = ROOT / "handler"
 # The modules the template's commands and `make run` start: only the composition root may sit under them.
-ENTRY_POINTS = {"handler.webhook", "handler.worker", "handler.failure", "handler.webhook_registration", "handler.local"}
+ENTRY_POINTS = {
+    "handler.webhook",
+    "handler.worker",
+    "handler.failure",
+    "handler.webhook_registration",
+    "handler.worker_cap",
+    "handler.local",
+}
 # Application layers above the core and the adapters.
 UPPER = ("handler.jobs", "handler.bot", "handler.wiring", "handler.deploy")
 
