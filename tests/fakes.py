@@ -231,6 +231,7 @@ class MemoryUsage:
         self.seconds: dict[str, float] = {}
         self.gb_seconds: dict[str, float] = {}
         self.records: dict[str, list[JobRecord]] = {}
+        self.shown: dict[str, int] = {}
 
     def todays_counts(self, user_id: int, day: str) -> tuple[dict[QuotaKind, int], float]:
         with self._lock:
@@ -269,6 +270,15 @@ class MemoryUsage:
                 self.seconds.get(day, 0.0),
                 self.gb_seconds.get(day, 0.0),
             )
+
+    def show_position(self, user_id: int, job_id: str, ahead: int) -> bool:
+        assert self._store is not None
+        with self._lock:
+            item = self._store.jobs.get((user_id, job_id))
+            if item is None or item["status"] != JobStatus.QUEUED or self.shown.get(job_id, ahead + 1) <= ahead:
+                return False
+            self.shown[job_id] = ahead
+            return True
 
     def active_jobs(self, since: float) -> list[ActiveJob]:
         assert self._store is not None

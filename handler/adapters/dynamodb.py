@@ -36,6 +36,11 @@ def _user_pk(user_id: int) -> dict[str, str]:
     return {"S": f"user#{user_id}"}
 
 
+def job_key(user_id: int, job_id: str) -> dict[str, dict[str, str]]:
+    """The key of a job's item."""
+    return {"pk": _user_pk(user_id), "sk": {"S": f"job#{job_id}"}}
+
+
 def _is_conflict(error: ClientError) -> bool:
     code = error.response.get("Error", {}).get("Code")
     return code in ("ConditionalCheckFailedException", "TransactionCanceledException")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from handler.adapters.dynamodb import ACTIVE_QUEUE, QUEUE_ATTRIBUTE, QUEUE_INDEX, call
+from handler.adapters.dynamodb import ACTIVE_QUEUE, QUEUE_ATTRIBUTE, QUEUE_INDEX, call, job_key
 from handler.core.job import Job, JobStatus
 from handler.core.limits import DAILY_COUNTER_TTL_SECONDS
 from handler.core.ports import ActiveJob
@@ -160,6 +160,25 @@ class DynamoDBJobQueue:
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client
         self._table = table
+
+    def show_position(self, user_id: int, job_id: str, ahead: int) -> bool:
+        try:
+            call(
+                lambda: self._client.update_item(
+                    TableName=self._table,
+                    Key=job_key(user_id, job_id),
+                    UpdateExpression="SET shown_ahead = :n",
+                    # Only a job still queued (never one erased by /forget), and only ever downwards.
+                    ConditionExpression="#s = :queued AND (attribute_not_exists(shown_ahead) OR shown_ahead > :n)",
+                    ExpressionAttributeNames={"#s": "status"},
+                    ExpressionAttributeValues={":n": {"N": str(ahead)}, ":queued": {"S": JobStatus.QUEUED.value}},
+                )
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def active_jobs(self, since: float) -> list[ActiveJob]:
         query: dict[str, Any] = {

@@ -39,6 +39,9 @@ class SQLiteUsage:
             "CREATE TABLE IF NOT EXISTS job_records (day TEXT, record_id TEXT, body TEXT, expires_at INTEGER,"
             " PRIMARY KEY (day, record_id))"
         )
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS shown_positions (job_id TEXT PRIMARY KEY, ahead INTEGER, expires_at INTEGER)"
+        )
         self._lock = threading.Lock()
 
     def _execute(self, sql: str, *args: object) -> tuple[int, list[tuple[object, ...]]]:
@@ -47,6 +50,7 @@ class SQLiteUsage:
             now = int(time.time())
             self._db.execute("DELETE FROM counters WHERE expires_at < ?", (now,))
             self._db.execute("DELETE FROM job_records WHERE expires_at < ?", (now,))
+            self._db.execute("DELETE FROM shown_positions WHERE expires_at < ?", (now,))
             cursor = self._db.execute(sql, args)
             return cursor.rowcount, cursor.fetchall()
 
@@ -130,6 +134,20 @@ class SQLiteUsage:
             worker_seconds=budget.get("seconds", 0.0),
             gb_seconds=budget.get("gb_seconds", 0.0),
         )
+
+    def show_position(self, user_id: int, job_id: str, ahead: int) -> bool:
+        """The JobQueue port: one statement (atomic), for a job still queued, only ever downwards."""
+        changed, _ = self._execute(
+            "INSERT INTO shown_positions (job_id, ahead, expires_at)"
+            " SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM items WHERE sk = ? AND status = ?)"
+            " ON CONFLICT (job_id) DO UPDATE SET ahead = excluded.ahead WHERE shown_positions.ahead > excluded.ahead",
+            job_id,
+            ahead,
+            int(time.time()) + DAILY_COUNTER_TTL_SECONDS,
+            f"job#{job_id}",
+            JobStatus.QUEUED,
+        )
+        return changed == 1
 
     def active_jobs(self, since: float) -> list[ActiveJob]:
         """The JobQueue port: queued and running job items of the state store, oldest Start first."""

@@ -178,7 +178,12 @@ async def _hand_over(d: Deps, outcome: Outcome, base: Situation) -> None:
         return
     logger.info("job dispatched", extra={"job_id": job.job_id, "kind": job.kind})
     ahead = admission.position(d.queue, d.concurrency, job, d.clock())
-    if ahead is not None and job.progress_message_id is not None:
+    if (
+        ahead is not None
+        and job.progress_message_id is not None
+        and d.queue is not None
+        and d.queue.show_position(job.user_id, job.job_id, ahead)
+    ):
         await d.telegram.edit_text(
             job.chat_id,
             job.progress_message_id,

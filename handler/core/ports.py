@@ -120,6 +120,12 @@ class JobQueue(Protocol):
         """Queued and running jobs started at or after `since`, oldest first."""
         ...
 
+    def show_position(self, user_id: int, job_id: str, ahead: int) -> bool:
+        """Record that a queued job is shown `ahead` pictures before it, if that is lower than what it was shown
+        (atomic): True if the caller should show it. Two workers finishing at once read the queue at different
+        moments; without this, the later edit could show a position higher than the one before."""
+        ...
+
 
 class JobDispatcher(Protocol):
     """Hands a job to whatever runs it (an async Lambda invocation, or a local pool)."""

@@ -82,8 +82,8 @@ class Accounting:
         updated = 0
         for entry, ahead in waiting(active, self.concurrency):
             job = entry.job
-            if job.progress_message_id is None:
-                continue
+            if job.progress_message_id is None or not self.queue.show_position(job.user_id, job.job_id, ahead):
+                continue  # no message to edit, or it already shows this position or a lower one
             generation = self.store.load(job.user_id).generation
             try:
                 self.messenger.edit_text(

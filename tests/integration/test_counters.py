@@ -11,13 +11,15 @@ from typing import Any
 
 import pytest
 
-from handler.adapters.dynamodb_usage import DynamoDBUsage
+from handler.adapters.dynamodb import DynamoDBStore
+from handler.adapters.dynamodb_usage import DynamoDBJobQueue, DynamoDBUsage
 from handler.adapters.sqlite import SQLiteStore
 from handler.adapters.sqlite_usage import SQLiteUsage
 from handler.core.job import JobStatus
-from handler.core.ports import Usage
+from handler.core.ports import JobQueue, StateStore, Usage
 from handler.core.quotas import QuotaKind
 from handler.core.stats import JobRecord
+from tests.unit.jobs.test_runner import make_job
 
 RACERS = 16
 TRIES = 40
@@ -77,3 +79,44 @@ def test_job_records_come_back_for_stats(usage: Usage) -> None:
     for record in records:
         usage.record_job(day, record)
     assert sorted(usage.day_summary(day).jobs, key=lambda r: r.record_id) == records
+
+
+@pytest.fixture(params=["dynamodb", "sqlite"])
+def queue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[StateStore, JobQueue]]:
+    """The job queue with the state store whose job items it reads."""
+    if request.param == "dynamodb":
+        clients: dict[str, Any] = request.getfixturevalue("aws_clients")
+        tables: dict[str, str] = request.getfixturevalue("tables")
+        table = tables["StateTable"]
+        yield (
+            DynamoDBStore(clients["dynamodb"], table, claim_ttl_seconds=3600),
+            DynamoDBJobQueue(clients["dynamodb"], table),
+        )
+        return
+    path = tmp_path / "state.sqlite3"
+    store = SQLiteStore(path, claim_ttl_seconds=3600)
+    counters = SQLiteUsage(path)
+    yield store, counters
+    counters.close()
+    store.close()
+
+
+def test_a_waiting_position_is_shown_once_per_step_down_and_never_for_a_job_that_left_the_queue(
+    queue: tuple[StateStore, JobQueue],
+) -> None:
+    # Given a queued job
+    store, jobs = queue
+    user_id = 4242
+    job = make_job(job_id=uuid.uuid4().hex[:16], user_id=user_id, chat_id=user_id)
+    store.put_job(job, JobStatus.QUEUED)
+    # When 40 finishing workers race to show it three pictures ahead
+    shown = race(lambda: jobs.show_position(user_id, job.job_id, 3))
+    # Then exactly one shows it
+    assert shown.count(True) == 1
+    # And a higher count is never shown after it, a lower one is, once
+    assert not jobs.show_position(user_id, job.job_id, 4)
+    assert jobs.show_position(user_id, job.job_id, 2)
+    assert not jobs.show_position(user_id, job.job_id, 2)
+    # And once its worker has started it, no position is shown any more
+    store.set_job_status(user_id, job.job_id, JobStatus.RUNNING, only_from=(JobStatus.QUEUED,))
+    assert not jobs.show_position(user_id, job.job_id, 1)

@@ -97,6 +97,30 @@ def test_waiting_users_see_how_many_pictures_are_ahead_and_it_goes_down_as_jobs_
     ]
 
 
+def test_a_refresh_from_an_older_reading_of_the_queue_never_shows_a_higher_count() -> None:
+    # Given a worker cap of 1: A running, B and C waiting, and C shown two pictures ahead
+    w = world()
+    accounting, _ = books(w, concurrency=1)
+    jobs = [
+        make_job(job_id=f"job{i:013d}", user_id=100 + i, chat_id=100 + i, progress_message_id=10 + i,
+                 enqueued_at=w.clock() + i)
+        for i in range(3)
+    ]  # fmt: skip
+    for job in jobs:
+        w.store.put_job(job, JobStatus.QUEUED)
+    w.store.set_job_status(100, jobs[0].job_id, JobStatus.RUNNING, only_from=(JobStatus.QUEUED,))
+    accounting.refresh_queue()
+    # When one worker, finishing A, shows C one picture ahead, and a second worker that read the queue before A
+    # ended (A still running) refreshes after it
+    w.store.set_job_status(100, jobs[0].job_id, JobStatus.DONE, only_from=(JobStatus.RUNNING,))
+    accounting.refresh_queue(finished=jobs[0].job_id)
+    w.messenger.sent.clear()
+    w.store.set_job_status(100, jobs[0].job_id, JobStatus.RUNNING, only_from=(JobStatus.DONE,))  # the old reading
+    accounting.refresh_queue()
+    # Then C's message is not edited back up to two
+    assert [(s.chat_id, s.text) for s in w.messenger.of_kind("edit")] == []
+
+
 @pytest.mark.parametrize("language", list(Language))
 def test_a_job_that_waited_past_the_event_age_is_not_run_and_its_user_is_told_and_freed(language: Language) -> None:
     # Given a job delivered after waiting longer than Lambda's async event age
