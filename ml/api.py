@@ -1,0 +1,134 @@
+"""The one entry point the bot's worker and the CLI call: :func:`stylize` (and :func:`apply_preset`).
+
+This module does not import torch: importing it is quick, and each call sends its first progress report (0 %, with
+the prior's time left) before the model code and torch are imported (:mod:`ml.engine`, once per process) and
+before any weights are read. A worker's first progress edit then waits for neither; ``preload()`` imports the
+engine at once, for a caller that would rather pay for it earlier. Models are loaded once per process (on first
+use) and reused across jobs.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import sys
+from typing import TYPE_CHECKING, Literal
+
+from PIL import Image
+
+from ml import priors
+from ml.errors import JobCancelled
+from ml.progress import CancelCheck, Progress, ProgressCallback, Tracker
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from ml.color import ColorMethod
+    from ml.nst import NSTConfig
+
+__all__ = ["MAX_SIZE", "MIN_SIZE", "JobCancelled", "Progress", "Quality", "apply_preset", "preload", "stylize"]
+
+Quality = Literal["quick", "best"]
+
+MIN_SIZE = 64
+MAX_SIZE = 2048
+#: *quick* stylises at least this large (long side) and scales the result down to the size asked for:
+#: MicroAST's 4x-downsampled features show as blocks and a checkerboard below it (ml/README.md shows both).
+QUICK_MIN_INTERNAL = 512
+
+
+def preload() -> ModuleType:
+    """Import the model code and torch now (the first job does it otherwise, after its first report).
+
+    The cyclic garbage collector is paused meanwhile: torch's import makes hundreds of thousands of objects, and
+    in a worker whose Bot API and AWS clients are already loaded every collection it triggers walks those too.
+    """
+    if "ml.engine" not in sys.modules:
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            importlib.import_module("ml.engine")
+        finally:
+            if paused:
+                gc.enable()
+    return sys.modules["ml.engine"]
+
+
+def _validate(quality: str, size: int, strength: float) -> None:
+    if quality not in ("quick", "best"):
+        raise ValueError(f"quality must be 'quick' or 'best', not {quality!r}")
+    if not MIN_SIZE <= size <= MAX_SIZE:
+        raise ValueError(f"size must be between {MIN_SIZE} and {MAX_SIZE} px, not {size}")
+    if not 0.0 <= strength <= 1.0:
+        raise ValueError(f"strength must be between 0 and 1, not {strength}")
+
+
+def stylize(
+    content: Image.Image,
+    style: Image.Image,
+    *,
+    quality: Quality,
+    size: int,
+    strength: float,
+    keep_colors: bool,
+    seed: int = 0,
+    progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
+    color_method: ColorMethod = "luminance",
+    config: NSTConfig | None = None,
+) -> Image.Image:
+    """The content photo in the manner of the style picture, ``size`` px on its long side (aspect kept).
+
+    ``quality="quick"``: MicroAST, about a second. ``quality="best"``: Gatys NST warm-started from MicroAST.
+    ``strength`` in [0, 1] (0 keeps the photo). ``keep_colors`` keeps the photo's colours (``color_method``:
+    ``"luminance"`` transfer or colour ``"match"`` of the style image). ``progress`` receives
+    :class:`~ml.progress.Progress` reports; ``should_cancel`` is polled between steps and a ``True`` raises
+    :class:`~ml.errors.JobCancelled`. The result is deterministic for a given ``seed``.
+    """
+    _validate(quality, size, strength)
+    # The first progress report comes before any heavy work (importing torch and loading weights included), with
+    # the prior's ETA.
+    if should_cancel is not None and should_cancel():
+        raise JobCancelled("the job was cancelled")
+    if progress is not None:
+        progress(Progress(fraction=0.0, eta_seconds=priors.expected_seconds(quality, size)))
+    return preload().stylize(
+        content,
+        style,
+        quality=quality,
+        size=size,
+        strength=strength,
+        keep_colors=keep_colors,
+        seed=seed,
+        progress=progress,
+        should_cancel=should_cancel,
+        color_method=color_method,
+        config=config,
+        quick_min_internal=QUICK_MIN_INTERNAL,
+    )
+
+
+def apply_preset(
+    content: Image.Image,
+    preset_id: str,
+    *,
+    strength: float = 1.0,
+    progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
+) -> Image.Image:
+    """The photo restyled by the preset ``preset_id`` (see :mod:`ml.presets`), at the photo's own size.
+
+    ``strength`` in [0, 1] blends the result with the photo (0 keeps it). Large photos are processed in
+    seamless overlapping tiles. ``progress`` receives :class:`~ml.progress.Progress` reports (one per tile on
+    large photos); ``should_cancel`` is polled between tiles and a ``True`` raises
+    :class:`~ml.errors.JobCancelled`. Unknown or switched-off ids raise :class:`ml.registry.UnknownPreset`.
+    """
+    from ml import registry
+
+    tracker = Tracker(1.0, progress, should_cancel)
+    tracker.check_cancel()
+    preset = registry.get_preset(preset_id)
+    if progress is not None:  # before torch is imported and the generator loaded, with the prior's ETA
+        eta = priors.expected_seconds("preset", max(content.size), architecture=preset.architecture)
+        progress(Progress(fraction=0.0, eta_seconds=eta))
+    return preload().apply_preset(content, preset_id, strength=strength, tracker=tracker)
