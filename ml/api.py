@@ -92,7 +92,11 @@ def stylize(
         raise JobCancelled("the job was cancelled")
     if progress is not None:
         progress(Progress(fraction=0.0, eta_seconds=priors.expected_seconds(quality, size)))
-    return preload().stylize(
+    engine = preload()
+    # A check after the import (which takes seconds on a cold worker): the caller's check is also its heartbeat.
+    if should_cancel is not None and should_cancel():
+        raise JobCancelled("the job was cancelled")
+    return engine.stylize(
         content,
         style,
         quality=quality,
@@ -131,4 +135,6 @@ def apply_preset(
     if progress is not None:  # before torch is imported and the generator loaded, with the prior's ETA
         eta = priors.expected_seconds("preset", max(content.size), architecture=preset.architecture)
         progress(Progress(fraction=0.0, eta_seconds=eta))
-    return preload().apply_preset(content, preset_id, strength=strength, tracker=tracker)
+    engine = preload()
+    tracker.check_cancel()  # after the import, which takes seconds on a cold worker (the check is its heartbeat)
+    return engine.apply_preset(content, preset_id, strength=strength, tracker=tracker)
