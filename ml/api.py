@@ -1,24 +1,32 @@
-"""The one entry point the bot's worker and the CLI call: :func:`stylize`.
+"""The one entry point the bot's worker and the CLI call: :func:`stylize` (and :func:`apply_preset`).
 
-Models are loaded once per process (on first use) and reused across jobs.
+This module does not import torch: importing it is quick, and each call sends its first progress report (0 %, with
+the prior's time left) before the model code and torch are imported (:mod:`ml.engine`, once per process) and
+before any weights are read. A worker's first progress edit then waits for neither; ``preload()`` imports the
+engine at once, for a caller that would rather pay for it earlier. Models are loaded once per process (on first
+use) and reused across jobs.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import gc
+import importlib
+import sys
+from typing import TYPE_CHECKING, Literal
 
-import torch
-import torch.nn.functional as F
 from PIL import Image
 
-from ml import color, device, imageio, priors
+from ml import priors
 from ml.errors import JobCancelled
-from ml.microast import MicroAST, cached_microast, run_microast
-from ml.nst import NSTConfig, run_nst
 from ml.progress import CancelCheck, Progress, ProgressCallback, Tracker
-from ml.vgg import cached_vgg19_features
 
-__all__ = ["MAX_SIZE", "MIN_SIZE", "JobCancelled", "Progress", "Quality", "apply_preset", "stylize"]
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from ml.color import ColorMethod
+    from ml.nst import NSTConfig
+
+__all__ = ["MAX_SIZE", "MIN_SIZE", "JobCancelled", "Progress", "Quality", "apply_preset", "preload", "stylize"]
 
 Quality = Literal["quick", "best"]
 
@@ -27,6 +35,23 @@ MAX_SIZE = 2048
 #: *quick* stylises at least this large (long side) and scales the result down to the size asked for:
 #: MicroAST's 4x-downsampled features show as blocks and a checkerboard below it (ml/README.md shows both).
 QUICK_MIN_INTERNAL = 512
+
+
+def preload() -> ModuleType:
+    """Import the model code and torch now (the first job does it otherwise, after its first report).
+
+    The cyclic garbage collector is paused meanwhile: torch's import makes hundreds of thousands of objects, and
+    in a worker whose Bot API and AWS clients are already loaded every collection it triggers walks those too.
+    """
+    if "ml.engine" not in sys.modules:
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            importlib.import_module("ml.engine")
+        finally:
+            if paused:
+                gc.enable()
+    return sys.modules["ml.engine"]
 
 
 def _validate(quality: str, size: int, strength: float) -> None:
@@ -49,7 +74,7 @@ def stylize(
     seed: int = 0,
     progress: ProgressCallback | None = None,
     should_cancel: CancelCheck | None = None,
-    color_method: color.ColorMethod = "luminance",
+    color_method: ColorMethod = "luminance",
     config: NSTConfig | None = None,
 ) -> Image.Image:
     """The content photo in the manner of the style picture, ``size`` px on its long side (aspect kept).
@@ -61,69 +86,30 @@ def stylize(
     :class:`~ml.errors.JobCancelled`. The result is deterministic for a given ``seed``.
     """
     _validate(quality, size, strength)
-    device.configure_threads()
-    content_img = imageio.resize_long_side(content.convert("RGB"), size)
-    style_img = imageio.resize_long_side(style.convert("RGB"), size)
-    content_t = imageio.to_tensor(content_img)
-    style_t = imageio.to_tensor(style_img)
-    if keep_colors and color_method == "match":
-        style_t = color.match_colors(style_t, content_t)
-
-    # The first progress report comes before any heavy work (loading weights included), with the prior's ETA.
+    # The first progress report comes before any heavy work (importing torch and loading weights included), with
+    # the prior's ETA.
     if should_cancel is not None and should_cancel():
         raise JobCancelled("the job was cancelled")
     if progress is not None:
         progress(Progress(fraction=0.0, eta_seconds=priors.expected_seconds(quality, size)))
-    if quality == "quick":
-        tracker = Tracker(1.0, progress, should_cancel)
-        microast = cached_microast()
-        if size < QUICK_MIN_INTERNAL:
-            out = _quick_via_larger(microast, content, style, content_t, strength, keep_colors, color_method)
-        else:
-            out = run_microast(microast, content_t, style_t, strength)
-        tracker.check_cancel()
-    else:
-        microast = cached_microast()
-        if should_cancel is not None and should_cancel():  # a check between loads (the caller beats on it)
-            raise JobCancelled("the job was cancelled")
-        vgg = cached_vgg19_features()
-        result = run_nst(
-            vgg,
-            content_t,
-            style_t,
-            strength=strength,
-            config=config,
-            warm_start=lambda c, s: run_microast(microast, c, s, strength),
-            seed=seed,
-            progress=progress,
-            should_cancel=should_cancel,
-        )
-        out = result.image
-    if keep_colors and color_method == "luminance":
-        out = color.keep_colors(out, content_t, "luminance")
-    image = imageio.to_image(out)
-    if progress is not None:
-        progress(Progress(fraction=1.0, eta_seconds=0.0, preview=None))
-    return image
-
-
-def _quick_via_larger(
-    microast: MicroAST,
-    content: Image.Image,
-    style: Image.Image,
-    content_t: torch.Tensor,
-    strength: float,
-    keep_colors: bool,
-    color_method: color.ColorMethod,
-) -> torch.Tensor:
-    """MicroAST at :data:`QUICK_MIN_INTERNAL` px, scaled down (antialiased) to ``content_t``'s size."""
-    big_content = imageio.to_tensor(imageio.resize_long_side(content.convert("RGB"), QUICK_MIN_INTERNAL))
-    big_style = imageio.to_tensor(imageio.resize_long_side(style.convert("RGB"), QUICK_MIN_INTERNAL))
-    if keep_colors and color_method == "match":
-        big_style = color.match_colors(big_style, big_content)
-    big = run_microast(microast, big_content, big_style, strength)
-    size = tuple(content_t.shape[-2:])
-    return F.interpolate(big, size=size, mode="bilinear", align_corners=False, antialias=True).clamp(0.0, 1.0)
+    engine = preload()
+    # A check after the import (which takes seconds on a cold worker): the caller's check is also its heartbeat.
+    if should_cancel is not None and should_cancel():
+        raise JobCancelled("the job was cancelled")
+    return engine.stylize(
+        content,
+        style,
+        quality=quality,
+        size=size,
+        strength=strength,
+        keep_colors=keep_colors,
+        seed=seed,
+        progress=progress,
+        should_cancel=should_cancel,
+        color_method=color_method,
+        config=config,
+        quick_min_internal=QUICK_MIN_INTERNAL,
+    )
 
 
 def apply_preset(
@@ -141,25 +127,14 @@ def apply_preset(
     large photos); ``should_cancel`` is polled between tiles and a ``True`` raises
     :class:`~ml.errors.JobCancelled`. Unknown or switched-off ids raise :class:`ml.registry.UnknownPreset`.
     """
-    from ml import presets, registry
+    from ml import registry
 
-    device.configure_threads()
     tracker = Tracker(1.0, progress, should_cancel)
     tracker.check_cancel()
-    if progress is not None:  # before the generator is loaded, with the prior's ETA
-        preset = registry.get_preset(preset_id)
+    preset = registry.get_preset(preset_id)
+    if progress is not None:  # before torch is imported and the generator loaded, with the prior's ETA
         eta = priors.expected_seconds("preset", max(content.size), architecture=preset.architecture)
         progress(Progress(fraction=0.0, eta_seconds=eta))
-
-    def on_fraction(fraction: float) -> None:
-        tracker.advance(fraction - tracker.done)
-
-    image = presets.apply(
-        content.convert("RGB"),
-        preset_id,
-        strength=strength,
-        on_progress=on_fraction,
-        should_cancel=should_cancel,
-    )
-    tracker.report(finished=True)
-    return image
+    engine = preload()
+    tracker.check_cancel()  # after the import, which takes seconds on a cold worker (the check is its heartbeat)
+    return engine.apply_preset(content, preset_id, strength=strength, tracker=tracker)

@@ -11,8 +11,10 @@ import os
 import platform
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:  # torch is imported by the two functions that need it: the CPU questions do not
+    import torch
 
 #: Set to "1" or "0" to force the bf16 answer (for tests, or to opt out on a machine that has it).
 BF16_ENV = "STYLEBOT_BF16"
@@ -137,6 +139,8 @@ def configure_threads(threads: int | None = None) -> int:
         threads = int(env) if env else available_cpus()
     if threads < 1:
         raise ValueError(f"thread count must be positive, not {threads}")
+    import torch
+
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     return threads
@@ -147,6 +151,8 @@ def compute_dtype(prefer_bf16: bool | None = None) -> torch.dtype:
 
     ``prefer_bf16=False`` always gives fp32; ``True`` gives bf16 only if the CPU supports it natively.
     """
+    import torch
+
     if prefer_bf16 is False:
         return torch.float32
     return torch.bfloat16 if native_bf16_supported() else torch.float32

@@ -12,12 +12,15 @@ from __future__ import annotations
 import io
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ml.errors import BadImage
+
+if TYPE_CHECKING:  # torch is imported where a tensor is made: decoding a picture needs only PIL
+    import torch
 
 #: Pixel count above which an image is refused before decoding (about 50 megapixels).
 MAX_PIXELS = 50_000_000
@@ -186,6 +189,8 @@ def encode_png(img: Image.Image, *, max_bytes: int = TELEGRAM_DOCUMENT_MAX_BYTES
 
 def to_tensor(img: Image.Image, *, device: torch.device | str = "cpu") -> torch.Tensor:
     """An RGB image as a float32 tensor of shape (1, 3, H, W) with values in [0, 1]."""
+    import torch
+
     arr = np.asarray(_to_rgb(img), dtype=np.uint8)
     tensor = torch.from_numpy(arr.copy()).permute(2, 0, 1).unsqueeze(0)
     return tensor.to(device=device, dtype=torch.float32).div_(255.0)
@@ -193,6 +198,8 @@ def to_tensor(img: Image.Image, *, device: torch.device | str = "cpu") -> torch.
 
 def to_image(tensor: torch.Tensor) -> Image.Image:
     """A (1, 3, H, W) or (3, H, W) tensor in [0, 1] (clamped) as an RGB image."""
+    import torch
+
     t = tensor.detach()
     if t.dim() == 4:
         if t.shape[0] != 1:

@@ -230,6 +230,7 @@ def run_nst(
     if cfg.warm_start and warm_start is not None:
         with torch.no_grad():
             warm = warm_start(content, style).float()
+        track.check_cancel()  # the caller's check is also its heartbeat: one between every step that takes time
     style_scale = max(style.shape[-2:]) / max(height, width)
 
     x: torch.Tensor | None = None
@@ -242,6 +243,7 @@ def run_nst(
             style_l = resize(style, _fit(style.shape[-2:], long_side))
             objective = Objective(vgg, content_l, style_l, style_weight=STYLE_WEIGHT * strength, dtype=dtype,
                                   channels_last=channels_last)  # fmt: skip
+            track.check_cancel()  # after the targets' forward passes (the first ones also set up the kernels)
             with torch.no_grad():
                 if x is None:
                     start = resize(warm, (h, w)) if warm is not None else content_l.clone()

@@ -12,6 +12,8 @@ Winograd/FFT convolutions, :mod:`ml.fastconv`), ``"fp32"`` elsewhere (oneDNN).
 
 from __future__ import annotations
 
+import platform
+import sys
 from typing import Literal
 
 Kind = Literal["quick", "best", "preset"]
@@ -32,17 +34,26 @@ SECONDS_AT_512: dict[str, dict[ComputePath, float]] = {
     "preset:animeganv2": {"bf16": 0.50, "fp32+nnpack": 1.1, "fp32": 1.4},
 }
 
-#: From a fresh worker environment to the first progress edit, seconds (``python -m ml.bench cold-start``, the
-#: AVX2 machine above, under the Lambda emulator).
+#: What a fresh worker environment adds before the result, seconds: its start, its imports (torch included, which
+#: now comes after the first progress edit, ``ml.api``) and claiming the job (``python -m ml.bench cold-start``,
+#: the AVX2 machine above, under the Lambda emulator: result time less the model's).
 COLD_START_SECONDS: dict[Kind, float] = {"quick": 3.5, "preset": 3.4, "best": 3.0}
 
 
 def current_path() -> ComputePath:
-    """The path this machine takes for the heavy convolutions."""
-    from ml import device, fastconv
+    """The path this machine takes for the heavy convolutions.
+
+    Answered without importing torch where it is not loaded yet (the worker's first progress report goes out
+    before): then NNPACK is assumed present on AVX2 x86 CPUs, as it is in torch's x86 wheels.
+    """
+    from ml import device
 
     if device.native_bf16_supported():
         return "bf16"
+    if "torch" not in sys.modules:
+        return "fp32+nnpack" if device.vector_isa() == "avx2" and platform.machine() in ("x86_64", "AMD64") else "fp32"
+    from ml import fastconv
+
     return "fp32+nnpack" if fastconv.nnpack_wanted() else "fp32"
 
 

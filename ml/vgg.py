@@ -7,6 +7,7 @@ that file are ignored, as are the weights of layers after the cut.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Sequence
 
@@ -48,21 +49,24 @@ class VGG19Features(nn.Module):
     """``features`` of torchvision's VGG19 up to and including ``last_layer``, with ImageNet normalisation.
 
     ``forward(x, taps)`` takes images in [0, 1] and returns the activations of the tapped layers by name.
+    ``empty=True`` builds the convolutions on the ``meta`` device (no memory, no random initialisation):
+    :meth:`load_torchvision_state_dict` then gives them the loaded tensors themselves.
     """
 
-    def __init__(self, last_layer: str = "relu5_1") -> None:
+    def __init__(self, last_layer: str = "relu5_1", *, empty: bool = False) -> None:
         super().__init__()
         if last_layer not in LAYER_INDEX:
             raise ValueError(f"unknown VGG19 layer {last_layer!r}")
         layers: list[nn.Module] = []
         in_ch = 3
-        for item in _PLAN:
-            if item == "M":
-                layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
-            else:
-                assert isinstance(item, int)
-                layers += [nn.Conv2d(in_ch, item, kernel_size=3, padding=1), nn.ReLU(inplace=True)]
-                in_ch = item
+        with torch.device("meta") if empty else contextlib.nullcontext():
+            for item in _PLAN:
+                if item == "M":
+                    layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+                else:
+                    assert isinstance(item, int)
+                    layers += [nn.Conv2d(in_ch, item, kernel_size=3, padding=1), nn.ReLU(inplace=True)]
+                    in_ch = item
         self.last_layer = last_layer
         self.features = nn.Sequential(*layers[: LAYER_INDEX[last_layer] + 1])
         self.mean: torch.Tensor
@@ -71,13 +75,17 @@ class VGG19Features(nn.Module):
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
     def load_torchvision_state_dict(self, state_dict: dict[str, torch.Tensor]) -> None:
-        """Load the ``features.*`` entries this cut needs from a torchvision VGG19 state dict (strictly)."""
+        """Load the ``features.*`` entries this cut needs from a torchvision VGG19 state dict (strictly).
+
+        The tensors are taken as they are (``assign=True``), not copied: from a memory-mapped file only the
+        pages of the layers used are ever read, and the classifier's never are.
+        """
         own = self.state_dict()
         subset = {k: v for k, v in state_dict.items() if k in own}
         missing = sorted(set(own) - set(subset))
         if missing:
             raise ValueError(f"VGG19 state dict lacks {', '.join(missing)}")
-        self.load_state_dict(subset, strict=True)
+        self.load_state_dict({k: v.float() for k, v in subset.items()}, strict=True, assign=True)
 
     def forward(self, x: torch.Tensor, taps: Sequence[str]) -> dict[str, torch.Tensor]:
         wanted = {LAYER_INDEX[name] for name in taps}
@@ -96,7 +104,7 @@ def load_vgg19_features(
     last_layer: str = "relu5_1", *, device: torch.device | str = "cpu", verify: bool = True
 ) -> VGG19Features:
     """VGG19 features with the manifest's ``vgg19`` weights, frozen, in eval mode."""
-    model = VGG19Features(last_layer)
+    model = VGG19Features(last_layer, empty=True)
     model.load_torchvision_state_dict(weights.load_state_dict(WEIGHTS_NAME, verify=verify))
     return model.eval().requires_grad_(False).to(device)
 
@@ -113,7 +121,7 @@ def seeded_random_state_dict(seed: int = 0, *, last_layer: str = "relu5_1") -> d
     file."""
     generator = torch.Generator().manual_seed(seed)
     state: dict[str, torch.Tensor] = {}
-    for key, tensor in VGG19Features(last_layer).state_dict().items():
+    for key, tensor in VGG19Features(last_layer, empty=True).state_dict().items():
         if key.endswith(".bias"):
             state[key] = torch.zeros_like(tensor)
         else:

@@ -7,8 +7,8 @@ hashes come from the package index's JSON API (PEP 691), so the script downloads
 `pip install -r requirements-lambda.txt` runs in hash-checking mode: a wheel that differs from the one locked
 fails the image build.
 
-torch and torchvision are installed from PyTorch's CPU index through `requirements-torch-cpu.txt`: run with
-`--torch` where that index can be reached to pin them too (`--index https://download.pytorch.org/whl/cpu`).
+torch is installed from PyTorch's CPU index through `requirements-torch-cpu.txt`: run with
+`--torch` where that index can be reached to pin it too (`--index https://download.pytorch.org/whl/cpu`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 
 PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
-TORCH_PINS=(torch==2.14.1 torchvision==0.29.1)
+TORCH_PINS=(torch==2.14.1)
 
 if [ ! -x "$VENV/bin/python" ]; then
   echo "setup: creating $VENV"
@@ -14,7 +14,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
 
-if ! "$VENV/bin/python" -c 'import torch, torchvision' 2>/dev/null; then
+if ! "$VENV/bin/python" -c 'import torch' 2>/dev/null; then
   # The CPU-only wheels are a fraction of the size of the default (CUDA) build. Prefer them and fall back to
   # the default index where the PyTorch index cannot be reached.
   echo "setup: installing ${TORCH_PINS[*]} (CPU build preferred)"
@@ -22,7 +22,7 @@ if ! "$VENV/bin/python" -c 'import torch, torchvision' 2>/dev/null; then
       "${TORCH_PINS[@]}" 2>/dev/null; then
     echo "setup: PyTorch CPU index unavailable, using the default index"
     "${PIP[@]}" install "${TORCH_PINS[@]}" 2>&1 | grep -v 'is ignored' || true
-    "$VENV/bin/python" -c 'import torch, torchvision'
+    "$VENV/bin/python" -c 'import torch'
   fi
 fi
 

@@ -128,3 +128,67 @@ def test_same_seed_same_picture(cat: Image.Image, brick: Image.Image) -> None:
     a = stylize(cat, brick, quality="quick", size=80, strength=0.7, keep_colors=False, seed=3)
     b = stylize(cat, brick, quality="quick", size=80, strength=0.7, keep_colors=False, seed=3)
     assert torch.equal(imageio.to_tensor(a), imageio.to_tensor(b))
+
+
+FIRST_REPORT_PROBE = """
+import json, sys
+from ml import api, imageio
+from ml.errors import JobCancelled
+
+seen = {"after_import": "torch" in sys.modules}
+photo = imageio.open_image(sys.argv[1])
+seen["after_decoding"] = "torch" in sys.modules
+
+def first_report(name):
+    def report(progress):
+        seen[name] = [progress.fraction, progress.eta_seconds is not None, "torch" in sys.modules]
+        raise JobCancelled("enough: the first report is what is looked at")
+    return report
+
+for name, call in (
+    ("quick", lambda p: api.stylize(photo, photo, quality="quick", size=512, strength=1.0, keep_colors=False,
+                                    progress=p)),
+    ("best", lambda p: api.stylize(photo, photo, quality="best", size=512, strength=1.0, keep_colors=False,
+                                   progress=p)),
+    ("preset", lambda p: api.apply_preset(photo, "monet", progress=p)),
+):
+    try:
+        call(first_report(name))
+    except JobCancelled:
+        pass
+print(json.dumps(seen))
+"""
+
+
+def test_the_first_progress_report_goes_out_before_torch_is_imported() -> None:
+    # Given a fresh interpreter, as a cold worker is, that imports the entry point and decodes a photo
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[3]
+    out = subprocess.run(
+        [sys.executable, "-c", FIRST_REPORT_PROBE, str(IMAGES / "chelsea.png")],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    seen = json.loads(out)
+    # Then neither importing it nor decoding loaded torch
+    assert seen["after_import"] is False and seen["after_decoding"] is False
+    # And each kind of job sent its first report (0 %, with a time left) before torch was imported: the worker's
+    # first progress edit waits neither for torch nor for any weights
+    for kind in ("quick", "best", "preset"):
+        assert seen[kind] == [0.0, True, False], kind
+    # And `preload` imports the engine, torch with it, for a caller that wants it at once
+    sys_modules_after = subprocess.run(
+        [sys.executable, "-c", "import sys; from ml import api; api.preload(); print('torch' in sys.modules)"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout.strip()
+    assert sys_modules_after == "True"

@@ -43,6 +43,19 @@ def test_vgg_loads_a_full_torchvision_checkpoint() -> None:
     assert not any(k.startswith("classifier") for k in model.state_dict())
 
 
+def test_vgg_takes_the_loaded_tensors_without_copying_or_initialising() -> None:
+    # Given a VGG19 built empty (on the meta device: no memory, no random initialisation)
+    model = VGG19Features("relu1_2", empty=True)
+    assert all(p.is_meta for p in model.parameters())
+    state = {k: torch.randn(v.shape) for k, v in model.state_dict().items()}
+    # When the checkpoint loads into it
+    model.load_torchvision_state_dict(state)
+    # Then its parameters are the loaded tensors themselves (a memory-mapped file is read only where used)
+    assert model.features[0].weight.data_ptr() == state["features.0.weight"].data_ptr()
+    out = model(torch.rand(1, 3, 8, 8), ("relu1_2",))["relu1_2"]
+    assert out.shape == (1, 64, 8, 8) and torch.isfinite(out).all()
+
+
 def test_vgg_refuses_an_incomplete_checkpoint() -> None:
     with pytest.raises(ValueError, match=r"features\.28\.weight"):
         VGG19Features("relu5_1").load_torchvision_state_dict({"features.0.weight": torch.zeros(64, 3, 3, 3)})
