@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from handler.core.job import Job, JobStatus, Language
+from handler.core.job import Job, JobStatus, Language, Quality
 from handler.core.keyboards import Keyboard
 from handler.core.state import UserState
 
@@ -56,7 +56,14 @@ class ForgedTap:
     """Callback data we never produced (unknown shape, huge numbers...)."""
 
 
-Input = Command | Text | Picture | Rejected | Tap | ForgedTap
+@dataclass(frozen=True)
+class NotQueued:
+    """The job the user started could not be handed to the worker (the dispatcher refused it)."""
+
+    job: Job
+
+
+Input = Command | Text | Picture | Rejected | Tap | ForgedTap | NotQueued
 
 
 # --- the situation around an input ----------------------------------------------------------------------------
@@ -72,6 +79,20 @@ class PresetInfo:
 
 
 @dataclass(frozen=True)
+class Catalogue:
+    """What this deployment can run (weights present and verified), and what it cannot."""
+
+    presets: Sequence[PresetInfo] = ()
+    qualities: tuple[Quality, ...] = tuple(Quality)
+    missing_presets: Sequence[PresetInfo] = ()
+    fetch_command: str = ""  # the one command that makes the missing ones available
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing_presets and set(self.qualities) == set(Quality)
+
+
+@dataclass(frozen=True)
 class Situation:
     """What `decide` knows besides the state and the input: the time, the chat, the offer, the job's status."""
 
@@ -79,10 +100,11 @@ class Situation:
     chat_id: int
     first_name: str = ""
     telegram_language: str | None = None
-    presets: Sequence[PresetInfo] = ()
+    catalogue: Catalogue = Catalogue()
     new_job_id: str = ""
     job_status: JobStatus | None = None  # of the state's active job, if it has one
     tapped_message_id: int | None = None
+    tapped_job: Job | None = None  # the job a tapped result button names, if it is still stored
 
 
 # --- outcomes -------------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from telegram.ext import Application
 
 from handler import credentials
 from handler.adapters.local_dispatch import LocalPoolDispatcher
-from handler.adapters.presets import preset_catalog
+from handler.adapters.presets import catalogue
 from handler.adapters.sqlite import SQLiteStore
 from handler.adapters.telegram_gateway import WEBHOOK
 from handler.bot.application import build_application
@@ -48,6 +48,6 @@ def local_bot(settings: Settings) -> tuple[Application, LocalPoolDispatcher]:  #
     dispatcher = LocalPoolDispatcher(run_local_job, notifier.fail_lost, settings.local_workers)
     bot = telegram_bot(settings, credentials.bot_token(settings).get_secret_value())
     # The bot's replies take the webhook's road: a person waits for them in both modes.
-    deps = Deps(store=store, dispatcher=dispatcher, telegram=telegram_gateway(bot, WEBHOOK), presets=preset_catalog())
+    deps = Deps(store=store, dispatcher=dispatcher, telegram=telegram_gateway(bot, WEBHOOK), catalogue=catalogue())
     app = build_application(bot, deps, with_updater=True)
     return app, dispatcher

@@ -79,12 +79,12 @@ def test_own_style_flow_up_to_a_dispatched_job(
     assert p.last_text() == p.t("ask_style")
     p.send_document(BRICK, "image/png", file_name="brick.png")
     # Then the options are shown with Start and Cancel
-    assert "Options" in p.last_text()
+    assert "options" in p.last_text()
     labels = [b["text"] for b in p.buttons()]
     assert p.t("btn_start") in labels and p.t("btn_cancel") in labels
     # When they change the size and the quality, then tap Start
-    p.tap("📐 1024")
-    assert "1024 px" in p.last_text()
+    p.tap("📐 Size: 512 ▸")
+    assert "1024 px" in p.last_text() and "📐 Size: 1024 ▸" in [b["text"] for b in p.buttons()]
     p.tap("⚡")
     assert p.t("quality_best") in p.last_text()
     p.tap(p.t("btn_start"))
@@ -191,7 +191,7 @@ def test_album_with_photo_and_style_goes_to_options(person: MakePerson, store: D
     p.deliver(second := p.photo_update(album="alb1", message_id=9002))
     p.deliver(first := p.photo_update(album="alb1", message_id=9001))
     # Then the options are shown, the first picture of the album being the photo and the second the style
-    assert "Options" in p.last_text()
+    assert "options" in p.last_text()
     flow = store.load(p.user_id).flow
     assert flow.content_file_id == first["message"]["photo"][-1]["file_id"]
     assert flow.style_file_id == second["message"]["photo"][-1]["file_id"]
