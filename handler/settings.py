@@ -6,10 +6,19 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from handler.core.limits import CLAIM_STALE_SECONDS, LOST_JOB_GRACE_SECONDS, UPDATE_CLAIM_TTL_SECONDS
+from handler.core.quotas import (
+    DEFAULT_BEST_PER_DAY,
+    DEFAULT_DAILY_BUDGET_SECONDS,
+    DEFAULT_PRESET_PER_DAY,
+    DEFAULT_PRICE_PER_GB_SECOND,
+    DEFAULT_QUICK_PER_DAY,
+    Limits,
+    QuotaKind,
+)
 
 # A required variable set to nothing counts as missing.
 Required = Annotated[str, Field(min_length=1)]
@@ -45,6 +54,36 @@ class Settings(BaseSettings):
     update_claim_stale_seconds: float = CLAIM_STALE_SECONDS
     # How long cached SSM parameters stay fresh in a warm container.
     parameter_max_age_seconds: int = 300
+    # The operator's caps: jobs per user and UTC day by kind (0: no limit), administrators (Telegram user ids,
+    # comma-separated: exempt from the quotas, and the only users /stats answers), and the day's budget of
+    # worker-seconds (0: none).
+    quota_quick_per_day: int = Field(default=DEFAULT_QUICK_PER_DAY, ge=0)
+    quota_best_per_day: int = Field(default=DEFAULT_BEST_PER_DAY, ge=0)
+    quota_preset_per_day: int = Field(default=DEFAULT_PRESET_PER_DAY, ge=0)
+    admin_user_ids: str = ""
+    daily_budget_worker_seconds: float = Field(default=DEFAULT_DAILY_BUDGET_SECONDS, ge=0)
+    # The worker's reserved concurrency: a job with this many ahead of it waits (0: no cap, nobody waits).
+    worker_concurrency: int = Field(default=0, ge=0)
+    # The region's Lambda price, for /stats' estimated cost.
+    lambda_price_per_gb_second: float = Field(default=DEFAULT_PRICE_PER_GB_SECOND, ge=0)
+
+    @field_validator("admin_user_ids")
+    @classmethod
+    def _user_ids(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            if not part.isdigit():
+                raise ValueError(f"ADMIN_USER_IDS: {part!r} is not a Telegram user id (digits, comma-separated)")
+        return value
+
+    @property
+    def operator_limits(self) -> Limits:
+        admins = frozenset(int(p) for p in self.admin_user_ids.split(",") if p.strip())
+        per_day = {
+            QuotaKind.QUICK: self.quota_quick_per_day,
+            QuotaKind.BEST: self.quota_best_per_day,
+            QuotaKind.PRESET: self.quota_preset_per_day,
+        }
+        return Limits(per_day=per_day, budget_seconds=self.daily_budget_worker_seconds, admins=admins)
 
     @property
     def bot_api_url(self) -> str:

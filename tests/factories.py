@@ -92,8 +92,9 @@ def api_gateway_event(
 
 
 def job_event(**fields: Any) -> dict[str, Any]:
-    """The worker's event: the webhook's asynchronous payload (tests/events/worker-job.json), `fields` changed."""
-    return {**stored_event("worker-job.json"), **fields}
+    """The worker's event: the webhook's asynchronous payload (tests/events/worker-job.json), started now (a
+    job started long ago is past the async event age, and the worker would not run it), `fields` changed."""
+    return {**stored_event("worker-job.json"), "enqueued_at": time.time(), **fields}
 
 
 def failure_record(job: dict[str, Any]) -> dict[str, Any]:

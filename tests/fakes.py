@@ -15,8 +15,10 @@ from typing import Any
 from handler.core.job import ClaimState, Job, JobStatus
 from handler.core.keyboards import Keyboard
 from handler.core.limits import CLAIM_STALE_SECONDS
-from handler.core.ports import ProgressReport, RateLimited, Stopped, UpdateInProgress
+from handler.core.ports import ActiveJob, ProgressReport, RateLimited, Stopped, UpdateInProgress
+from handler.core.quotas import QuotaKind
 from handler.core.state import UserState
+from handler.core.stats import DaySummary, JobRecord
 
 
 class MemoryStore:
@@ -223,3 +225,64 @@ class FakeDispatcher:
         if self.refuse:
             raise RuntimeError("the worker was not queued (status 429)")
         self.jobs.append(job)
+
+
+class MemoryUsage:
+    """The Usage port in dicts (with the adapters' atomic semantics, under a lock), and the JobQueue port over a
+    MemoryStore's job items."""
+
+    def __init__(self, store: MemoryStore | None = None) -> None:
+        self._lock = threading.Lock()
+        self._store = store
+        self.quotas: dict[tuple[str, int], dict[QuotaKind, int]] = {}
+        self.refusals: dict[str, dict[QuotaKind, int]] = {}
+        self.seconds: dict[str, float] = {}
+        self.gb_seconds: dict[str, float] = {}
+        self.records: dict[str, list[JobRecord]] = {}
+
+    def todays_counts(self, user_id: int, day: str) -> tuple[dict[QuotaKind, int], float]:
+        with self._lock:
+            used = dict(self.quotas.get((day, user_id), {}))
+            return {k: used.get(k, 0) for k in QuotaKind}, self.seconds.get(day, 0.0)
+
+    def take_quota(self, user_id: int, day: str, kind: QuotaKind, limit: int | None) -> bool:
+        with self._lock:
+            counts = self.quotas.setdefault((day, user_id), {})
+            if limit is not None and counts.get(kind, 0) >= limit:
+                return False
+            counts[kind] = counts.get(kind, 0) + 1
+            return True
+
+    def count_refusal(self, day: str, kind: QuotaKind) -> None:
+        with self._lock:
+            counts = self.refusals.setdefault(day, {})
+            counts[kind] = counts.get(kind, 0) + 1
+
+    def add_worker_seconds(self, day: str, seconds: float, gb_seconds: float) -> float:
+        with self._lock:
+            self.seconds[day] = self.seconds.get(day, 0.0) + seconds
+            self.gb_seconds[day] = self.gb_seconds.get(day, 0.0) + gb_seconds
+            return self.seconds[day]
+
+    def record_job(self, day: str, record: JobRecord) -> None:
+        with self._lock:
+            self.records.setdefault(day, []).append(record)
+
+    def day_summary(self, day: str) -> DaySummary:
+        with self._lock:
+            return DaySummary(
+                day,
+                tuple(self.records.get(day, [])),
+                dict(self.refusals.get(day, {})),
+                self.seconds.get(day, 0.0),
+                self.gb_seconds.get(day, 0.0),
+            )
+
+    def active_jobs(self, since: float) -> list[ActiveJob]:
+        assert self._store is not None
+        found = []
+        for item in list(self._store.jobs.values()):
+            job = Job.model_validate_json(item["job"])
+            if item["status"] in (JobStatus.QUEUED, JobStatus.RUNNING) and (job.enqueued_at or 0) >= since:
+                found.append(ActiveJob(job, JobStatus(item["status"]), job.enqueued_at or 0.0))
+        return sorted(found, key=lambda a: (a.enqueued_at, a.job.job_id))

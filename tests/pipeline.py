@@ -33,10 +33,16 @@ class Pipeline:
 
 @contextmanager
 def running_pipeline(
-    service: LocalLambdaService, function_env: dict[str, str], idempotency_table: str, weights: Path
+    service: LocalLambdaService,
+    function_env: dict[str, str],
+    idempotency_table: str,
+    weights: Path,
+    *,
+    concurrency: int | None = None,
 ) -> Iterator[Pipeline]:
     """Route the worker's async invocations to emulated workers (environment `function_env`, test weights
-    written into `weights`), as template.yaml's EventInvokeConfig says; undone on exit."""
+    written into `weights`), as template.yaml's EventInvokeConfig says, at most `concurrency` at once (the
+    worker's reserved concurrency; None: no cap); undone on exit."""
     manifest = write_test_weights(weights)
     worker_env = {
         **function_env,
@@ -44,13 +50,18 @@ def running_pipeline(
         "STYLEBOT_WEIGHTS_DIR": str(weights),
         "STYLEBOT_MANIFEST": str(manifest),
     }
-    workers = EmulatorPool("WorkerFunction", worker_env, timeout_seconds=120)
+    # The template gives the worker 900 s; 300 s keeps a best-quality job within its budget on a loaded 2-core
+    # machine (it stopped at 87 s with 120) while a hung worker still fails the test in minutes.
+    workers = EmulatorPool("WorkerFunction", worker_env, timeout_seconds=300)
     retries, _, destination = event_invoke_config("WorkerFunction")
     assert destination == "FailureFunction"
     # A shorter wait for a dead worker's heartbeat than in production, so that the tests stay quick.
     failures = EmulatorPool(destination, {**function_env, "LOST_JOB_GRACE_SECONDS": "8"})
     service.route(
-        "WorkerFunction", Route(workers.invoke, max_retries=retries, retry_delay=0.2, on_failure=failures.invoke)
+        "WorkerFunction",
+        Route(
+            workers.invoke, max_retries=retries, retry_delay=0.2, on_failure=failures.invoke, concurrency=concurrency
+        ),
     )
     try:
         yield Pipeline(workers, failures, service)
@@ -61,6 +72,12 @@ def running_pipeline(
 
 
 def start_own_style(p: Person, *, quality: str = "quick", content: bytes = CAT) -> None:
+    own_style_options(p, quality=quality, content=content)
+    p.tap(p.t("btn_start"))
+
+
+def own_style_options(p: Person, *, quality: str = "quick", content: bytes = CAT) -> None:
+    """Own style up to the options, set to a small size (and best quality if asked), not started."""
     p.send("/start")
     p.tap(p.t("btn_nst"))
     p.send_photo(content)
@@ -69,7 +86,6 @@ def start_own_style(p: Person, *, quality: str = "quick", content: bytes = CAT) 
     p.tap("📐")  # 1024 -> 256: small, so that the tests stay quick
     if quality == "best":
         p.tap("⚡")
-    p.tap(p.t("btn_start"))
 
 
 def wait_for_progress(telegram: FakeBotApi, p: Person) -> None:

@@ -41,6 +41,26 @@ def _is_conflict(error: ClientError) -> bool:
     return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
 
 
+def call(operation: Callable[[], T]) -> T:
+    """Run one DynamoDB call: a failed condition is raised as it is, anything else as StoreUnavailable."""
+    try:
+        return operation()
+    except ClientError as error:
+        if _is_conflict(error):
+            raise
+        raise StoreUnavailable(f"DynamoDB: {error.response.get('Error', {}).get('Code')}") from error
+    except BotoCoreError as error:
+        raise StoreUnavailable(f"DynamoDB: {type(error).__name__}") from error
+
+
+# Job items that are queued or running carry these two attributes, which the sparse index QUEUE_INDEX (one
+# partition, `queue` = ACTIVE_QUEUE, sorted by `enqueued_at`) holds; a job that ends loses `queue` and leaves it.
+QUEUE_INDEX = "queue"
+QUEUE_ATTRIBUTE = "queue"
+ACTIVE_QUEUE = "active"
+ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
 class DynamoDBStore:
     """Update ledger, per-user state and job items on one table; the client is made once and passed in."""
 
@@ -50,14 +70,7 @@ class DynamoDBStore:
         self._claim_ttl = claim_ttl_seconds
 
     def _call(self, operation: Callable[[], T]) -> T:
-        try:
-            return operation()
-        except ClientError as error:
-            if _is_conflict(error):
-                raise
-            raise StoreUnavailable(f"DynamoDB: {error.response.get('Error', {}).get('Code')}") from error
-        except BotoCoreError as error:
-            raise StoreUnavailable(f"DynamoDB: {type(error).__name__}") from error
+        return call(operation)
 
     # --- update ledger ----------------------------------------------------------------------------------------
     def claim_update(self, update_id: int, *, stale_after: float = CLAIM_STALE_SECONDS) -> bool:
@@ -148,6 +161,9 @@ class DynamoDBStore:
             "created_at": {"N": str(now)},
             "expires_at": {"N": str(now + JOB_TTL_SECONDS)},
         }
+        if status in ACTIVE and job.enqueued_at is not None:
+            item[QUEUE_ATTRIBUTE] = {"S": ACTIVE_QUEUE}
+            item["enqueued_at"] = {"N": f"{job.enqueued_at:.3f}"}
         self._call(lambda: self._client.put_item(TableName=self._table, Item=item))
 
     def job_status(self, user_id: int, job_id: str) -> JobStatus | None:
@@ -189,9 +205,10 @@ class DynamoDBStore:
                 lambda: self._client.update_item(
                     TableName=self._table,
                     Key=key,
-                    UpdateExpression="SET #s = :status",
+                    # A job that ends leaves the queue's index.
+                    UpdateExpression="SET #s = :status" + ("" if status in ACTIVE else " REMOVE #q"),
                     ConditionExpression=f"#s IN ({', '.join(names)})",
-                    ExpressionAttributeNames={"#s": "status"},
+                    ExpressionAttributeNames={"#s": "status", **({} if status in ACTIVE else {"#q": QUEUE_ATTRIBUTE})},
                     ExpressionAttributeValues={":status": {"S": status}, **names},
                 )
             )

@@ -18,6 +18,7 @@ from handler.bot.dialog import Deps
 from handler.bot.errors import on_error
 from handler.bot.other_input import on_edited, on_group, on_other, on_text
 from handler.bot.pictures import on_picture
+from handler.bot.stats import on_stats
 
 # The updates the bot subscribes to (setWebhook / getUpdates `allowed_updates`).
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
@@ -34,6 +35,7 @@ def wire(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(on_tap))
     # Known commands before the catch-all for unknown ones.
     app.add_handler(CommandHandler(list(COMMANDS), on_command, filters=private))
+    app.add_handler(CommandHandler("stats", on_stats, filters=private))  # administrators only
     app.add_handler(MessageHandler(private & filters.COMMAND, on_unknown_command))
     app.add_handler(MessageHandler(private & PICTURES, on_picture))
     app.add_handler(MessageHandler(private & filters.TEXT, on_text))

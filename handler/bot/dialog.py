@@ -10,11 +10,15 @@ from dataclasses import dataclass, field, replace
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from handler.bot import admission
 from handler.bot.gallery import send_previews
 from handler.core.decide import cancel_refused, decide
 from handler.core.inputs import Catalogue, Input, NotQueued, Outcome, Situation, Tap
 from handler.core.job import CANCELLABLE, Job, JobStatus
-from handler.core.ports import JobDispatcher, StateStore, Telegram
+from handler.core.keyboards import progress_keyboard
+from handler.core.ports import JobDispatcher, JobQueue, StateStore, Telegram, Usage
+from handler.core.queue import waiting_text
+from handler.core.quotas import Limits, QuotaKind, quota_kind
 from handler.core.state import UserState
 from handler.core.texts import language_of
 from handler.observability import logger
@@ -55,6 +59,12 @@ class Deps:
     new_job_id: Callable[[], str] = field(default=lambda: uuid.uuid4().hex[:16])
     clock: Callable[[], float] = time.time
     redeliveries: Redeliveries = field(default_factory=Redeliveries)
+    # The operator's caps (handler.bot.admission): counters, the queue, the limits and the worker cap.
+    usage: Usage | None = None
+    queue: JobQueue | None = None
+    limits: Limits = field(default_factory=Limits)
+    concurrency: int = 0
+    price_per_gb_second: float = 0.0
 
 
 def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
@@ -113,6 +123,7 @@ async def converse(
         return
     d = deps(context)
     base = base_context(update, d)
+    base = replace(base, allowance=admission.read_allowance(d.usage, d.limits, user.id, event, base.now))
     outcome = transition(d, user.id, event, base, loaded)
     await carry_out(update, context, outcome, base)
 
@@ -144,22 +155,28 @@ async def carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome:
         )
         if not edited:
             await telegram.send_text(base.chat_id, reply.text, reply.keyboard, generation)
+    if outcome.refused is not None:
+        admission.count_refusal(d.usage, outcome.refused, d.clock())
     if outcome.job is not None:
         await _hand_over(d, outcome, base)
 
 
 async def _hand_over(d: Deps, outcome: Outcome, base: Situation) -> None:
-    """Store the job and dispatch it; if it cannot be dispatched, put the user back on its options screen (photo,
-    style and options kept, Start under them) and say so."""
+    """Store the job and dispatch it; if its quota was taken meanwhile or it cannot be dispatched, put the user
+    back on its options screen (photo, style and options kept, Start under them) and say why."""
     job = outcome.job
     assert job is not None
-    d.store.put_job(job, JobStatus.QUEUED)
+    taken = admission.take_quota(d.usage, d.limits, job, d.clock())
+    d.store.put_job(job, JobStatus.QUEUED if taken else JobStatus.FAILED)
     try:
+        if not taken:
+            raise _QuotaTaken(quota_kind(job.kind, job.quality))
         d.dispatcher.dispatch(job)
-    except Exception:
+    except Exception as error:
         logger.exception("job could not be dispatched", extra={"job_id": job.job_id})
         d.store.set_job_status(job.user_id, job.job_id, JobStatus.FAILED, only_from=(JobStatus.QUEUED,))
-        back = transition(d, job.user_id, NotQueued(job), base)
+        refused = error.kind if isinstance(error, _QuotaTaken) else None
+        back = transition(d, job.user_id, NotQueued(job, refused), base)
         reply = back.reply
         assert reply is not None
         generation = back.state.generation
@@ -170,6 +187,23 @@ async def _hand_over(d: Deps, outcome: Outcome, base: Situation) -> None:
             await d.telegram.send_text(job.chat_id, reply.text, reply.keyboard, generation)
         return
     logger.info("job dispatched", extra={"job_id": job.job_id, "kind": job.kind})
+    ahead = admission.position(d.queue, d.concurrency, job, d.clock())
+    if ahead is not None and job.progress_message_id is not None:
+        await d.telegram.edit_text(
+            job.chat_id,
+            job.progress_message_id,
+            waiting_text(ahead, job.language),
+            progress_keyboard(job.language),
+            outcome.state.generation,
+        )
+
+
+class _QuotaTaken(Exception):
+    """A concurrent Start took the user's last job of the day between the decision's read and the hand-over."""
+
+    def __init__(self, kind: QuotaKind) -> None:
+        super().__init__(f"quota of {kind} used up")
+        self.kind = kind
 
 
 def _language(outcome: Outcome, base: Situation) -> str:

@@ -25,6 +25,7 @@ from handler.core.inputs import (
     Text,
 )
 from handler.core.job import FINISHED, SIZES, Job, JobStatus, Kind, Language, Quality, Strength
+from handler.core.quotas import BudgetLevel, QuotaKind, RefusalReason, clock_time, quota_kind, quota_text
 from handler.core.state import AWAITING_IMAGE, Flow, Step, UserState
 from handler.core.texts import language_of, text
 
@@ -62,7 +63,7 @@ def decide(state: UserState, event: Input, ctx: Situation) -> Outcome:
         case Rejected():
             return Outcome(state, Reply(_t(state, ctx, f"bad_{event.reason}", **event.values)))
         case NotQueued():
-            return _not_queued(state, event.job, ctx)
+            return _not_queued(state, event, ctx)
         case Tap(prefix="r"):  # under a result: bound to its job, not to the newest keyboard
             return _tap_again(state, event.arg, ctx)
         case Tap(prefix="o", arg="go") if state.active_job is not None:
@@ -253,6 +254,9 @@ def _tap_option(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
         flow = replace(flow, strength=Strength(value))
     elif name == "col" and value in ("0", "1"):
         flow = replace(flow, keep_colors=value == "1")
+    elif name == "q" and value == Quality.BEST and ctx.allowance.budget != BudgetLevel.OPEN:
+        # Paused by the budget: the button says so, and a tap on it tells why; nothing changes.
+        return Outcome(state, toast=_budget_note(state, ctx), write=False)
     elif name == "q" and value in ctx.catalogue.qualities:
         flow = replace(flow, quality=Quality(value))
     else:
@@ -289,7 +293,7 @@ def _tap_again(state: UserState, arg: str, ctx: Situation) -> Outcome:
     what, _, job_id = arg.partition(":")
     job = ctx.tapped_job
     if job is None or job.job_id != job_id or job.user_id != state.user_id:
-        return Outcome(state, toast=_t(state, ctx, "job_expired"), remove_tapped_keyboard=True)
+        return Outcome(state, toast=_t(state, ctx, "result_expired"), remove_tapped_keyboard=True)
     flow = _flow_of(job)
     if what == keyboards.AGAIN_STYLE and job.kind == Kind.NST:
         new = _moved(state, step=Step.NST_STYLE, flow=replace(flow, style_file_id=None))
@@ -316,11 +320,13 @@ def _flow_of(job: Job) -> Flow:
     )
 
 
-def _not_queued(state: UserState, job: Job, ctx: Situation) -> Outcome:
+def _not_queued(state: UserState, event: NotQueued, ctx: Situation) -> Outcome:
     """The job could not be queued: back on its options screen, photo and style kept, so that Start can be
-    tapped again (as the text says)."""
+    tapped again (as the text says); if its quota was taken meanwhile, the screen says so instead."""
+    job = event.job
     if state.active_job not in (None, job.job_id):
-        return Outcome(state, Reply(_t(state, ctx, "job_start_failed")))
+        failed = _t(state, ctx, "job_start_failed") if event.quota is None else _quota_text(state, ctx, event.quota)
+        return Outcome(state, Reply(failed))
     new = _moved(
         state,
         step=Step.NST_OPTIONS if job.kind == Kind.NST else Step.PRESET_OPTIONS,
@@ -329,6 +335,8 @@ def _not_queued(state: UserState, job: Job, ctx: Situation) -> Outcome:
         job_started_at=None,
     )
     options = _options_reply(new, ctx, edit=True)
+    if event.quota is not None:
+        return Outcome(new, replace(options, text=_quota_text(new, ctx, event.quota)))
     return Outcome(new, replace(options, text=f"{_t(new, ctx, 'job_start_failed')}\n\n{options.text}"))
 
 
@@ -343,11 +351,22 @@ def _start_job(state: UserState, ctx: Situation) -> Outcome:
         return Outcome(new, Reply(_t(new, ctx, "job_busy", status=status), keyboard, edit=True))
     flow = state.flow
     assert flow.content_file_id is not None
+    job_kind = Kind.NST if state.step == Step.NST_OPTIONS else Kind.PRESET
+    refusal = ctx.allowance.refusal(quota_kind(job_kind, flow.quality))
+    if refusal is not None and refusal.reason == RefusalReason.BUDGET:
+        # Best quality paused: the options come back set to quick, saying why; a paused preset says why too.
+        quality = Quality.QUICK if refusal.kind == QuotaKind.BEST else flow.quality
+        new = _moved(state, flow=replace(flow, quality=quality))
+        return Outcome(new, _options_reply(new, ctx, edit=True), refused=refusal)
+    if refusal is not None:
+        new = _moved(state)
+        options = _options_reply(new, ctx, edit=True)
+        return Outcome(new, replace(options, text=_quota_text(new, ctx, refusal.kind)), refused=refusal)
     job = Job(
         job_id=ctx.new_job_id,
         user_id=state.user_id,
         chat_id=ctx.chat_id,
-        kind=Kind.NST if state.step == Step.NST_OPTIONS else Kind.PRESET,
+        kind=job_kind,
         content_file_id=flow.content_file_id,
         style_file_id=flow.style_file_id if state.step == Step.NST_OPTIONS else None,
         preset=flow.preset if state.step == Step.PRESET_OPTIONS else None,
@@ -358,6 +377,7 @@ def _start_job(state: UserState, ctx: Situation) -> Outcome:
         as_file=state.as_file,
         language=_lang(state, ctx),
         progress_message_id=ctx.tapped_message_id,
+        enqueued_at=ctx.now,
     )
     new = _moved(
         state,
@@ -387,14 +407,36 @@ def _settings_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
     return Reply(body, keyboards.settings(lang, state.size, state.as_file), edit=edit)
 
 
+def _budget_note(state: UserState, ctx: Situation) -> str | None:
+    """The one line that says why the budget pauses some jobs now (None: it pauses nothing)."""
+    allowance = ctx.allowance
+    reset = clock_time(allowance.resets_at, allowance.time_zone)
+    if allowance.budget == BudgetLevel.QUICK_ONLY:
+        return _t(state, ctx, "budget_quick_only", reset=reset)
+    if allowance.budget == BudgetLevel.BEST_PAUSED:
+        return _t(state, ctx, "budget_best_paused", reset=reset)
+    return None
+
+
+def _quota_text(state: UserState, ctx: Situation, kind: QuotaKind) -> str:
+    allowance = ctx.allowance
+    return quota_text(kind, allowance.limits.get(kind), ctx.now, allowance.time_zone, _lang(state, ctx))
+
+
+def _with_note(body: str, note: str | None) -> str:
+    return body if note is None else f"{body}\n\n{note}"
+
+
 def _options_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
     flow = state.flow
     lang = _lang(state, ctx)
     strength = _t(state, ctx, f"strength_{flow.strength}")
+    note = _budget_note(state, ctx)
     if state.step == Step.PRESET_OPTIONS:
         preset = next((p for p in ctx.catalogue.presets if p.id == flow.preset), PresetInfo(flow.preset or "?", {}))
         body = _t(state, ctx, "preset_options", preset=preset.name(lang), strength=strength)
-        return Reply(body, keyboards.preset_options(flow, lang), edit=edit)
+        preset_note = note if ctx.allowance.budget == BudgetLevel.QUICK_ONLY else None
+        return Reply(_with_note(body, preset_note), keyboards.preset_options(flow, lang), edit=edit)
     size = flow.size or state.size
     body = _t(
         state,
@@ -405,7 +447,9 @@ def _options_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
         colors=_t(state, ctx, "yes" if flow.keep_colors else "no"),
         quality=_t(state, ctx, f"quality_{flow.quality}"),
     )
-    return Reply(body, keyboards.nst_options(flow, size, lang, ctx.catalogue.qualities), edit=edit)
+    best_available = ctx.allowance.budget == BudgetLevel.OPEN
+    keyboard = keyboards.nst_options(flow, size, lang, ctx.catalogue.qualities, best_available=best_available)
+    return Reply(_with_note(body, note), keyboard, edit=edit)
 
 
 def _help_reply(state: UserState, ctx: Situation) -> Reply:

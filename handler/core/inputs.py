@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from handler.core.job import Job, JobStatus, Language, Quality
 from handler.core.keyboards import Keyboard
+from handler.core.quotas import Allowance, QuotaKind, Refusal
 from handler.core.state import UserState
 
 # --- inputs ---------------------------------------------------------------------------------------------------
@@ -58,9 +59,11 @@ class ForgedTap:
 
 @dataclass(frozen=True)
 class NotQueued:
-    """The job the user started could not be handed to the worker (the dispatcher refused it)."""
+    """The job the user started could not be handed to the worker: the dispatcher refused it, or (`quota`) a
+    concurrent Start took the user's last job of that kind today."""
 
     job: Job
+    quota: QuotaKind | None = None
 
 
 Input = Command | Text | Picture | Rejected | Tap | ForgedTap | NotQueued
@@ -105,6 +108,7 @@ class Situation:
     job_status: JobStatus | None = None  # of the state's active job, if it has one
     tapped_message_id: int | None = None
     tapped_job: Job | None = None  # the job a tapped result button names, if it is still stored
+    allowance: Allowance = field(default_factory=Allowance)  # what today's quotas and budget leave the user
 
 
 # --- outcomes -------------------------------------------------------------------------------------------------
@@ -128,3 +132,4 @@ class Outcome:
     forget: bool = False
     show_previews: bool = False  # the preset previews go before the reply (the gallery)
     write: bool = True  # False: nothing to store (a silently dropped flood message)
+    refused: Refusal | None = None  # a Start the quotas or the budget refused (counted by the caller)

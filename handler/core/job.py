@@ -98,6 +98,8 @@ class Job(BaseModel):
     as_file: bool
     language: Language
     progress_message_id: int | None = None
+    # When the user tapped Start (seconds since the epoch): the job's place in the queue, and its queue wait.
+    enqueued_at: float | None = None
 
     @field_validator("strength", mode="before")
     @classmethod

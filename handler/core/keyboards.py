@@ -70,15 +70,23 @@ def preset_options(flow: Flow, language: str) -> Keyboard:
     return ((_strength(flow, language),), _start_or_cancel(language))
 
 
-def nst_options(flow: Flow, size: int, language: str, qualities: Sequence[Quality] = tuple(Quality)) -> Keyboard:
+def nst_options(
+    flow: Flow, size: int, language: str, qualities: Sequence[Quality] = tuple(Quality), *, best_available: bool = True
+) -> Keyboard:
     """Each button shows its current value (the screen says the same); a tap moves it to the next one. Quality
-    is a button only where more than one can run."""
+    is a button only where more than one can run; while the budget pauses best quality, the button that would
+    move to it says so (a tap tells why)."""
     next_size = SIZES[(SIZES.index(size) + 1) % len(SIZES)]
     colors = "opt_colors_on" if flow.keep_colors else "opt_colors_off"
     second: tuple[Button, ...] = (Button(text(colors, language), f"o:col:{0 if flow.keep_colors else 1}"),)
     if len(qualities) > 1:
-        following = qualities[(qualities.index(flow.quality) + 1) % len(qualities)]
-        label = text("opt_quality", language, quality=text(f"quality_{flow.quality}", language))
+        current = flow.quality if flow.quality in qualities else qualities[0]
+        following = qualities[(qualities.index(current) + 1) % len(qualities)]
+        label = (
+            text("opt_quality_paused", language)
+            if following == Quality.BEST and not best_available
+            else text("opt_quality", language, quality=text(f"quality_{flow.quality}", language))
+        )
         second = (*second, Button(label, f"o:q:{following}"))
     return (
         (Button(text("opt_size", language, size=size), f"o:size:{next_size}"), _strength(flow, language)),

@@ -24,3 +24,9 @@ JOB_TTL_SECONDS = 7 * 24 * 3600
 # The worker's idempotency records (a job's id and final status) expire after this; a duplicate delivery of a
 # job comes within minutes (Lambda drops queued events after 30 minutes).
 IDEMPOTENCY_TTL_SECONDS = 6 * 3600
+# Lambda drops an asynchronous event that waited this long for a worker (template.yaml's MaximumEventAgeInSeconds,
+# a test checks) and hands it to the failure destination, which tells the user; a worker that is handed one
+# anyway does the same instead of running it.
+ASYNC_EVENT_MAX_AGE_SECONDS = 1800
+# The daily counters (quotas, budget, job records for /stats) live for the seven days /stats shows and today.
+DAILY_COUNTER_TTL_SECONDS = 8 * 24 * 3600

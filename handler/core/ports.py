@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from handler.core.job import Job, JobStatus
 from handler.core.keyboards import Keyboard
 from handler.core.limits import CLAIM_STALE_SECONDS
+from handler.core.quotas import QuotaKind
 from handler.core.state import UserState
+from handler.core.stats import DaySummary, JobRecord
 
 
 class StoreUnavailable(Exception):
@@ -76,6 +79,49 @@ class StateStore(UpdateLedger, Protocol):
 
     def forget(self, user_id: int) -> int:
         """Delete every item stored for the user; returns how many were deleted."""
+        ...
+
+
+class Usage(Protocol):
+    """Today's counters: per-user quotas, the global budget, refusals and job records (for /stats).
+
+    Every change is one atomic update, so counts stay exact however many webhooks and workers race them. Each
+    counter expires (TTL) a while after its day."""
+
+    def todays_counts(self, user_id: int, day: str) -> tuple[dict[QuotaKind, int], float]:
+        """The user's jobs of `day` by kind, and the worker-seconds everyone used that day."""
+        ...
+
+    def take_quota(self, user_id: int, day: str, kind: QuotaKind, limit: int | None) -> bool:
+        """Count one job of `kind` for the user if fewer than `limit` were counted (None: no limit); False if
+        the quota was used up."""
+        ...
+
+    def count_refusal(self, day: str, kind: QuotaKind) -> None: ...
+
+    def add_worker_seconds(self, day: str, seconds: float, gb_seconds: float) -> float:
+        """Add a worker invocation's run time to the day's budget; returns the day's new total of seconds."""
+        ...
+
+    def record_job(self, day: str, record: JobRecord) -> None: ...
+
+    def day_summary(self, day: str) -> DaySummary: ...
+
+
+@dataclass(frozen=True)
+class ActiveJob:
+    """A job that is queued or running, as the queue sees it."""
+
+    job: Job
+    status: JobStatus
+    enqueued_at: float
+
+
+class JobQueue(Protocol):
+    """The jobs handed to the worker and not finished yet, in the order they were started."""
+
+    def active_jobs(self, since: float) -> list[ActiveJob]:
+        """Queued and running jobs started at or after `since`, oldest first."""
         ...
 
 

@@ -41,7 +41,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "quality_best_name": "best quality",
         "quality_quick_name": "quick quality",
         "already_started": "Already started.",
-        "job_expired": "That picture is too old: I no longer have it. Send it again.",
+        "result_expired": "That picture is too old: I no longer have it. Send it again.",
         "btn_start": "▶️ Start",
         "btn_cancel": "✖️ Cancel",
         "btn_cancel_job": "✖️ Cancel the job",
@@ -126,6 +126,35 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "job_failed": "Sorry, I couldn't finish your picture. Please try again.",
         "job_too_late": "The picture is already on its way.",
         "error": "Sorry, something went wrong on my side. Please try again in a moment.",
+        "quota_kind_quick": "quick pictures",
+        "quota_kind_best": "best-quality pictures",
+        "quota_kind_preset": "preset pictures",
+        "quota_reached": (
+            "That's today's limit for {kind}: {limit} a day. It resets at {reset}, in {hours} h {minutes} min. "
+            "Thank you for your patience!"
+        ),
+        "budget_best_paused": "⏸ Best quality is paused until {reset}: the bot's daily budget is nearly spent. Quick works as usual.",
+        "budget_quick_only": "⏸ Until {reset} only quick own-style pictures can be made: the bot's daily budget is spent.",
+        "opt_quality_paused": "⚡ Best: paused",
+        "job_waiting": "⏳ Waiting: {ahead} ahead of yours.",
+        "picture_one": "{n} picture",
+        "picture_few": "{n} pictures",
+        "picture_many": "{n} pictures",
+        "job_expired": (
+            "Sorry: the queue was so long that your picture waited over {minutes} minutes, so I dropped it. "
+            "Please try again a little later with /start."
+        ),
+        "stats_today": "📊 Today, {day} (UTC)",
+        "stats_week": "📈 The last {days} days",
+        "stats_jobs": "Jobs — {counts}",
+        "stats_done": "done",
+        "stats_failed": "failed",
+        "stats_cancelled": "cancelled",
+        "stats_seconds": "Job seconds p50/p95 — {values}",
+        "stats_wait": "Queue wait p50/p95: {p50}/{p95} s",
+        "stats_refusals": "Quota refusals — {values}",
+        "stats_budget": "Budget used: {used} of {budget} worker-seconds{share}",
+        "stats_cost": "Estimated cost: ${cost} ({gb_seconds} GB-s × ${price} per GB-s)",
     },
     "ru": {
         "start": (
@@ -159,7 +188,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "quality_best_name": "высокое качество",
         "quality_quick_name": "быстрое качество",
         "already_started": "Уже запущено.",
-        "job_expired": "Эта картинка слишком старая, её у меня уже нет. Пришлите её ещё раз.",
+        "result_expired": "Эта картинка слишком старая, её у меня уже нет. Пришлите её ещё раз.",
         "btn_start": "▶️ Старт",
         "btn_cancel": "✖️ Отмена",
         "btn_cancel_job": "✖️ Отменить задачу",
@@ -244,6 +273,35 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "job_failed": "Извините, не получилось закончить картинку. Попробуйте ещё раз.",
         "job_too_late": "Картинка уже в пути.",
         "error": "Извините, у меня что-то сломалось. Попробуйте ещё раз чуть позже.",
+        "quota_kind_quick": "быстрые картинки",
+        "quota_kind_best": "картинки в высоком качестве",
+        "quota_kind_preset": "картинки с готовыми стилями",
+        "quota_reached": (
+            "На сегодня лимит на {kind} исчерпан: не больше {limit} в день. Счётчик обнулится в {reset}, "
+            "через {hours} ч {minutes} мин. Спасибо, что подождёте!"
+        ),
+        "budget_best_paused": "⏸ Высокое качество недоступно до {reset}: дневной бюджет бота почти израсходован. Быстрое работает как обычно.",
+        "budget_quick_only": "⏸ До {reset} доступен только свой стиль в быстром качестве: дневной бюджет бота израсходован.",
+        "opt_quality_paused": "⚡ Высокое: на паузе",
+        "job_waiting": "⏳ Очередь: перед вами ещё {ahead}.",
+        "picture_one": "{n} картинка",
+        "picture_few": "{n} картинки",
+        "picture_many": "{n} картинок",
+        "job_expired": (
+            "Извините, очередь была такой длинной, что ваша картинка прождала больше {minutes} минут, и я её "
+            "отменил. Попробуйте ещё раз чуть позже: /start."
+        ),
+        "stats_today": "📊 Сегодня, {day} (UTC)",
+        "stats_week": "📈 Последние {days} дней",
+        "stats_jobs": "Задачи — {counts}",
+        "stats_done": "готово",
+        "stats_failed": "ошибок",
+        "stats_cancelled": "отменено",
+        "stats_seconds": "Время задачи p50/p95, с — {values}",
+        "stats_wait": "Ожидание в очереди p50/p95: {p50}/{p95} с",
+        "stats_refusals": "Отказы по лимиту — {values}",
+        "stats_budget": "Бюджет: израсходовано {used} из {budget} с работы воркеров{share}",
+        "stats_cost": "Оценка стоимости: ${cost} ({gb_seconds} ГБ·с × ${price} за ГБ·с)",
     },
 }
 
@@ -258,3 +316,17 @@ def text(key: str, language: str, **values: object) -> str:
     """The text `key` in `language` (English where a translation is missing), with `values` filled in."""
     template = TEXTS.get(language, {}).get(key) or TEXTS[DEFAULT_LANGUAGE][key]
     return template.format(**values)
+
+
+def pictures(n: int, language: str) -> str:
+    """ "N pictures" with the noun in the form the number takes (Russian has three)."""
+    if language == Language.RU:
+        if n % 10 == 1 and n % 100 != 11:
+            form = "one"
+        elif n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
+            form = "few"
+        else:
+            form = "many"
+    else:
+        form = "one" if n == 1 else "many"
+    return text(f"picture_{form}", language, n=n)

@@ -10,11 +10,13 @@ from typing import Any
 from handler.core.freeing import free_user
 from handler.core.job import CANCELLABLE, Job, JobStatus, Kind, Untouched
 from handler.core.keyboards import result_keyboard
-from handler.core.limits import LOST_JOB_GRACE_SECONDS
+from handler.core.limits import ASYNC_EVENT_MAX_AGE_SECONDS, LOST_JOB_GRACE_SECONDS
+from handler.core.metric_names import Dimension, Metric
 from handler.core.ports import BadPicture, Engine, MaybeSent, Messenger, StateStore, Stopped, TelegramFailed
+from handler.core.quotas import quota_kind
 from handler.core.texts import text
 from handler.jobs.progress import ProgressMessage
-from handler.observability import logger
+from handler.observability import emit, logger
 
 CANCEL_CHECK_INTERVAL = 1.0
 BEAT_INTERVAL = 2.0
@@ -52,15 +54,29 @@ class JobRunner:
     progress_interval: float = 2.0
     # How long a heartbeat may stand still before its worker is taken for dead.
     lost_grace: float = LOST_JOB_GRACE_SECONDS
+    # Told of every job this runner claims (the worker's accounting: start and queue-wait metrics).
+    on_claim: Callable[[Job], None] | None = None
 
     def run(self, job: Job, seconds_left: float) -> JobStatus | Untouched:
         """Run `job` within `seconds_left`; the user hears back exactly once. Returns the final status."""
         started = self.clock()
+        if job.enqueued_at is not None and self.wall() - job.enqueued_at > ASYNC_EVENT_MAX_AGE_SECONDS:
+            # Lambda drops such an event; one delivered anyway is not run hours late: the user is told instead.
+            return self.expire(job, only_from=(JobStatus.QUEUED,))
         if not self.store.set_job_status(job.user_id, job.job_id, JobStatus.RUNNING, only_from=(JobStatus.QUEUED,)):
             return self._not_claimed(job)
         self.store.beat(job.user_id, job.job_id, self.wall())
         logger.info("job claimed", extra={"job_id": job.job_id, "kind": job.kind})
+        if self.on_claim is not None:
+            self.on_claim(job)
         return self._work(job, deadline=started + seconds_left, started=started)
+
+    def expire(self, job: Job, *, only_from: tuple[JobStatus, ...] = CANCELLABLE) -> JobStatus | Untouched:
+        """The job waited past the async event age: fail it, tell the user why, and free them."""
+        status = self.fail(job, "job_expired", only_from=only_from, minutes=ASYNC_EVENT_MAX_AGE_SECONDS // 60)
+        if status == JobStatus.FAILED:
+            emit(Metric.JOBS_EXPIRED, 1, dimensions={Dimension.KIND: quota_kind(job.kind, job.quality)})
+        return status
 
     def _not_claimed(self, job: Job) -> JobStatus | Untouched:
         status = self.store.job_status(job.user_id, job.job_id)
@@ -164,7 +180,7 @@ class JobRunner:
         logger.info("job failed", extra={"job_id": job.job_id, "reason": key})
         return JobStatus.FAILED
 
-    def fail_lost(self, job: Job, error_type: str | None = None) -> JobStatus | Untouched:
+    def fail_lost(self, job: Job, error_type: str | None = None, *, expired: bool = False) -> JobStatus | Untouched:
         """An invocation of the job failed for good: tell the user (once) unless the job is in fact alive.
 
         A duplicate delivery fails with IN_PROGRESS_ERROR while the first delivery still runs the job; a worker
@@ -176,6 +192,8 @@ class JobRunner:
                 "a duplicate delivery failed while the job runs on; nothing to do", extra={"job_id": job.job_id}
             )
             return Untouched.ALIVE
+        if expired:
+            return self.expire(job)
         return self.fail(job, "job_failed", only_from=CANCELLABLE)
 
     def _alive(self, job: Job) -> bool:

@@ -10,15 +10,19 @@ from handler import credentials
 from handler.adapters.local_dispatch import LocalPoolDispatcher
 from handler.adapters.presets import catalogue
 from handler.adapters.sqlite import SQLiteStore
+from handler.adapters.sqlite_usage import SQLiteUsage
 from handler.adapters.telegram_gateway import WEBHOOK
 from handler.bot.application import build_application
 from handler.bot.dialog import Deps
 from handler.core.job import Job
 from handler.core.limits import JOB_BUDGET_SECONDS
+from handler.jobs.accounting import Accounting
+from handler.jobs.invocation import run_job
 from handler.jobs.runner import JobRunner, NoEngine
 from handler.settings import Settings, get_settings
 from handler.wiring.parts import job_runner
 from handler.wiring.telegram import telegram_bot, telegram_gateway
+from handler.wiring.usage import accounting
 
 
 def sqlite_store(settings: Settings) -> SQLiteStore:
@@ -27,17 +31,21 @@ def sqlite_store(settings: Settings) -> SQLiteStore:
 
 
 @cache
-def _worker_runner() -> JobRunner:
+def _worker_runner() -> tuple[JobRunner, Accounting]:
     """One runner per worker process: the store, the Bot API client and the models are made once."""
     from handler.adapters.ml_engine import MLEngine
 
     settings = get_settings()
-    return job_runner(settings, sqlite_store(settings), MLEngine())
+    runner = job_runner(settings, sqlite_store(settings), MLEngine())
+    usage = SQLiteUsage(settings.local_state_path)
+    return runner, accounting(settings, runner, usage, usage, settings.local_workers)
 
 
 def run_local_job(job: str) -> str:
     """Run one job (its JSON) in a worker process (the pool's target) with the Lambda worker's budget."""
-    return _worker_runner().run(Job.model_validate_json(job), JOB_BUDGET_SECONDS)
+    runner, books = _worker_runner()
+    # Local mode bills nothing: its worker-seconds count against the budget, its GB-seconds are none.
+    return run_job(runner, books, Job.model_validate_json(job), JOB_BUDGET_SECONDS, memory_mb=0)["status"]
 
 
 def local_bot(settings: Settings) -> tuple[Application, LocalPoolDispatcher]:  # type: ignore[type-arg]
@@ -47,7 +55,18 @@ def local_bot(settings: Settings) -> tuple[Application, LocalPoolDispatcher]:  #
     notifier = job_runner(settings, store, NoEngine())
     dispatcher = LocalPoolDispatcher(run_local_job, notifier.fail_lost, settings.local_workers)
     bot = telegram_bot(settings, credentials.bot_token(settings).get_secret_value())
-    # The bot's replies take the webhook's road: a person waits for them in both modes.
-    deps = Deps(store=store, dispatcher=dispatcher, telegram=telegram_gateway(bot, WEBHOOK), catalogue=catalogue())
+    usage = SQLiteUsage(settings.local_state_path)
+    deps = Deps(
+        store=store,
+        dispatcher=dispatcher,
+        # The bot's replies take the webhook's road: a person waits for them in both modes.
+        telegram=telegram_gateway(bot, WEBHOOK),
+        catalogue=catalogue(),
+        usage=usage,
+        queue=usage,
+        limits=settings.operator_limits,
+        concurrency=settings.local_workers,
+        price_per_gb_second=settings.lambda_price_per_gb_second,
+    )
     app = build_application(bot, deps, with_updater=True)
     return app, dispatcher

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 from handler import credentials
@@ -12,17 +13,26 @@ from handler.settings import Settings
 from handler.wiring.telegram import blocking_telegram
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
     from handler.adapters.dynamodb import DynamoDBStore
+
+
+@cache
+def dynamodb_client() -> DynamoDBClient:
+    """The process's one DynamoDB client."""
+    import boto3
+
+    from handler.adapters.dynamodb import client_config
+
+    return boto3.client("dynamodb", config=client_config())
 
 
 def dynamodb_store(settings: Settings, table: str) -> DynamoDBStore:
     """The state store on the stack's DynamoDB table (the webhook, the worker and the failure destination)."""
-    import boto3
+    from handler.adapters.dynamodb import DynamoDBStore
 
-    from handler.adapters.dynamodb import DynamoDBStore, client_config
-
-    client = boto3.client("dynamodb", config=client_config())
-    return DynamoDBStore(client, table, claim_ttl_seconds=settings.update_claim_ttl_seconds)
+    return DynamoDBStore(dynamodb_client(), table, claim_ttl_seconds=settings.update_claim_ttl_seconds)
 
 
 def bot_messenger(settings: Settings) -> BlockingTelegram:

@@ -17,6 +17,7 @@ from handler.bot.endpoint import WebhookEndpoint
 from handler.settings import Settings, WebhookSettings, load_settings
 from handler.wiring.parts import dynamodb_store
 from handler.wiring.telegram import telegram_bot, telegram_gateway
+from handler.wiring.usage import dynamodb_usage
 
 
 @cache
@@ -44,6 +45,7 @@ def endpoint() -> WebhookEndpoint:
     store = dynamodb_store(config, config.state_table)
     dispatcher = LambdaDispatcher(boto3.client("lambda"), config.worker_function_name)
     redeliveries = Redeliveries()
+    usage, queue = dynamodb_usage(config.state_table)
 
     def make_application() -> Application:  # type: ignore[type-arg]
         bot = telegram_bot(config, credentials.bot_token(config).get_secret_value())
@@ -53,6 +55,11 @@ def endpoint() -> WebhookEndpoint:
             telegram=telegram_gateway(bot, WEBHOOK),
             catalogue=catalogue(),
             redeliveries=redeliveries,
+            usage=usage,
+            queue=queue,
+            limits=config.operator_limits,
+            concurrency=config.worker_concurrency,
+            price_per_gb_second=config.lambda_price_per_gb_second,
         )
         return build_application(bot, deps, with_updater=False)
 

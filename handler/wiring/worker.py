@@ -8,9 +8,12 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from handler.adapters.ml_engine import MLEngine
 from handler.core.limits import IDEMPOTENCY_TTL_SECONDS
+from handler.jobs.accounting import Accounting
 from handler.jobs.runner import JobRunner
 from handler.settings import WorkerSettings, load_settings
 from handler.wiring.parts import dynamodb_store, job_runner
+from handler.wiring.usage import accounting as books_of
+from handler.wiring.usage import dynamodb_usage
 
 
 @cache
@@ -30,3 +33,11 @@ def runner() -> JobRunner:
     """The job runner of this container, with the models (made on the first job)."""
     config = settings()
     return job_runner(config, dynamodb_store(config, config.state_table), MLEngine())
+
+
+@cache
+def accounting() -> Accounting:
+    """The worker's books: the day's budget, job records, metrics and the queue's positions."""
+    config = settings()
+    usage, queue = dynamodb_usage(config.state_table)
+    return books_of(config, runner(), usage, queue, config.worker_concurrency)

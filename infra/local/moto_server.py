@@ -5,9 +5,9 @@ response: each boto3 call would then open a new TCP connection, which neither ma
 their connections) nor lets a test see what a client does with a pooled connection that went stale. waitress
 keeps connections open (and drops idle ones after ``--idle-seconds``, as load balancers do).
 
-DynamoDB applies each write atomically: a conditional put or an ``ADD`` counter never interleaves with another
-write. moto's backends do not lock, so two of waitress's threads can both pass the same condition. Requests
-are therefore served one at a time (a lock around the app), which is what makes races in the tests meaningful.
+DynamoDB applies each request atomically (an UpdateItem's ADD, a conditional write); moto's backends take no
+lock, so two requests racing on one item could lose an update that DynamoDB never loses. The server therefore
+applies one request at a time (connections stay concurrent), which is what the counters' race test relies on.
 
     python -m infra.local.moto_server --port 5000
 """
@@ -24,15 +24,15 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from waitress import serve
 
 
-def serialized(app: Callable[..., Iterable[bytes]]) -> Callable[..., list[bytes]]:
-    """The WSGI app `app`, answering one request at a time (the whole body is made under the lock)."""
+def one_at_a_time(app: Callable[..., Iterable[bytes]]) -> Callable[..., list[bytes]]:
+    """The WSGI app, applying one request at a time (each request atomic, as DynamoDB makes it)."""
     lock = threading.Lock()
 
-    def serve_one(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    def atomic(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         with lock:
             return list(app(environ, start_response))
 
-    return serve_one
+    return atomic
 
 
 def main() -> None:
@@ -45,7 +45,7 @@ def main() -> None:
     os.environ.setdefault("MOTO_PORT", str(args.port))
     app = DomainDispatcherApplication(create_backend_app)
     serve(
-        serialized(app),
+        one_at_a_time(app),
         host=args.host,
         port=args.port,
         threads=args.threads,

@@ -21,6 +21,7 @@ import botocore.session
 from infra.local.lambda_emulator import ROOT
 
 PROJECT_PACKAGES = ("handler", "ml", "infra")
+SETTINGS_MODULE = "handler/settings.py"
 
 # IAM action names that differ from the API operation name.
 IAM_ACTION_NAMES = {"lambda:Invoke": "lambda:InvokeFunction", "lambda:InvokeAsync": "lambda:InvokeFunction"}
@@ -180,7 +181,11 @@ def closure(entry_module: str) -> Closure:
                 if reads_env and (var := _env_name(node.args[0], constants)) is not None:
                     result.env_reads.setdefault(var, site)
             if isinstance(node, ast.Attribute):
-                result.attributes.setdefault(node.attr, site)
+                # A use outside the settings module wins: settings' own properties read fields too, and a field
+                # the function reads must not be hidden behind one of them.
+                seen = result.attributes.get(node.attr)
+                if seen is None or seen.path == SETTINGS_MODULE:
+                    result.attributes[node.attr] = site
             if isinstance(node, ast.Call):
                 called = (
                     node.func.attr

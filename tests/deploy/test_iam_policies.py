@@ -8,6 +8,7 @@ policy's side from the template as SAM expands it offline (samtranslator, the li
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -109,7 +110,15 @@ def test_each_function_may_touch_only_its_own_resources(logical_id: str) -> None
             where = f"{logical_id}: {grant.action} on {resource_json}"
             assert resource != "*" and "*" not in resource_json, f"{where}: no wildcards"
             service = grant.action.split(":")[0]
-            if service == "dynamodb":
+            index = re.fullmatch(r"\$\{(\w+)\.Arn\}/index/([\w.-]+)", str(resource.get("Fn::Sub", "")))
+            if service == "dynamodb" and index is not None:
+                # A table's index: queried only, and an index the table declares.
+                table, name = index.groups()
+                assert grant.action == "dynamodb:Query", where
+                declared = RESOURCES[table]["Properties"].get("GlobalSecondaryIndexes", [])
+                assert name in {i["IndexName"] for i in declared}, f"{where}: {table} has no index {name}"
+                assert table in own["tables"], f"{where}: not a table this function is configured with"
+            elif service == "dynamodb":
                 assert resource == {"Fn::GetAtt": [_ref_name(resource), "Arn"]}, where
                 assert _ref_name(resource) in own["tables"], f"{where}: not a table this function is configured with"
             elif service == "ssm":

@@ -17,7 +17,12 @@ import pytest
 
 from handler.adapters.dynamodb import DynamoDBStore
 from handler.core.job import JobStatus
-from handler.core.limits import IDEMPOTENCY_TTL_SECONDS, JOB_TTL_SECONDS, STATE_TTL_SECONDS
+from handler.core.limits import (
+    DAILY_COUNTER_TTL_SECONDS,
+    IDEMPOTENCY_TTL_SECONDS,
+    JOB_TTL_SECONDS,
+    STATE_TTL_SECONDS,
+)
 from handler.settings import Settings
 from infra.local.dynamodb import create_tables, table_definitions
 from infra.local.fake_bot_api import FakeBotApi
@@ -32,6 +37,7 @@ BOUNDS = {
     "job": JOB_TTL_SECONDS,
     "update claim": Settings().update_claim_ttl_seconds,
     "idempotency record": IDEMPOTENCY_TTL_SECONDS,
+    "daily counter": DAILY_COUNTER_TTL_SECONDS,
 }
 # Telegram user ids of ten digits, which no timestamp, update id or job id in the tables can contain by chance.
 ADA, BOB = 8_642_097_531, 8_642_097_532
@@ -65,6 +71,8 @@ def kind_of(logical_id: str, item: dict[str, Any]) -> str:
         return "state"
     if pk.startswith("user#") and sk.startswith("job#"):
         return "job"
+    if pk.startswith("day#"):
+        return "daily counter"
     return f"undocumented item {pk}/{sk}"
 
 

@@ -63,6 +63,14 @@ def test_the_core_imports_neither_telegram_nor_boto3_nor_the_adapters() -> None:
     assert not found, found
 
 
+def test_the_packaged_code_never_imports_the_tests() -> None:
+    # Given every module the package installs (handler, ml, infra)
+    files = [path for package in ("handler", "ml", "infra") for path in sorted((ROOT / package).rglob("*.py"))]
+    # Then none imports tests/, which a wheel or the Lambda image does not carry
+    found = violations(files, ("tests",))
+    assert not found, found
+
+
 def test_only_the_composition_root_and_entry_points_import_the_composition_root() -> None:
     others = [p for p in sorted(HANDLER.rglob("*.py")) if module_name(p) not in ENTRY_POINTS]
     others = [p for p in others if not _is_under(module_name(p), ("handler.wiring",))]

@@ -1,24 +1,27 @@
 """Load script (not a test): N simulated users, each running a whole flow through the webhook at once.
 
-    .venv/bin/python -m infra.scripts.load --users 50 [--containers 8] [--workers 4]
+    .venv/bin/python -m tests.load --users 50 [--containers 8] [--cap 4]
 
 Everything runs on loopback: the fake Bot API, the DynamoDB-compatible server, the Lambda Invoke API, and the
 webhook and worker under the Lambda emulator (a pool of containers each, as Lambda scales out). All N users are
 active at once; each sends /start, picks own style, sends a photo and a style picture, changes the size twice,
 starts a quick job and gets the result. Webhook containers are capped at ``--containers`` (an update waits for
-a free one, as a throttled one waits for Telegram's redelivery) and jobs at ``--workers`` (the worker's reserved
-concurrency; further jobs wait in the async queue, as Lambda holds them).
+a free one, as a throttled one waits for Telegram's redelivery) and jobs at ``--cap`` (the worker's reserved
+concurrency, given to the functions as WORKER_CONCURRENCY; further jobs wait in the async queue, as Lambda holds
+them, and their users are shown their place in it).
 
 Prints updates handled, lost and duplicated, the webhook latency seen by the sender (p50/p99, including the wait
 for a free container) and the handler's run time (the emulator's billed duration), and the webhook's own CPU
 time per update: the CPU the warm webhook processes used during the run divided by the updates they handled
-(containers are warmed first, so imports and cold starts are not in it).
+(containers are warmed first, so imports and cold starts are not in it). Then the queue: the wait from Start to
+the worker's claim (p50/p95, as the worker measured it for /stats) and the positions users were shown.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import os
 import re
 import statistics
@@ -53,10 +56,10 @@ def main() -> int:
     parser.add_argument(
         "--containers", type=int, default=8, help="updates in flight at once (max_connections), a container each"
     )
-    parser.add_argument("--workers", type=int, default=4, help="jobs at once (the worker's reserved concurrency)")
+    parser.add_argument("--cap", type=int, default=4, help="jobs at once (the worker's reserved concurrency)")
     args = parser.parse_args()
 
-    from tests.driver import Person  # the same simulated person the end-to-end tests use
+    from tests.driver import Person  # the same simulated person the end-to-end tests use (after the environment)
 
     secret = uuid.uuid4().hex
     telegram = FakeBotApi(TOKEN).start()
@@ -78,6 +81,7 @@ def main() -> int:
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "STYLEBOT_WEIGHTS_DIR": tempfile.mkdtemp(),
+        "WORKER_CONCURRENCY": str(args.cap),
     }
     webhooks = EmulatorPool("WebhookFunction", function_env)
     # In AWS the workers run on CPUs of their own; here they share two cores with everything else, so they run at
@@ -87,7 +91,7 @@ def main() -> int:
     failures = EmulatorPool(destination or "FailureFunction", function_env)
     lambdas.route(
         "WorkerFunction",
-        Route(workers.invoke, max_retries=retries, on_failure=failures.invoke, concurrency=args.workers),
+        Route(workers.invoke, max_retries=retries, on_failure=failures.invoke, concurrency=args.cap),
     )
 
     latencies: list[float] = []  # from Telegram sending the update to the webhook's answer
@@ -117,7 +121,7 @@ def main() -> int:
         p.tap(p.t("btn_start"))
         return p
 
-    print(f"# {args.users} users, up to {args.containers} webhook containers, {args.workers} workers", file=sys.stderr)
+    print(f"# {args.users} users, up to {args.containers} webhook containers, worker cap {args.cap}", file=sys.stderr)
     # Warm every webhook container first (each answers one /help), so that cold starts are not in the figures.
     with ThreadPoolExecutor(args.containers) as pool:
         list(pool.map(lambda i: Person(webhooks, telegram, 9_000_000 + i, secret=secret).send("/help"),
@@ -159,12 +163,41 @@ def main() -> int:
           f"{webhooks.started - warm_started} cold starts during the run)")  # fmt: skip
     print(f"throughput: {updates / webhook_seconds:.0f} updates/s over {webhook_seconds:.1f} s; all jobs done after "
           f"{elapsed:.1f} s; webhook containers: {webhooks.started}, worker containers: {workers.started}")  # fmt: skip
+    report_queue(people, tables["StateTable"])
     for pool_ in (webhooks, workers, failures):
         pool_.stop()
     lambdas.stop()
     dynamodb.stop()
     telegram.stop()
     return 0 if lost == 0 and duplicated == 0 else 1
+
+
+def report_queue(people: list[object], table: str) -> None:
+    """The queue as users saw it: the worker's measured waits, and the positions shown in each chat."""
+    from handler.adapters.dynamodb_usage import DynamoDBUsage
+    from handler.core.queue import waiting_text
+    from handler.core.quotas import day_key
+    from tests.driver import Person
+
+    summary = DynamoDBUsage(boto3.client("dynamodb"), table).day_summary(day_key(time.time()))
+    waits = sorted(j.wait_seconds for j in summary.jobs if j.wait_seconds is not None)
+    if len(waits) >= 2:
+        cuts = statistics.quantiles(waits, n=100, method="inclusive")
+        print(f"queue wait (Start to the worker's claim): p50 {cuts[49]:.1f} s, p95 {cuts[94]:.1f} s, "
+              f"max {waits[-1]:.1f} s over {len(waits)} jobs")  # fmt: skip
+    shown: list[list[int]] = []
+    for p in people:
+        assert isinstance(p, Person)
+        texts = {waiting_text(n, p.language): n for n in range(len(people) + 1)}
+        seen = [texts[c.text] for c in p.shown() if c.text in texts]
+        if seen:
+            shown.append(seen)
+    rises = [b - a for s in shown for a, b in itertools.pairwise(s) if b > a]
+    firsts = sorted(s[0] for s in shown)
+    print(f"positions shown: {len(shown)} of {len(people)} users waited; first position shown "
+          f"{firsts[0] if firsts else '-'}..{firsts[-1] if firsts else '-'}; {sum(map(len, shown))} position messages; "
+          f"a position shown above the one before it: {len(rises)} times (by at most {max(rises, default=0)}), "
+          f"by {sum(1 for s in shown if any(b > a for a, b in itertools.pairwise(s)))} users")  # fmt: skip
 
 
 if __name__ == "__main__":
