@@ -97,7 +97,7 @@ def _moved(state: UserState, **changes: object) -> UserState:
 def _command(state: UserState, name: str, ctx: Situation) -> Outcome:
     if name == "start":
         new = _moved(state, step=Step.IDLE, flow=Flow())
-        return Outcome(new, Reply(_t(new, ctx, "start", name=ctx.first_name), keyboards.menu(_lang(new, ctx))))
+        return Outcome(new, Reply(_t(new, ctx, "start", name=ctx.first_name), keyboards.menu(_lang(new, ctx), presets=bool(ctx.catalogue.presets))))
     if name == "help":
         return Outcome(state, _help_reply(state, ctx))
     if name == "cancel":
@@ -112,8 +112,7 @@ def _command(state: UserState, name: str, ctx: Situation) -> Outcome:
         new = _moved(state)
         return Outcome(new, _settings_reply(new, ctx, edit=False))
     if name == "styles":
-        new = _moved(state, step=Step.PRESET_PICK, flow=Flow())
-        return Outcome(new, _gallery_reply(new, ctx, edit=False), show_previews=True)
+        return _to_gallery(state, ctx, Flow())
     if name == "forget":
         fresh = UserState(user_id=state.user_id)
         return Outcome(fresh, Reply(_t(state, ctx, "forgotten")), cancel_job=state.active_job, forget=True)
@@ -154,7 +153,7 @@ def _image(state: UserState, image: Picture, ctx: Situation) -> Outcome:
             content_file_id=image.file_id, album_id=image.album_id, album={str(image.message_id): image.file_id}
         )
         new = _moved(state, step=Step.PHOTO_CHOICE, flow=kept)
-        return Outcome(new, Reply(_t(new, ctx, "photo_first"), keyboards.photo_first(_lang(new, ctx))))
+        return Outcome(new, Reply(_t(new, ctx, "photo_first"), keyboards.photo_first(_lang(new, ctx), presets=bool(ctx.catalogue.presets))))
     return Outcome(state, Reply(_t(state, ctx, "not_expecting_picture")))
 
 
@@ -203,8 +202,7 @@ def _tap_menu(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
         return Outcome(new, Reply(_t(new, ctx, "ask_content"), edit=True))
     if arg == "pre":
         # The gallery comes as a new message under its previews; the menu's buttons go.
-        new = _moved(state, step=Step.PRESET_PICK, flow=Flow())
-        return Outcome(new, _gallery_reply(new, ctx, edit=False), remove_tapped_keyboard=True, show_previews=True)
+        return _to_gallery(state, ctx, Flow(), remove_tapped=True)
     if arg == "set":
         new = _moved(state)
         return Outcome(new, _settings_reply(new, ctx, edit=True))
@@ -213,8 +211,7 @@ def _tap_menu(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
     if arg == "own" and state.step == Step.PHOTO_CHOICE and state.flow.content_file_id is not None:
         return _own_style_for(state, ctx, edit=True)
     if arg == "pst" and state.step == Step.PHOTO_CHOICE and state.flow.content_file_id is not None:
-        new = _moved(state, step=Step.PRESET_PICK)
-        return Outcome(new, _gallery_reply(new, ctx, edit=False), remove_tapped_keyboard=True, show_previews=True)
+        return _to_gallery(state, ctx, state.flow, remove_tapped=True)
     return None
 
 
@@ -299,8 +296,7 @@ def _tap_again(state: UserState, arg: str, ctx: Situation) -> Outcome:
         new = _moved(state, step=Step.NST_STYLE, flow=replace(flow, style_file_id=None))
         return Outcome(new, Reply(_t(new, ctx, "ask_style")))
     if what == keyboards.AGAIN_STYLE:
-        new = _moved(state, step=Step.PRESET_PICK, flow=replace(flow, preset=None))
-        return Outcome(new, _gallery_reply(new, ctx, edit=False))
+        return _to_gallery(state, ctx, replace(flow, preset=None), previews=False)
     if what == keyboards.AGAIN_OPTIONS:
         new = _moved(state, step=Step.NST_OPTIONS if job.kind == Kind.NST else Step.PRESET_OPTIONS, flow=flow)
         return Outcome(new, _options_reply(new, ctx, edit=False))
@@ -394,6 +390,21 @@ def _start_job(state: UserState, ctx: Situation) -> Outcome:
 # --- replies --------------------------------------------------------------------------------------------------
 
 
+def _to_gallery(
+    state: UserState, ctx: Situation, flow: Flow, *, remove_tapped: bool = False, previews: bool = True
+) -> Outcome:
+    """The gallery of presets for `flow`; where no preset can run here, say so and what makes them available
+    (an empty keyboard is no gallery: Telegram refuses it)."""
+    if not ctx.catalogue.presets:
+        line = _unavailable_line(state, ctx)
+        body = _t(state, ctx, "no_presets")
+        return Outcome(state, Reply(body if line is None else f"{body}\n\n{line}"))
+    new = _moved(state, step=Step.PRESET_PICK, flow=flow)
+    return Outcome(
+        new, _gallery_reply(new, ctx, edit=False), remove_tapped_keyboard=remove_tapped, show_previews=previews
+    )
+
+
 def _gallery_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
     return Reply(_t(state, ctx, "gallery"), keyboards.gallery(ctx.catalogue.presets, _lang(state, ctx)), edit=edit)
 
@@ -455,11 +466,16 @@ def _options_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
 def _help_reply(state: UserState, ctx: Situation) -> Reply:
     """Help, and in one line what cannot run here and the command that makes it available."""
     body = _t(state, ctx, "help")
+    line = _unavailable_line(state, ctx)
+    return Reply(body if line is None else f"{body}\n\n{line}")
+
+
+def _unavailable_line(state: UserState, ctx: Situation) -> str | None:
+    """What cannot run here for want of weights, and the command that fetches them (None: everything can)."""
     catalogue = ctx.catalogue
-    if not catalogue.complete:
-        lang = _lang(state, ctx)
-        missing = [_t(state, ctx, f"quality_{q}_name") for q in Quality if q not in catalogue.qualities]
-        missing += [p.name(lang) for p in catalogue.missing_presets]
-        line = _t(state, ctx, "help_unavailable", what=", ".join(missing), command=catalogue.fetch_command)
-        body = f"{body}\n\n{line}"
-    return Reply(body)
+    if catalogue.complete:
+        return None
+    lang = _lang(state, ctx)
+    missing = [_t(state, ctx, f"quality_{q}_name") for q in Quality if q not in catalogue.qualities]
+    missing += [p.name(lang) for p in catalogue.missing_presets]
+    return _t(state, ctx, "help_unavailable", what=", ".join(missing), command=catalogue.fetch_command)

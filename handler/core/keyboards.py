@@ -31,10 +31,13 @@ AGAIN_OPTIONS = "opts"
 NEXT_STRENGTH = {Strength.LOW: Strength.MID, Strength.MID: Strength.HIGH, Strength.HIGH: Strength.LOW}
 
 
-def menu(language: str) -> Keyboard:
+def menu(language: str, *, presets: bool = True) -> Keyboard:
+    """The main menu; the presets' button only where a preset can run."""
+    rows: tuple[tuple[Button, ...], ...] = ((Button(text("btn_nst", language), "m:nst"),),)
+    if presets:
+        rows = (*rows, (Button(text("btn_presets", language), "m:pre"),))
     return (
-        (Button(text("btn_nst", language), "m:nst"),),
-        (Button(text("btn_presets", language), "m:pre"),),
+        *rows,
         (Button(text("btn_settings", language), "m:set"), Button(text("btn_help", language), "m:help")),
     )
 
@@ -106,12 +109,10 @@ def result_keyboard(language: str, job_id: str) -> Keyboard:
     )
 
 
-def photo_first(language: str) -> Keyboard:
-    """What to do with a photo sent when nothing was awaited."""
-    return (
-        (Button(text("btn_use_own_style", language), "m:own"),),
-        (Button(text("btn_apply_preset", language), "m:pst"),),
-    )
+def photo_first(language: str, *, presets: bool = True) -> Keyboard:
+    """What to do with a photo sent when nothing was awaited (a preset only where one can run)."""
+    own: Keyboard = ((Button(text("btn_use_own_style", language), "m:own"),),)
+    return (*own, (Button(text("btn_apply_preset", language), "m:pst"),)) if presets else own
 
 
 def progress_keyboard(language: str) -> Keyboard:

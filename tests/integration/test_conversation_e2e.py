@@ -526,7 +526,10 @@ def test_cancel_help_settings_start_work_in_every_step(person: MakePerson, store
 def test_gallery_shows_the_presets_previews_then_the_buttons(
     function_env: dict[str, str], telegram: FakeBotApi, tmp_path: Path
 ) -> None:
-    # Given a deployment whose image holds rendered previews
+    # Given a deployment whose image holds the weights (the test ones) and rendered previews beside them
+    weights = Path(function_env["STYLEBOT_WEIGHTS_DIR"])
+    for model in (f for f in weights.iterdir() if f.suffix in (".pth", ".pt")):
+        (tmp_path / model.name).symlink_to(model)
     previews = tmp_path / "previews"
     previews.mkdir()
     for preset_id in ("monet", "vangogh", "cezanne"):

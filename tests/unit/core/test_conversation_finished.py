@@ -14,7 +14,7 @@ import pytest
 from handler.adapters.presets import catalogue
 from handler.core.callbacks import callback_data, parse_callback
 from handler.core.decide import decide
-from handler.core.inputs import Catalogue, NotQueued, Picture, PresetInfo, Situation, Tap
+from handler.core.inputs import Catalogue, Command, NotQueued, Picture, PresetInfo, Situation, Tap
 from handler.core.job import Job, Kind, Language, Quality, Strength
 from handler.core.keyboards import result_keyboard
 from handler.core.state import Flow, Step, UserState
@@ -75,6 +75,25 @@ def test_without_weights_no_preset_and_no_best_quality_are_offered_and_help_says
     (tmp_path / monet.filename).write_bytes(b"monet weightz")
     assert catalogue().presets == ()
     assert registry.runnable_qualities() == ["quick"]
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_without_any_preset_no_gallery_is_offered_and_every_road_to_one_says_why(language: Language) -> None:
+    # Given a deployment where no preset can run
+    empty = Catalogue(presets=(), qualities=(Quality.QUICK,), missing_presets=(MONET,), fetch_command=FETCH_COMMAND)
+    ctx = replace(CTX, catalogue=empty)
+    user = UserState(user_id=1, language=language)
+    # Then neither the menu nor a photo sent first offers presets
+    menu = decide(user, Command("start"), ctx)
+    assert text("btn_presets", language) not in labels(menu)
+    first = decide(user, Picture("P", 10), ctx)
+    assert labels(first) == [text("btn_use_own_style", language)]
+    # And /styles and an old menu's Presets button answer with what is missing and the command, no empty keyboard
+    for outcome in (decide(user, Command("styles"), ctx), decide(menu.state, Tap("m", 1, "pre"), ctx)):
+        assert outcome.reply is not None and outcome.reply.keyboard is None and not outcome.show_previews
+        assert outcome.reply.text.startswith(text("no_presets", language))
+        assert FETCH_COMMAND in outcome.reply.text and MONET.name(language) in outcome.reply.text
+        assert outcome.state.step == Step.IDLE
 
 
 # --- 2. result buttons bound to their job -----------------------------------------------------------------------
