@@ -66,8 +66,10 @@ def decide(state: UserState, event: Input, ctx: Situation) -> Outcome:
             return _not_queued(state, event, ctx)
         case Tap(prefix="r"):  # under a result: bound to its job, not to the newest keyboard
             return _tap_again(state, event.arg, ctx)
-        case Tap(prefix="o", arg="go") if state.active_job is not None:
-            # A second tap on Start: the job runs, and the progress message keeps its Cancel button.
+        case Tap(prefix="o", arg="go") if state.active_job is not None and event.generation != state.generation:
+            # A second tap on the same Start (its screen is already the job's progress): the job runs, and the
+            # progress message keeps its Cancel button. A Start on a newer options screen is answered with the
+            # running job's status and a Cancel that works (`_start_job`).
             return Outcome(state, toast=_t(state, ctx, "already_started"), write=False)
         case Tap() if event.generation == state.generation:
             return _tap(state, event, ctx)

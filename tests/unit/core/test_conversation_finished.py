@@ -168,6 +168,18 @@ def test_a_second_tap_on_start_keeps_the_progress_cancel_button() -> None:
     assert not again.remove_tapped_keyboard and again.job is None and again.reply is None
 
 
+def test_start_on_a_newer_options_screen_while_a_job_runs_shows_its_status_with_a_working_cancel() -> None:
+    started = decide(OPTIONS, Tap("o", 0, "go"), CTX)
+    # The user goes through the flow again: a newer options screen, stamped with the current generation
+    again = replace(started.state, step=Step.NST_OPTIONS, flow=OPTIONS.flow)
+    busy = decide(again, Tap("o", again.generation, "go"), CTX)
+    assert busy.job is None and busy.reply is not None and busy.reply.edit
+    assert busy.reply.text == text("job_busy", "en", status=text("job_status_queued", "en"))
+    assert text("btn_cancel_job", "en") in labels(busy)
+    cancel = decide(busy.state, Tap("j", busy.state.generation, "cancel"), CTX)
+    assert cancel.cancel_job == started.job.job_id  # type: ignore[union-attr]
+
+
 # --- 9. a job that could not be queued ---------------------------------------------------------------------------
 
 
