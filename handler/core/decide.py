@@ -99,7 +99,8 @@ def _moved(state: UserState, **changes: object) -> UserState:
 def _command(state: UserState, name: str, ctx: Situation) -> Outcome:
     if name == "start":
         new = _moved(state, step=Step.IDLE, flow=Flow())
-        return Outcome(new, Reply(_t(new, ctx, "start", name=ctx.first_name), keyboards.menu(_lang(new, ctx), presets=bool(ctx.catalogue.presets))))
+        menu = keyboards.menu(_lang(new, ctx), presets=bool(ctx.catalogue.presets))
+        return Outcome(new, Reply(_t(new, ctx, "start", name=ctx.first_name), menu))
     if name == "help":
         return Outcome(state, _help_reply(state, ctx))
     if name == "cancel":
@@ -155,7 +156,8 @@ def _image(state: UserState, image: Picture, ctx: Situation) -> Outcome:
             content_file_id=image.file_id, album_id=image.album_id, album={str(image.message_id): image.file_id}
         )
         new = _moved(state, step=Step.PHOTO_CHOICE, flow=kept)
-        return Outcome(new, Reply(_t(new, ctx, "photo_first"), keyboards.photo_first(_lang(new, ctx), presets=bool(ctx.catalogue.presets))))
+        choice = keyboards.photo_first(_lang(new, ctx), presets=bool(ctx.catalogue.presets))
+        return Outcome(new, Reply(_t(new, ctx, "photo_first"), choice))
     return Outcome(state, Reply(_t(state, ctx, "not_expecting_picture")))
 
 

@@ -18,6 +18,7 @@ from PIL import Image
 from handler.adapters.dynamodb import DynamoDBStore
 from handler.core.flood import BUCKET_SIZE, FLOOD_WARNING_EVERY, REFILL_PER_SECOND
 from handler.core.state import Step
+from handler.core.texts import text
 from infra.local.fake_bot_api import FakeBotApi
 from infra.local.lambda_emulator import EmulatedFunction
 from infra.local.lambda_service import LocalLambdaService
@@ -176,7 +177,7 @@ def test_settings_switch_language_and_size(person: MakePerson, store: DynamoDBSt
     assert state.language == "ru" and state.size == 1024
     p.language = "en"
     p.send("/help")
-    assert p.last_text().startswith("Я стилизую")
+    assert p.last_text().startswith(text("help", "ru"))
 
 
 # --- albums ---------------------------------------------------------------------------------------------------
@@ -412,12 +413,22 @@ def test_bad_files_get_clear_answers_and_the_state_stays(person: MakePerson, sto
     assert store.load(p.user_id).step == Step.NST_CONTENT
 
 
-def test_photo_when_nothing_is_awaited(person: MakePerson) -> None:
+def test_photo_when_nothing_is_awaited_is_kept_and_the_user_chooses_what_to_do(
+    person: MakePerson, store: DynamoDBStore
+) -> None:
     p = person()
     # Given a user who has not chosen anything, When they send a photo
     p.send_photo(jpeg())
-    # Then they are told to pick a mode first
-    assert p.last_text() == p.t("not_expecting_picture")
+    # Then it is kept as the photo, and they choose their own style or a preset for it
+    assert p.last_text() == p.t("photo_first")
+    assert [b["text"] for b in p.buttons()] == [p.t("btn_use_own_style"), p.t("btn_apply_preset")]
+    kept = store.load(p.user_id).flow.content_file_id
+    assert kept is not None
+    # And choosing their own style asks only for the style picture, the photo kept
+    p.tap(p.t("btn_use_own_style"))
+    assert p.last_text() == p.t("ask_style")
+    state = store.load(p.user_id)
+    assert state.step == Step.NST_STYLE and state.flow.content_file_id == kept
 
 
 def test_edited_message_and_group_chat(person: MakePerson, store: DynamoDBStore, telegram: FakeBotApi) -> None:
