@@ -13,6 +13,7 @@ module (through ``ml.registry``), so it imports no torch.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -147,3 +148,38 @@ def not_in_image(names: Iterable[str]) -> set[str]:
         return set()
     entries = manifest()
     return {name for name in names if entries[name].bundled is None and entries[name].filename not in sums}
+
+
+# (path, size, mtime_ns, expected hash) of files this process found whole and as pinned.
+_runnable: set[tuple[str, int, int, str]] = set()
+
+
+def _present_and_verified(item: WeightEntry, sums: Mapping[str, str] | None) -> bool:
+    """Whether the file of ``item`` is there and is the pinned one: listed by the image build's sums where they
+    exist, else hashed here (once per process and file version)."""
+    path = path_of(item)
+    if not item.pinned or not path.is_file():
+        return False
+    if item.bundled is None and sums is not None:
+        return item.filename in sums and item.hash_matches(sums[item.filename])
+    stat = path.stat()
+    if item.size is not None and stat.st_size != item.size:
+        return False
+    key = (str(path), stat.st_size, stat.st_mtime_ns, item.expected_hash_text())
+    if key not in _runnable:
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+        if not item.hash_matches(digest.hexdigest()):
+            return False
+        _runnable.add(key)
+    return True
+
+
+def missing(names: Iterable[str]) -> set[str]:
+    """Those of the entries ``names`` whose files are absent, incomplete or not the pinned ones: what cannot run
+    here. In the image, its ``SHA256SUMS`` says what it holds; elsewhere each file is hashed (once)."""
+    sums = read_sums(weights_dir())
+    entries = manifest()
+    return {name for name in names if not _present_and_verified(entries[name], sums)}

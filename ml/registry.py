@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ml.errors import StylebotMLError
-from ml.manifest import manifest, not_in_image
+from ml.manifest import manifest, missing, not_in_image
 
 NONCOMMERCIAL_ENV = "STYLEBOT_PRESETS_NONCOMMERCIAL"
+VGG19_WEIGHTS = "vgg19"
+# The weights each quality of own style needs beyond MicroAST's, which ship inside the package.
+QUALITY_WEIGHTS: Mapping[str, tuple[str, ...]] = {"quick": (), "best": (VGG19_WEIGHTS,)}
 
 
 class UnknownPreset(StylebotMLError, ValueError):
@@ -138,3 +141,16 @@ def preview_file(preset_id: str) -> Path:
     from ml.paths import previews_dir
 
     return previews_dir() / f"{preset_id}.jpg"
+
+
+def runnable(*, include_noncommercial: bool | None = None) -> list[Preset]:
+    """The presets that can run here: offered on this deployment, with weights present and verified."""
+    offered = available(include_noncommercial=include_noncommercial)
+    absent = missing(p.weights for p in offered)
+    return [p for p in offered if p.weights not in absent]
+
+
+def runnable_qualities() -> list[str]:
+    """The qualities of own style that can run here (their weights present and verified), quick first."""
+    absent = missing(name for names in QUALITY_WEIGHTS.values() for name in names)
+    return [quality for quality, names in QUALITY_WEIGHTS.items() if not absent.intersection(names)]

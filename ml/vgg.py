@@ -15,8 +15,9 @@ import torch
 from torch import nn
 
 from ml import weights
+from ml.registry import VGG19_WEIGHTS
 
-WEIGHTS_NAME = "vgg19"
+WEIGHTS_NAME = VGG19_WEIGHTS
 
 #: Channel plan of VGG19's ``features`` ("M" = 2x2 max pooling), as torchvision builds it.
 _PLAN: tuple[int | str, ...] = (

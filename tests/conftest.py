@@ -102,13 +102,29 @@ def secret_parameters(aws_clients: dict[str, Any]) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def test_weights(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The seeded test weights of every model and the manifest pinning them, as the image carries the real ones:
+    with them present, the webhook offers everything (its catalogue is built from the weights it finds)."""
+    from tests.ml_helpers import write_test_weights
+
+    folder = tmp_path_factory.mktemp("function-weights")
+    manifest = write_test_weights(folder)
+    return {"STYLEBOT_WEIGHTS_DIR": str(folder), "STYLEBOT_MANIFEST": str(manifest)}
+
+
+@pytest.fixture(scope="session")
 def function_env(
-    aws_env: dict[str, str], tables: dict[str, str], secret_parameters: dict[str, str], bot_api: FakeBotApi
+    aws_env: dict[str, str],
+    tables: dict[str, str],
+    secret_parameters: dict[str, str],
+    bot_api: FakeBotApi,
+    test_weights: dict[str, str],
 ) -> dict[str, str]:
-    """The environment template.yaml gives the functions, pointed at the local servers."""
+    """The environment template.yaml gives the functions, pointed at the local servers, with the test weights."""
     return {
         **aws_env,
         **secret_parameters,
+        **test_weights,
         "STATE_TABLE": tables["StateTable"],
         "WORKER_FUNCTION_NAME": "WorkerFunction",
         "TELEGRAM_API_BASE_URL": bot_api.url,

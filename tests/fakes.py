@@ -72,6 +72,11 @@ class MemoryStore:
             item = self.jobs.get((user_id, job_id))
         return None if item is None else JobStatus(item["status"])
 
+    def load_job(self, user_id: int, job_id: str) -> Job | None:
+        with self._lock:
+            item = self.jobs.get((user_id, job_id))
+        return None if item is None else Job.model_validate_json(str(item["job"]))
+
     def beat(self, user_id: int, job_id: str, at: float) -> None:
         with self._lock:
             if (user_id, job_id) in self.jobs:
@@ -136,6 +141,9 @@ class FakeMessenger:
         self._next_id += 1
         self.sent.append(Sent("text", chat_id, text, self._next_id, keyboard, generation))
         return self._next_id
+
+    def chat_action(self, chat_id: int, action: str) -> None:
+        self.sent.append(Sent("action", chat_id, action, 0))
 
     def send_picture(
         self,

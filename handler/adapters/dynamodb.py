@@ -177,6 +177,12 @@ class DynamoDBStore:
         item = response.get("Item")
         return JobStatus(item["status"]["S"]) if item else None
 
+    def load_job(self, user_id: int, job_id: str) -> Job | None:
+        key = {"pk": _user_pk(user_id), "sk": {"S": f"job#{job_id}"}}
+        response = self._call(lambda: self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True))
+        item = response.get("Item")
+        return Job.model_validate_json(item["spec"]["S"]) if item and "spec" in item else None
+
     def beat(self, user_id: int, job_id: str, at: float) -> None:
         key = {"pk": _user_pk(user_id), "sk": {"S": f"job#{job_id}"}}
         with contextlib.suppress(ClientError):  # the job was erased (/forget): nothing to keep alive

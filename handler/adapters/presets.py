@@ -1,11 +1,30 @@
-"""The preset styles the gallery offers, from the torch-free registry of the `ml` package."""
+"""What this deployment can run, from the torch-free registry of the `ml` package: the preset styles whose
+weights are present and verified, the qualities of own style, and what is missing."""
 
 from __future__ import annotations
 
-from handler.core.inputs import PresetInfo
+from handler.core.inputs import Catalogue, PresetInfo
+from handler.core.job import Quality
 from ml import registry
+from ml.manifest import FETCH_COMMAND
+
+
+def _info(preset: registry.Preset) -> PresetInfo:
+    return PresetInfo(preset.id, dict(preset.names))
 
 
 def preset_catalog() -> tuple[PresetInfo, ...]:
-    """The presets this deployment offers (non-commercial ones only where the operator allows them)."""
-    return tuple(PresetInfo(p.id, dict(p.names)) for p in registry.available())
+    """The presets this deployment offers and can run (non-commercial ones only where the operator allows)."""
+    return tuple(_info(p) for p in registry.runnable())
+
+
+def catalogue() -> Catalogue:
+    """Everything offered here, and what is not (with the command that fetches it)."""
+    runnable = registry.runnable()
+    ids = {p.id for p in runnable}
+    return Catalogue(
+        presets=tuple(_info(p) for p in runnable),
+        qualities=tuple(Quality(q) for q in registry.runnable_qualities()),
+        missing_presets=tuple(_info(p) for p in registry.available() if p.id not in ids),
+        fetch_command=FETCH_COMMAND,
+    )

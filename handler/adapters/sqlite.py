@@ -112,6 +112,15 @@ class SQLiteStore:
         ).fetchone()
         return JobStatus(row[0]) if row else None
 
+    def load_job(self, user_id: int, job_id: str) -> Job | None:
+        row = self._execute(
+            "SELECT body FROM items WHERE pk = ? AND sk = ? AND expires_at > ?",
+            f"user#{user_id}",
+            f"job#{job_id}",
+            int(time.time()),
+        ).fetchone()
+        return Job.model_validate_json(row[0]) if row and row[0] else None
+
     def beat(self, user_id: int, job_id: str, at: float) -> None:
         self._execute("UPDATE items SET beat_at = ? WHERE pk = ? AND sk = ?", at, f"user#{user_id}", f"job#{job_id}")
 

@@ -350,6 +350,9 @@ class BlockingTelegram:
     def send_text(self, chat_id: int, text: str, keyboard: Keyboard | None = None, generation: int = 0) -> int:
         return self._run(self._gateway.send_text(chat_id, text, keyboard, generation))
 
+    def chat_action(self, chat_id: int, action: str) -> None:
+        self._run(self._gateway.chat_action(chat_id, action))
+
     def send_picture(
         self,
         chat_id: int,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from telegram import Update
@@ -13,15 +13,14 @@ from telegram.ext import ContextTypes
 from handler.bot import admission
 from handler.bot.gallery import send_previews
 from handler.core.decide import cancel_refused, decide
-from handler.core.freeing import free_user
-from handler.core.inputs import Input, Outcome, PresetInfo, Situation
-from handler.core.job import CANCELLABLE, JobStatus
+from handler.core.inputs import Catalogue, Input, NotQueued, Outcome, Situation, Tap
+from handler.core.job import CANCELLABLE, Job, JobStatus
 from handler.core.keyboards import progress_keyboard
 from handler.core.ports import JobDispatcher, JobQueue, StateStore, Telegram, Usage
 from handler.core.queue import waiting_text
-from handler.core.quotas import Limits, QuotaKind, quota_kind, quota_text
+from handler.core.quotas import Limits, QuotaKind, quota_kind
 from handler.core.state import UserState
-from handler.core.texts import language_of, text
+from handler.core.texts import language_of
 from handler.observability import logger
 
 MAX_ATTEMPTS = 8
@@ -56,7 +55,7 @@ class Deps:
     store: StateStore
     dispatcher: JobDispatcher
     telegram: Telegram
-    presets: Sequence[PresetInfo] = ()
+    catalogue: Catalogue = field(default_factory=Catalogue)
     new_job_id: Callable[[], str] = field(default=lambda: uuid.uuid4().hex[:16])
     clock: Callable[[], float] = time.time
     redeliveries: Redeliveries = field(default_factory=Redeliveries)
@@ -79,7 +78,8 @@ def transition(d: Deps, user_id: int, event: Input, base: Situation, loaded: Use
     for attempt in range(MAX_ATTEMPTS):
         state = loaded if attempt == 0 and loaded is not None else d.store.load(user_id)
         status = d.store.job_status(user_id, state.active_job) if state.active_job else None
-        outcome = decide(state, event, replace(base, now=d.clock(), job_status=status))
+        tapped_job = _tapped_job(d, user_id, event)
+        outcome = decide(state, event, replace(base, now=d.clock(), job_status=status, tapped_job=tapped_job))
         if outcome.forget:
             d.store.forget(user_id)
             return outcome
@@ -91,6 +91,14 @@ def transition(d: Deps, user_id: int, event: Input, base: Situation, loaded: Use
     raise ConcurrentUpdateConflict(f"state of user kept changing over {MAX_ATTEMPTS} attempts")
 
 
+def _tapped_job(d: Deps, user_id: int, event: Input) -> Job | None:
+    """The job a button under a result names (`r:<what>:<job id>`), while it is stored."""
+    if not isinstance(event, Tap) or event.prefix != "r":
+        return None
+    _, _, job_id = event.arg.partition(":")
+    return d.store.load_job(user_id, job_id) if job_id else None
+
+
 def base_context(update: Update, d: Deps) -> Situation:
     user = update.effective_user
     chat = update.effective_chat
@@ -100,7 +108,7 @@ def base_context(update: Update, d: Deps) -> Situation:
         chat_id=chat.id if chat else (user.id if user else 0),
         first_name=user.first_name if user else "",
         telegram_language=user.language_code if user else None,
-        presets=d.presets,
+        catalogue=d.catalogue,
         new_job_id=d.new_job_id(),
         tapped_message_id=query.message.message_id if query and query.message else None,
     )
@@ -136,7 +144,7 @@ async def carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome:
     if outcome.remove_tapped_keyboard and tapped is not None:
         await telegram.remove_keyboard(tapped.chat.id, tapped.message_id)
     if outcome.show_previews:
-        await send_previews(telegram, base.chat_id, d.presets, _language(outcome, base))
+        await send_previews(telegram, base.chat_id, d.catalogue.presets, _language(outcome, base))
     reply = outcome.reply
     if reply is not None:
         generation = outcome.state.generation
@@ -154,7 +162,8 @@ async def carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome:
 
 
 async def _hand_over(d: Deps, outcome: Outcome, base: Situation) -> None:
-    """Store the job and dispatch it; if it cannot be dispatched, free the user and say so."""
+    """Store the job and dispatch it; if its quota was taken meanwhile or it cannot be dispatched, put the user
+    back on its options screen (photo, style and options kept, Start under them) and say why."""
     job = outcome.job
     assert job is not None
     taken = admission.take_quota(d.usage, d.limits, job, d.clock())
@@ -166,15 +175,16 @@ async def _hand_over(d: Deps, outcome: Outcome, base: Situation) -> None:
     except Exception as error:
         logger.exception("job could not be dispatched", extra={"job_id": job.job_id})
         d.store.set_job_status(job.user_id, job.job_id, JobStatus.FAILED, only_from=(JobStatus.QUEUED,))
-        free_user(d.store, job.user_id, job.job_id)
-        message = text("job_start_failed", job.language)
-        if isinstance(error, _QuotaTaken):
-            limit = d.limits.limit(job.user_id, error.kind)
-            message = quota_text(error.kind, limit, d.clock(), base.allowance.time_zone, job.language)
-        if job.progress_message_id is not None:
-            await d.telegram.edit_text(job.chat_id, job.progress_message_id, message)
-        else:
-            await d.telegram.send_text(job.chat_id, message)
+        refused = error.kind if isinstance(error, _QuotaTaken) else None
+        back = transition(d, job.user_id, NotQueued(job, refused), base)
+        reply = back.reply
+        assert reply is not None
+        generation = back.state.generation
+        shown = job.progress_message_id is not None and await d.telegram.edit_text(
+            job.chat_id, job.progress_message_id, reply.text, reply.keyboard, generation
+        )
+        if not shown:
+            await d.telegram.send_text(job.chat_id, reply.text, reply.keyboard, generation)
         return
     logger.info("job dispatched", extra={"job_id": job.job_id, "kind": job.kind})
     ahead = admission.position(d.queue, d.concurrency, job, d.clock())

@@ -10,7 +10,7 @@ import re
 
 from handler.core.inputs import ForgedTap, Tap
 
-CALLBACK_RE = re.compile(r"^([a-z]):(\d{1,9}):([a-z0-9_.-]{1,40}(?::[a-z0-9_.-]{1,20})?)$")
+CALLBACK_RE = re.compile(r"^([a-z]):(\d{1,9}):([a-z0-9_.-]{1,40}(?::[a-z0-9_.-]{1,40})?)$")
 
 
 def callback_data(action: str, generation: int) -> str:

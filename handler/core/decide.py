@@ -14,6 +14,7 @@ from handler.core.inputs import (
     Command,
     ForgedTap,
     Input,
+    NotQueued,
     Outcome,
     Picture,
     PresetInfo,
@@ -61,6 +62,15 @@ def decide(state: UserState, event: Input, ctx: Situation) -> Outcome:
             return _image(state, event, ctx)
         case Rejected():
             return Outcome(state, Reply(_t(state, ctx, f"bad_{event.reason}", **event.values)))
+        case NotQueued():
+            return _not_queued(state, event, ctx)
+        case Tap(prefix="r"):  # under a result: bound to its job, not to the newest keyboard
+            return _tap_again(state, event.arg, ctx)
+        case Tap(prefix="o", arg="go") if state.active_job is not None and event.generation != state.generation:
+            # A second tap on the same Start (its screen is already the job's progress): the job runs, and the
+            # progress message keeps its Cancel button. A Start on a newer options screen is answered with the
+            # running job's status and a Cancel that works (`_start_job`).
+            return Outcome(state, toast=_t(state, ctx, "already_started"), write=False)
         case Tap() if event.generation == state.generation:
             return _tap(state, event, ctx)
         case _:
@@ -89,9 +99,10 @@ def _moved(state: UserState, **changes: object) -> UserState:
 def _command(state: UserState, name: str, ctx: Situation) -> Outcome:
     if name == "start":
         new = _moved(state, step=Step.IDLE, flow=Flow())
-        return Outcome(new, Reply(_t(new, ctx, "start", name=ctx.first_name), keyboards.menu(_lang(new, ctx))))
+        menu = keyboards.menu(_lang(new, ctx), presets=bool(ctx.catalogue.presets))
+        return Outcome(new, Reply(_t(new, ctx, "start", name=ctx.first_name), menu))
     if name == "help":
-        return Outcome(state, Reply(_t(state, ctx, "help")))
+        return Outcome(state, _help_reply(state, ctx))
     if name == "cancel":
         if state.active_job is not None:
             new = _moved(state, step=Step.IDLE, flow=Flow(), active_job=None, job_started_at=None)
@@ -104,8 +115,7 @@ def _command(state: UserState, name: str, ctx: Situation) -> Outcome:
         new = _moved(state)
         return Outcome(new, _settings_reply(new, ctx, edit=False))
     if name == "styles":
-        new = _moved(state, step=Step.PRESET_PICK, flow=Flow())
-        return Outcome(new, _gallery_reply(new, ctx, edit=False), show_previews=True)
+        return _to_gallery(state, ctx, Flow())
     if name == "forget":
         fresh = UserState(user_id=state.user_id)
         return Outcome(fresh, Reply(_t(state, ctx, "forgotten")), cancel_job=state.active_job, forget=True)
@@ -140,6 +150,14 @@ def _image(state: UserState, image: Picture, ctx: Situation) -> Outcome:
             state, step=Step.PRESET_OPTIONS, flow=replace(flow, content_file_id=image.file_id, album_id=image.album_id)
         )
         return Outcome(new, _options_reply(new, ctx, edit=False))
+    if state.step in (Step.IDLE, Step.PHOTO_CHOICE):
+        # A photo first is welcome: kept as the photo to restyle; the user says what to do with it.
+        kept = Flow(
+            content_file_id=image.file_id, album_id=image.album_id, album={str(image.message_id): image.file_id}
+        )
+        new = _moved(state, step=Step.PHOTO_CHOICE, flow=kept)
+        choice = keyboards.photo_first(_lang(new, ctx), presets=bool(ctx.catalogue.presets))
+        return Outcome(new, Reply(_t(new, ctx, "photo_first"), choice))
     return Outcome(state, Reply(_t(state, ctx, "not_expecting_picture")))
 
 
@@ -147,7 +165,13 @@ def _album_item(state: UserState, image: Picture, ctx: Situation) -> Outcome:
     """Another picture of the album already being collected."""
     flow = state.flow
     album = dict(flow.album)
-    if state.step == Step.NST_CONTENT and len(album) == 1 and str(image.message_id) not in album:
+    pairs = len(album) == 1 and "overflow" not in album and str(image.message_id) not in album
+    if state.step == Step.PHOTO_CHOICE and pairs:
+        # The album's second picture is the style: kept without a second answer (one per album).
+        album[str(image.message_id)] = image.file_id
+        content, style = (album[k] for k in sorted(album, key=int))
+        return Outcome(state.with_(flow=replace(flow, content_file_id=content, style_file_id=style, album=album)))
+    if state.step == Step.NST_CONTENT and pairs:
         album[str(image.message_id)] = image.file_id
         content, style = (album[k] for k in sorted(album, key=int))
         new = _moved(
@@ -182,19 +206,30 @@ def _tap_menu(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
         return Outcome(new, Reply(_t(new, ctx, "ask_content"), edit=True))
     if arg == "pre":
         # The gallery comes as a new message under its previews; the menu's buttons go.
-        new = _moved(state, step=Step.PRESET_PICK, flow=Flow())
-        return Outcome(new, _gallery_reply(new, ctx, edit=False), remove_tapped_keyboard=True, show_previews=True)
+        return _to_gallery(state, ctx, Flow(), remove_tapped=True)
     if arg == "set":
         new = _moved(state)
         return Outcome(new, _settings_reply(new, ctx, edit=True))
-    if arg == "help":
-        new = _moved(state)
-        return Outcome(new, Reply(_t(new, ctx, "help"), edit=True))
+    if arg == "help":  # a new message: the menu stays usable above it
+        return Outcome(state, _help_reply(state, ctx))
+    if arg == "own" and state.step == Step.PHOTO_CHOICE and state.flow.content_file_id is not None:
+        return _own_style_for(state, ctx, edit=True)
+    if arg == "pst" and state.step == Step.PHOTO_CHOICE and state.flow.content_file_id is not None:
+        return _to_gallery(state, ctx, state.flow, remove_tapped=True)
     return None
 
 
+def _own_style_for(state: UserState, ctx: Situation, *, edit: bool) -> Outcome:
+    """Own style for the photo already kept: options if an album brought the style picture too, else ask."""
+    if state.flow.style_file_id is not None:
+        new = _moved(state, step=Step.NST_OPTIONS)
+        return Outcome(new, _options_reply(new, ctx, edit=edit))
+    new = _moved(state, step=Step.NST_STYLE)
+    return Outcome(new, Reply(_t(new, ctx, "ask_style"), edit=edit))
+
+
 def _tap_preset(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
-    preset = next((p for p in ctx.presets if p.id == arg), None)
+    preset = next((p for p in ctx.catalogue.presets if p.id == arg), None)
     if state.step != Step.PRESET_PICK or preset is None:
         return None
     if state.flow.content_file_id is not None:  # "another style" for a photo already sent
@@ -223,7 +258,7 @@ def _tap_option(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
     elif name == "q" and value == Quality.BEST and ctx.allowance.budget != BudgetLevel.OPEN:
         # Paused by the budget: the button says so, and a tap on it tells why; nothing changes.
         return Outcome(state, toast=_budget_note(state, ctx), write=False)
-    elif name == "q" and value in tuple(Quality):
+    elif name == "q" and value in ctx.catalogue.qualities:
         flow = replace(flow, quality=Quality(value))
     else:
         return None
@@ -254,25 +289,58 @@ def _tap_job(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
     return Outcome(new, Reply(_t(new, ctx, "job_cancelled"), edit=True), cancel_job=state.active_job)
 
 
-def _tap_again(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
-    """The buttons under a result: the same photo with another style, or with other options."""
-    flow = state.flow
-    if flow.content_file_id is None:
-        return None
-    nst = flow.style_file_id is not None and flow.preset is None
-    if arg == "style" and nst:
-        new = _moved(state, step=Step.NST_STYLE, flow=replace(flow, style_file_id=None, album_id=None, album={}))
+def _tap_again(state: UserState, arg: str, ctx: Situation) -> Outcome:
+    """The buttons under a result: that job's photo again, with another style or other options."""
+    what, _, job_id = arg.partition(":")
+    job = ctx.tapped_job
+    if job is None or job.job_id != job_id or job.user_id != state.user_id:
+        return Outcome(state, toast=_t(state, ctx, "result_expired"), remove_tapped_keyboard=True)
+    flow = _flow_of(job)
+    if what == keyboards.AGAIN_STYLE and job.kind == Kind.NST:
+        new = _moved(state, step=Step.NST_STYLE, flow=replace(flow, style_file_id=None))
         return Outcome(new, Reply(_t(new, ctx, "ask_style")))
-    if arg == "style":
-        new = _moved(state, step=Step.PRESET_PICK)
-        return Outcome(new, _gallery_reply(new, ctx, edit=False))
-    if arg == "opts":
-        new = _moved(state, step=Step.NST_OPTIONS if nst else Step.PRESET_OPTIONS)
+    if what == keyboards.AGAIN_STYLE:
+        return _to_gallery(state, ctx, replace(flow, preset=None), previews=False)
+    if what == keyboards.AGAIN_OPTIONS:
+        new = _moved(state, step=Step.NST_OPTIONS if job.kind == Kind.NST else Step.PRESET_OPTIONS, flow=flow)
         return Outcome(new, _options_reply(new, ctx, edit=False))
-    return None
+    return Outcome(state, toast=_t(state, ctx, "outdated"), remove_tapped_keyboard=True)
 
 
-_TAPS = {"m": _tap_menu, "p": _tap_preset, "o": _tap_option, "s": _tap_setting, "j": _tap_job, "r": _tap_again}
+def _flow_of(job: Job) -> Flow:
+    """The choices a job was made with, as a flow to start from."""
+    return Flow(
+        content_file_id=job.content_file_id,
+        style_file_id=job.style_file_id,
+        preset=job.preset,
+        strength=job.strength,
+        keep_colors=job.keep_colors,
+        quality=job.quality,
+        size=job.size,
+    )
+
+
+def _not_queued(state: UserState, event: NotQueued, ctx: Situation) -> Outcome:
+    """The job could not be queued: back on its options screen, photo and style kept, so that Start can be
+    tapped again (as the text says); if its quota was taken meanwhile, the screen says so instead."""
+    job = event.job
+    if state.active_job not in (None, job.job_id):
+        failed = _t(state, ctx, "job_start_failed") if event.quota is None else _quota_text(state, ctx, event.quota)
+        return Outcome(state, Reply(failed))
+    new = _moved(
+        state,
+        step=Step.NST_OPTIONS if job.kind == Kind.NST else Step.PRESET_OPTIONS,
+        flow=_flow_of(job),
+        active_job=None,
+        job_started_at=None,
+    )
+    options = _options_reply(new, ctx, edit=True)
+    if event.quota is not None:
+        return Outcome(new, replace(options, text=_quota_text(new, ctx, event.quota)))
+    return Outcome(new, replace(options, text=f"{_t(new, ctx, 'job_start_failed')}\n\n{options.text}"))
+
+
+_TAPS = {"m": _tap_menu, "p": _tap_preset, "o": _tap_option, "s": _tap_setting, "j": _tap_job}
 
 
 def _start_job(state: UserState, ctx: Situation) -> Outcome:
@@ -326,8 +394,23 @@ def _start_job(state: UserState, ctx: Situation) -> Outcome:
 # --- replies --------------------------------------------------------------------------------------------------
 
 
+def _to_gallery(
+    state: UserState, ctx: Situation, flow: Flow, *, remove_tapped: bool = False, previews: bool = True
+) -> Outcome:
+    """The gallery of presets for `flow`; where no preset can run here, say so and what makes them available
+    (an empty keyboard is no gallery: Telegram refuses it)."""
+    if not ctx.catalogue.presets:
+        line = _unavailable_line(state, ctx)
+        body = _t(state, ctx, "no_presets")
+        return Outcome(state, Reply(body if line is None else f"{body}\n\n{line}"))
+    new = _moved(state, step=Step.PRESET_PICK, flow=flow)
+    return Outcome(
+        new, _gallery_reply(new, ctx, edit=False), remove_tapped_keyboard=remove_tapped, show_previews=previews
+    )
+
+
 def _gallery_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
-    return Reply(_t(state, ctx, "gallery"), keyboards.gallery(ctx.presets, _lang(state, ctx)), edit=edit)
+    return Reply(_t(state, ctx, "gallery"), keyboards.gallery(ctx.catalogue.presets, _lang(state, ctx)), edit=edit)
 
 
 def _settings_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
@@ -365,7 +448,7 @@ def _options_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
     strength = _t(state, ctx, f"strength_{flow.strength}")
     note = _budget_note(state, ctx)
     if state.step == Step.PRESET_OPTIONS:
-        preset = next((p for p in ctx.presets if p.id == flow.preset), PresetInfo(flow.preset or "?", {}))
+        preset = next((p for p in ctx.catalogue.presets if p.id == flow.preset), PresetInfo(flow.preset or "?", {}))
         body = _t(state, ctx, "preset_options", preset=preset.name(lang), strength=strength)
         preset_note = note if ctx.allowance.budget == BudgetLevel.QUICK_ONLY else None
         return Reply(_with_note(body, preset_note), keyboards.preset_options(flow, lang), edit=edit)
@@ -380,6 +463,23 @@ def _options_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
         quality=_t(state, ctx, f"quality_{flow.quality}"),
     )
     best_available = ctx.allowance.budget == BudgetLevel.OPEN
-    return Reply(
-        _with_note(body, note), keyboards.nst_options(flow, size, lang, best_available=best_available), edit=edit
-    )
+    keyboard = keyboards.nst_options(flow, size, lang, ctx.catalogue.qualities, best_available=best_available)
+    return Reply(_with_note(body, note), keyboard, edit=edit)
+
+
+def _help_reply(state: UserState, ctx: Situation) -> Reply:
+    """Help, and in one line what cannot run here and the command that makes it available."""
+    body = _t(state, ctx, "help")
+    line = _unavailable_line(state, ctx)
+    return Reply(body if line is None else f"{body}\n\n{line}")
+
+
+def _unavailable_line(state: UserState, ctx: Situation) -> str | None:
+    """What cannot run here for want of weights, and the command that fetches them (None: everything can)."""
+    catalogue = ctx.catalogue
+    if catalogue.complete:
+        return None
+    lang = _lang(state, ctx)
+    missing = [_t(state, ctx, f"quality_{q}_name") for q in Quality if q not in catalogue.qualities]
+    missing += [p.name(lang) for p in catalogue.missing_presets]
+    return _t(state, ctx, "help_unavailable", what=", ".join(missing), command=catalogue.fetch_command)

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from handler.core.job import Job, JobStatus, Language
+from handler.core.job import Job, JobStatus, Language, Quality
 from handler.core.keyboards import Keyboard
-from handler.core.quotas import Allowance, Refusal
+from handler.core.quotas import Allowance, QuotaKind, Refusal
 from handler.core.state import UserState
 
 # --- inputs ---------------------------------------------------------------------------------------------------
@@ -57,7 +57,16 @@ class ForgedTap:
     """Callback data we never produced (unknown shape, huge numbers...)."""
 
 
-Input = Command | Text | Picture | Rejected | Tap | ForgedTap
+@dataclass(frozen=True)
+class NotQueued:
+    """The job the user started could not be handed to the worker: the dispatcher refused it, or (`quota`) a
+    concurrent Start took the user's last job of that kind today."""
+
+    job: Job
+    quota: QuotaKind | None = None
+
+
+Input = Command | Text | Picture | Rejected | Tap | ForgedTap | NotQueued
 
 
 # --- the situation around an input ----------------------------------------------------------------------------
@@ -73,6 +82,20 @@ class PresetInfo:
 
 
 @dataclass(frozen=True)
+class Catalogue:
+    """What this deployment can run (weights present and verified), and what it cannot."""
+
+    presets: Sequence[PresetInfo] = ()
+    qualities: tuple[Quality, ...] = tuple(Quality)
+    missing_presets: Sequence[PresetInfo] = ()
+    fetch_command: str = ""  # the one command that makes the missing ones available
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing_presets and set(self.qualities) == set(Quality)
+
+
+@dataclass(frozen=True)
 class Situation:
     """What `decide` knows besides the state and the input: the time, the chat, the offer, the job's status."""
 
@@ -80,10 +103,11 @@ class Situation:
     chat_id: int
     first_name: str = ""
     telegram_language: str | None = None
-    presets: Sequence[PresetInfo] = ()
+    catalogue: Catalogue = Catalogue()
     new_job_id: str = ""
     job_status: JobStatus | None = None  # of the state's active job, if it has one
     tapped_message_id: int | None = None
+    tapped_job: Job | None = None  # the job a tapped result button names, if it is still stored
     allowance: Allowance = field(default_factory=Allowance)  # what today's quotas and budget leave the user
 
 

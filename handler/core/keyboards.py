@@ -23,15 +23,21 @@ class Button:
 
 Keyboard = tuple[tuple[Button, ...], ...]
 
-# The option buttons cycle through the values: a tap shows the next one.
+# The buttons under a result: `r:<what>:<job id>`.
+AGAIN_STYLE = "style"
+AGAIN_OPTIONS = "opts"
+
+# The option buttons cycle through the values: a button shows the current one, a tap moves to the next.
 NEXT_STRENGTH = {Strength.LOW: Strength.MID, Strength.MID: Strength.HIGH, Strength.HIGH: Strength.LOW}
-NEXT_QUALITY = {Quality.QUICK: Quality.BEST, Quality.BEST: Quality.QUICK}
 
 
-def menu(language: str) -> Keyboard:
+def menu(language: str, *, presets: bool = True) -> Keyboard:
+    """The main menu; the presets' button only where a preset can run."""
+    rows: tuple[tuple[Button, ...], ...] = ((Button(text("btn_nst", language), "m:nst"),),)
+    if presets:
+        rows = (*rows, (Button(text("btn_presets", language), "m:pre"),))
     return (
-        (Button(text("btn_nst", language), "m:nst"),),
-        (Button(text("btn_presets", language), "m:pre"),),
+        *rows,
         (Button(text("btn_settings", language), "m:set"), Button(text("btn_help", language), "m:help")),
     )
 
@@ -59,40 +65,54 @@ def _start_or_cancel(language: str) -> tuple[Button, ...]:
 
 
 def _strength(flow: Flow, language: str) -> Button:
-    following = NEXT_STRENGTH[flow.strength]
-    label = text("opt_strength", language, strength=text(f"strength_{following}", language))
-    return Button(label, f"o:str:{following}")
+    label = text("opt_strength", language, strength=text(f"strength_{flow.strength}", language))
+    return Button(label, f"o:str:{NEXT_STRENGTH[flow.strength]}")
 
 
 def preset_options(flow: Flow, language: str) -> Keyboard:
     return ((_strength(flow, language),), _start_or_cancel(language))
 
 
-def nst_options(flow: Flow, size: int, language: str, *, best_available: bool = True) -> Keyboard:
-    """The own-style options; while the budget pauses best quality, its button says so (a tap tells why)."""
+def nst_options(
+    flow: Flow, size: int, language: str, qualities: Sequence[Quality] = tuple(Quality), *, best_available: bool = True
+) -> Keyboard:
+    """Each button shows its current value (the screen says the same); a tap moves it to the next one. Quality
+    is a button only where more than one can run; while the budget pauses best quality, the button that would
+    move to it says so (a tap tells why)."""
     next_size = SIZES[(SIZES.index(size) + 1) % len(SIZES)]
-    next_quality = NEXT_QUALITY[flow.quality]
-    colors = "opt_colors_off" if flow.keep_colors else "opt_colors_on"
-    quality_label = (
-        text("opt_quality_paused", language)
-        if next_quality == Quality.BEST and not best_available
-        else text("opt_quality", language, quality=text(f"quality_{next_quality}", language))
-    )
+    colors = "opt_colors_on" if flow.keep_colors else "opt_colors_off"
+    second: tuple[Button, ...] = (Button(text(colors, language), f"o:col:{0 if flow.keep_colors else 1}"),)
+    if len(qualities) > 1:
+        current = flow.quality if flow.quality in qualities else qualities[0]
+        following = qualities[(qualities.index(current) + 1) % len(qualities)]
+        label = (
+            text("opt_quality_paused", language)
+            if following == Quality.BEST and not best_available
+            else text("opt_quality", language, quality=text(f"quality_{flow.quality}", language))
+        )
+        second = (*second, Button(label, f"o:q:{following}"))
     return (
-        (Button(text("opt_size", language, size=next_size), f"o:size:{next_size}"), _strength(flow, language)),
-        (
-            Button(text(colors, language), f"o:col:{0 if flow.keep_colors else 1}"),
-            Button(quality_label, f"o:q:{next_quality}"),
-        ),
+        (Button(text("opt_size", language, size=size), f"o:size:{next_size}"), _strength(flow, language)),
+        second,
         _start_or_cancel(language),
     )
 
 
-def result_keyboard(language: str) -> Keyboard:
-    """The buttons under a finished picture (stamped by whoever sends it)."""
+def result_keyboard(language: str, job_id: str) -> Keyboard:
+    """The buttons under a finished picture: they name its job, so they act on that job's photo and options
+    however many results came after it."""
     return (
-        (Button(text("btn_again_style", language), "r:style"), Button(text("btn_again_options", language), "r:opts")),
+        (
+            Button(text("btn_again_style", language), f"r:{AGAIN_STYLE}:{job_id}"),
+            Button(text("btn_again_options", language), f"r:{AGAIN_OPTIONS}:{job_id}"),
+        ),
     )
+
+
+def photo_first(language: str, *, presets: bool = True) -> Keyboard:
+    """What to do with a photo sent when nothing was awaited (a preset only where one can run)."""
+    own: Keyboard = ((Button(text("btn_use_own_style", language), "m:own"),),)
+    return (*own, (Button(text("btn_apply_preset", language), "m:pst"),)) if presets else own
 
 
 def progress_keyboard(language: str) -> Keyboard:

@@ -61,6 +61,10 @@ class StateStore(UpdateLedger, Protocol):
 
     def job_status(self, user_id: int, job_id: str) -> JobStatus | None: ...
 
+    def load_job(self, user_id: int, job_id: str) -> Job | None:
+        """The job item's job, while it is stored (None once it expired or was erased)."""
+        ...
+
     def beat(self, user_id: int, job_id: str, at: float) -> None:
         """Record that the job's worker is alive at `at` (seconds since the epoch)."""
         ...
@@ -228,6 +232,8 @@ class Messenger(Protocol):
     ) -> bool: ...
 
     def send_text(self, chat_id: int, text: str, keyboard: Keyboard | None = None, generation: int = 0) -> int: ...
+
+    def chat_action(self, chat_id: int, action: str) -> None: ...
 
     def send_picture(
         self,

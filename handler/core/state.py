@@ -20,6 +20,7 @@ class Step(StrEnum):
     PRESET_PICK = "preset_pick"  # presets: the gallery is shown
     PRESET_PHOTO = "preset_photo"  # presets: waiting for the photo
     PRESET_OPTIONS = "preset_options"  # presets: strength with Start / Cancel
+    PHOTO_CHOICE = "photo_choice"  # a photo came first: own style or a preset for it?
 
 
 AWAITING_IMAGE = {Step.NST_CONTENT, Step.NST_STYLE, Step.PRESET_PHOTO}
@@ -94,7 +95,7 @@ class UserState:
             flow.strength in tuple(Strength),
             flow.quality in tuple(Quality),
             flow.size in (None, *SIZES),
-            self.step not in (Step.NST_STYLE, Step.NST_OPTIONS) or flow.content_file_id is not None,
+            self.step not in (Step.NST_STYLE, Step.NST_OPTIONS, Step.PHOTO_CHOICE) or flow.content_file_id is not None,
             self.step != Step.NST_OPTIONS or flow.style_file_id is not None,
             self.step not in (Step.PRESET_PHOTO, Step.PRESET_OPTIONS) or flow.preset is not None,
             self.step != Step.PRESET_OPTIONS or flow.content_file_id is not None,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handler.core.freeing import free_user
-from handler.core.job import CANCELLABLE, Job, JobStatus, Untouched
+from handler.core.job import CANCELLABLE, Job, JobStatus, Kind, Untouched
 from handler.core.keyboards import result_keyboard
 from handler.core.limits import ASYNC_EVENT_MAX_AGE_SECONDS, LOST_JOB_GRACE_SECONDS
 from handler.core.metric_names import Dimension, Metric
@@ -22,6 +22,25 @@ CANCEL_CHECK_INTERVAL = 1.0
 BEAT_INTERVAL = 2.0
 # A duplicate delivery is refused while the first one runs (its idempotency record is "in progress").
 IN_PROGRESS_ERROR = "IdempotencyAlreadyInProgressError"
+
+
+UPLOAD_PHOTO = "upload_photo"
+UPLOAD_FILE = "upload_document"
+
+
+def result_details(job: Job, preset_name: str) -> str:
+    """What was made, in one line: the style, quality, size, strength and colours of the job."""
+    strength = text(f"strength_{job.strength}", job.language)
+    if job.kind == Kind.PRESET:
+        return text("result_details_preset", job.language, preset=preset_name, size=job.size, strength=strength)
+    return text(
+        "result_details_nst",
+        job.language,
+        quality=text(f"quality_{job.quality}", job.language),
+        size=job.size,
+        strength=strength,
+        colors=text("colors_kept" if job.keep_colors else "colors_styled", job.language),
+    )
 
 
 @dataclass
@@ -50,7 +69,7 @@ class JobRunner:
         logger.info("job claimed", extra={"job_id": job.job_id, "kind": job.kind})
         if self.on_claim is not None:
             self.on_claim(job)
-        return self._work(job, deadline=started + seconds_left)
+        return self._work(job, deadline=started + seconds_left, started=started)
 
     def expire(self, job: Job, *, only_from: tuple[JobStatus, ...] = CANCELLABLE) -> JobStatus | Untouched:
         """The job waited past the async event age: fail it, tell the user why, and free them."""
@@ -70,7 +89,7 @@ class JobRunner:
         logger.info("job not claimed", extra={"job_id": job.job_id, "status": status})
         return status or Untouched.GONE
 
-    def _work(self, job: Job, deadline: float) -> JobStatus | Untouched:
+    def _work(self, job: Job, deadline: float, started: float) -> JobStatus | Untouched:
         preset_name = self.engine.preset_name(job.preset, job.language) if job.preset else ""
         progress = self._progress_message(job, preset_name)
         checks = _CancelCheck(self.store, job, self.clock, deadline, self.wall)
@@ -89,7 +108,7 @@ class JobRunner:
         except Exception:
             logger.exception("job failed", extra={"job_id": job.job_id})
             return self.fail(job, "job_failed", progress=progress)
-        return self._deliver(job, result, filename, progress, preset_name)
+        return self._deliver(job, result, filename, progress, preset_name, started)
 
     def _progress_message(self, job: Job, preset_name: str) -> ProgressMessage:
         message_id = job.progress_message_id
@@ -101,38 +120,26 @@ class JobRunner:
         )  # fmt: skip
 
     def _deliver(
-        self, job: Job, result: bytes, filename: str, progress: ProgressMessage, preset_name: str
+        self, job: Job, result: bytes, filename: str, progress: ProgressMessage, preset_name: str, started: float
     ) -> JobStatus | Untouched:
         # From SENDING on, a cancel is too late; a job cancelled before this point never sends its result.
         if not self.store.set_job_status(job.user_id, job.job_id, JobStatus.SENDING, only_from=(JobStatus.RUNNING,)):
             progress.close(text("job_cancelled", job.language))
             return JobStatus.CANCELLED
         generation = free_user(self.store, job.user_id, job.job_id)
-        strength = job.strength
-        details = (
-            text(
-                "result_details_preset",
-                job.language,
-                preset=preset_name,
-                strength=text(f"strength_{strength}", job.language),
-            )
-            if job.kind == "preset"
-            else text(
-                "result_details_nst",
-                job.language,
-                quality=text(f"quality_{job.quality}", job.language),
-                strength=text(f"strength_{strength}", job.language),
-            )
-        )
-        progress.close(text("result_caption", job.language, details=""))
+        details = result_details(job, preset_name)
+        # One summary: the progress message becomes the line of what was made; the picture's caption says it too.
+        seconds = max(1, round(self.clock() - started))
+        progress.close(text("result_summary", job.language, seconds=seconds, details=details))
         try:
+            self.messenger.chat_action(job.chat_id, UPLOAD_FILE if job.as_file else UPLOAD_PHOTO)
             self.messenger.send_picture(
                 job.chat_id,
                 result,
                 as_file=job.as_file,
                 filename=filename,
-                caption=text("result_caption", job.language, details=details),
-                keyboard=result_keyboard(job.language) if generation is not None else None,
+                caption=details[:1].upper() + details[1:],
+                keyboard=result_keyboard(job.language, job.job_id) if generation is not None else None,
                 generation=generation or 0,
             )
         except MaybeSent:

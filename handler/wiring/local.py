@@ -8,7 +8,7 @@ from telegram.ext import Application
 
 from handler import credentials
 from handler.adapters.local_dispatch import LocalPoolDispatcher
-from handler.adapters.presets import preset_catalog
+from handler.adapters.presets import catalogue
 from handler.adapters.sqlite import SQLiteStore
 from handler.adapters.sqlite_usage import SQLiteUsage
 from handler.adapters.telegram_gateway import WEBHOOK
@@ -61,7 +61,7 @@ def local_bot(settings: Settings) -> tuple[Application, LocalPoolDispatcher]:  #
         dispatcher=dispatcher,
         # The bot's replies take the webhook's road: a person waits for them in both modes.
         telegram=telegram_gateway(bot, WEBHOOK),
-        presets=preset_catalog(),
+        catalogue=catalogue(),
         usage=usage,
         queue=usage,
         limits=settings.operator_limits,

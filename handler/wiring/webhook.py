@@ -9,7 +9,7 @@ from telegram.ext import Application
 
 from handler import credentials
 from handler.adapters.lambda_dispatch import LambdaDispatcher
-from handler.adapters.presets import preset_catalog
+from handler.adapters.presets import catalogue
 from handler.adapters.telegram_gateway import WEBHOOK
 from handler.bot.application import build_application
 from handler.bot.dialog import Deps, Redeliveries
@@ -53,7 +53,7 @@ def endpoint() -> WebhookEndpoint:
             store=store,
             dispatcher=dispatcher,
             telegram=telegram_gateway(bot, WEBHOOK),
-            presets=preset_catalog(),
+            catalogue=catalogue(),
             redeliveries=redeliveries,
             usage=usage,
             queue=queue,

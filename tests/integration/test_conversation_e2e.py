@@ -18,6 +18,7 @@ from PIL import Image
 from handler.adapters.dynamodb import DynamoDBStore
 from handler.core.flood import BUCKET_SIZE, FLOOD_WARNING_EVERY, REFILL_PER_SECOND
 from handler.core.state import Step
+from handler.core.texts import text
 from infra.local.fake_bot_api import FakeBotApi
 from infra.local.lambda_emulator import EmulatedFunction
 from infra.local.lambda_service import LocalLambdaService
@@ -79,12 +80,12 @@ def test_own_style_flow_up_to_a_dispatched_job(
     assert p.last_text() == p.t("ask_style")
     p.send_document(BRICK, "image/png", file_name="brick.png")
     # Then the options are shown with Start and Cancel
-    assert "Options" in p.last_text()
+    assert "options" in p.last_text()
     labels = [b["text"] for b in p.buttons()]
     assert p.t("btn_start") in labels and p.t("btn_cancel") in labels
     # When they change the size and the quality, then tap Start
-    p.tap("📐 1024")
-    assert "1024 px" in p.last_text()
+    p.tap("📐 Size: 512 ▸")
+    assert "1024 px" in p.last_text() and "📐 Size: 1024 ▸" in [b["text"] for b in p.buttons()]
     p.tap("⚡")
     assert p.t("quality_best") in p.last_text()
     p.tap(p.t("btn_start"))
@@ -176,7 +177,7 @@ def test_settings_switch_language_and_size(person: MakePerson, store: DynamoDBSt
     assert state.language == "ru" and state.size == 1024
     p.language = "en"
     p.send("/help")
-    assert p.last_text().startswith("Я стилизую")
+    assert p.last_text().startswith(text("help", "ru"))
 
 
 # --- albums ---------------------------------------------------------------------------------------------------
@@ -191,7 +192,7 @@ def test_album_with_photo_and_style_goes_to_options(person: MakePerson, store: D
     p.deliver(second := p.photo_update(album="alb1", message_id=9002))
     p.deliver(first := p.photo_update(album="alb1", message_id=9001))
     # Then the options are shown, the first picture of the album being the photo and the second the style
-    assert "Options" in p.last_text()
+    assert "options" in p.last_text()
     flow = store.load(p.user_id).flow
     assert flow.content_file_id == first["message"]["photo"][-1]["file_id"]
     assert flow.style_file_id == second["message"]["photo"][-1]["file_id"]
@@ -412,12 +413,22 @@ def test_bad_files_get_clear_answers_and_the_state_stays(person: MakePerson, sto
     assert store.load(p.user_id).step == Step.NST_CONTENT
 
 
-def test_photo_when_nothing_is_awaited(person: MakePerson) -> None:
+def test_photo_when_nothing_is_awaited_is_kept_and_the_user_chooses_what_to_do(
+    person: MakePerson, store: DynamoDBStore
+) -> None:
     p = person()
     # Given a user who has not chosen anything, When they send a photo
     p.send_photo(jpeg())
-    # Then they are told to pick a mode first
-    assert p.last_text() == p.t("not_expecting_picture")
+    # Then it is kept as the photo, and they choose their own style or a preset for it
+    assert p.last_text() == p.t("photo_first")
+    assert [b["text"] for b in p.buttons()] == [p.t("btn_use_own_style"), p.t("btn_apply_preset")]
+    kept = store.load(p.user_id).flow.content_file_id
+    assert kept is not None
+    # And choosing their own style asks only for the style picture, the photo kept
+    p.tap(p.t("btn_use_own_style"))
+    assert p.last_text() == p.t("ask_style")
+    state = store.load(p.user_id)
+    assert state.step == Step.NST_STYLE and state.flow.content_file_id == kept
 
 
 def test_edited_message_and_group_chat(person: MakePerson, store: DynamoDBStore, telegram: FakeBotApi) -> None:
@@ -526,7 +537,10 @@ def test_cancel_help_settings_start_work_in_every_step(person: MakePerson, store
 def test_gallery_shows_the_presets_previews_then_the_buttons(
     function_env: dict[str, str], telegram: FakeBotApi, tmp_path: Path
 ) -> None:
-    # Given a deployment whose image holds rendered previews
+    # Given a deployment whose image holds the weights (the test ones) and rendered previews beside them
+    weights = Path(function_env["STYLEBOT_WEIGHTS_DIR"])
+    for model in (f for f in weights.iterdir() if f.suffix in (".pth", ".pt")):
+        (tmp_path / model.name).symlink_to(model)
     previews = tmp_path / "previews"
     previews.mkdir()
     for preset_id in ("monet", "vangogh", "cezanne"):

@@ -150,7 +150,7 @@ def lambda_refusing(lambdas: LocalLambdaService) -> Iterator[Route]:
     lambdas.route("WorkerFunction", saved)
 
 
-def test_a_job_lambda_refuses_to_queue_is_reported_and_leaves_the_user_free_to_start_again(
+def test_a_job_lambda_refuses_to_queue_is_reported_and_leaves_the_user_on_its_options_to_start_again(
     person: MakePerson, store: DynamoDBStore, lambdas: LocalLambdaService, lambda_refusing: Route
 ) -> None:
     # Given a user on the options screen of their own style, while Lambda throttles the worker's invocation
@@ -159,24 +159,30 @@ def test_a_job_lambda_refuses_to_queue_is_reported_and_leaves_the_user_free_to_s
     p.tap(p.t("btn_nst"))
     p.send_photo(CAT)
     p.send_document(BRICK, "image/png", file_name="brick.png")
+    p.tap("📐")  # 512 -> 1024: an option of theirs, to see it kept
     # When they tap Start
     assert p.tap(p.t("btn_start")) == 200
     # Then they are told the job could not start, the job is recorded as failed, and they are not left busy
-    assert p.last_text() == p.t("job_start_failed")
-    assert store.load(p.user_id).active_job is None
+    assert p.last_text().startswith(p.t("job_start_failed"))
+    state = store.load(p.user_id)
+    assert state.active_job is None
     attempts = lambdas.invocations_of("WorkerFunction")
     assert attempts and all(i.refused for i in attempts)
-    assert store.job_status(p.user_id, attempts[0].payload["job_id"]) == JobStatus.FAILED
-    # And when Lambda takes jobs again, starting again from /start queues one
+    refused = attempts[0].payload
+    assert store.job_status(p.user_id, refused["job_id"]) == JobStatus.FAILED
+    # And they are back on that job's options screen, photo, style and options kept, with ▶️ Start under it
+    assert state.step == Step.NST_OPTIONS and state.flow.size == 1024
+    assert p.t("btn_start") in [b["text"] for b in p.buttons()]
+    # And when Lambda takes jobs again, tapping ▶️ Start there queues the job, once
     lambda_refusing.refuse = False
     lambdas.reset()
-    p.send("/start")
-    p.tap(p.t("btn_nst"))
-    p.send_photo(CAT)
-    p.send_document(BRICK, "image/png", file_name="brick.png")
     p.tap(p.t("btn_start"))
     assert p.last_text() == p.t("job_queued")
-    assert [i.refused for i in lambdas.invocations_of("WorkerFunction")] == [False]
+    (queued,) = lambdas.invocations_of("WorkerFunction")
+    assert not queued.refused and queued.payload["job_id"] != refused["job_id"]
+    kept = ("content_file_id", "style_file_id", "size", "quality", "strength", "keep_colors")
+    assert {k: queued.payload[k] for k in kept} == {k: refused[k] for k in kept}
+    assert store.load(p.user_id).active_job == queued.payload["job_id"]
 
 
 # --- the Bot API failing while the worker sends the result ----------------------------------------------------

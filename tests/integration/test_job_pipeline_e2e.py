@@ -42,10 +42,12 @@ def test_quick_job_delivers_a_photo_with_progress_and_frees_the_user(
         p.t("btn_again_style"),
         p.t("btn_again_options"),
     ]
-    assert "Done" in (result.params.get("caption") or "")
-    # And the job's message showed progress
+    # And the caption says what was made; the job's message showed progress, then became the one summary line
+    caption = result.params.get("caption") or ""
+    assert caption.startswith("Your style, quick, 256 px") and "Done" not in caption
     edits = [c for c in p.calls() if c.method == "editMessageText"]
     assert any("%" in (c.text or "") for c in edits)
+    assert (edits[-1].text or "").startswith("✅ Done in ") and (edits[-1].text or "").endswith(caption[1:])
     # And the user is free for the next job
     assert store.load(p.user_id).active_job is None
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from handler.adapters.presets import preset_catalog
 from handler.core.callbacks import callback_data, parse_callback
 from handler.core.decide import decide
-from handler.core.inputs import Command, Picture, Situation, Tap
+from handler.core.inputs import Catalogue, Command, Picture, PresetInfo, Situation, Tap
 from handler.core.job import JobStatus
 from handler.core.limits import JOB_STALE_SECONDS
 from handler.core.state import Step, UserState
 
-CTX = Situation(now=1_000_000.0, chat_id=1, presets=preset_catalog(), new_job_id="j" * 16, tapped_message_id=5)
+PRESETS = (PresetInfo("monet", {"en": "Monet", "ru": "Моне"}), PresetInfo("anime_paprika", {"en": "Anime (Paprika)"}))
+CTX = Situation(
+    now=1_000_000.0, chat_id=1, catalogue=Catalogue(presets=PRESETS), new_job_id="j" * 16, tapped_message_id=5
+)
 
 
 def test_every_keyboard_fits_telegrams_64_byte_callback_data_even_at_huge_generations() -> None:

@@ -6,9 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from handler.adapters.presets import preset_catalog
 from handler.core.decide import decide
-from handler.core.inputs import Situation, Tap
+from handler.core.inputs import Catalogue, NotQueued, PresetInfo, Situation, Tap
 from handler.core.job import Language, Quality
 from handler.core.quotas import (
     Allowance,
@@ -26,7 +25,9 @@ from handler.core.texts import pictures, text
 
 NOW = 1_767_225_600.0 + 19 * 3600 + 12 * 60  # 2026-01-01 19:12 UTC
 LIMITS = {QuotaKind.QUICK: 50, QuotaKind.BEST: 2, QuotaKind.PRESET: 30}
-CTX = Situation(now=NOW, chat_id=1, presets=preset_catalog(), new_job_id="j" * 16, tapped_message_id=5)
+# Everything offered, as with all weights present: the quotas and the budget decide alone here.
+PRESETS = (PresetInfo("monet", {"en": "Monet", "ru": "Моне"}),)
+CTX = Situation(now=NOW, chat_id=1, catalogue=Catalogue(presets=PRESETS), new_job_id="j" * 16, tapped_message_id=5)
 
 
 def options(quality: Quality = Quality.QUICK, language: Language = Language.EN) -> UserState:
@@ -66,6 +67,24 @@ def test_a_user_at_the_quota_is_refused_politely_with_the_reset_time_and_keeps_t
     # And the options stay, so that they can switch to quick or cancel
     assert outcome.state.step == Step.NST_OPTIONS
     assert outcome.reply.keyboard is not None and outcome.reply.edit
+
+
+def test_a_start_whose_quota_a_concurrent_start_took_comes_back_to_its_options_with_the_quota_answer() -> None:
+    # Given a user whose Start was decided on one best job left, but a concurrent Start took it before the hand-over
+    ctx = replace(CTX, allowance=allowance(best_used=1))
+    started = decide(options(Quality.BEST), Tap("o", 0, "go"), ctx)
+    assert started.job is not None
+    # When the hand-over reports the quota taken
+    back = decide(started.state, NotQueued(started.job, QuotaKind.BEST), ctx)
+    # Then the user is back on the options, free, told the quota's answer (not "try Start again")
+    assert back.state.step == Step.NST_OPTIONS and back.state.active_job is None and back.state.valid()
+    assert back.reply is not None and back.reply.keyboard is not None and back.reply.edit
+    expected = text(
+        "quota_reached", "en", kind=text("quota_kind_best", "en"), limit=2, reset="00:00 UTC", hours=4, minutes=48
+    )
+    assert back.reply.text == expected
+    # And the options are the job's, so that quick quality or Cancel is one tap away
+    assert back.state.flow.quality == Quality.BEST and back.state.flow.content_file_id == "PHOTO"
 
 
 def test_the_reset_is_named_in_the_users_time_zone_when_one_is_known() -> None:
@@ -126,9 +145,7 @@ def test_a_best_job_chosen_before_the_pause_is_refused_and_switched_to_quick() -
 
 def test_at_100_percent_only_quick_jobs_run() -> None:
     ctx = replace(CTX, allowance=allowance(budget=BudgetLevel.QUICK_ONLY))
-    preset = UserState(
-        user_id=7, step=Step.PRESET_OPTIONS, flow=Flow(content_file_id="PHOTO", preset=preset_catalog()[0].id)
-    )
+    preset = UserState(user_id=7, step=Step.PRESET_OPTIONS, flow=Flow(content_file_id="PHOTO", preset=PRESETS[0].id))
     refused = decide(preset, Tap("o", 0, "go"), ctx)
     assert refused.job is None and refused.refused == Refusal(RefusalReason.BUDGET, QuotaKind.PRESET)
     assert refused.reply is not None and refused.reply.text.endswith(text("budget_quick_only", "en", reset="00:00 UTC"))

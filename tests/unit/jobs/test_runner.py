@@ -12,7 +12,7 @@ from handler.core.job import Job, JobStatus, Kind, Language, Quality, Strength, 
 from handler.core.keyboards import progress_keyboard, result_keyboard
 from handler.core.ports import BadPicture, MaybeSent
 from handler.core.texts import text
-from handler.jobs.runner import IN_PROGRESS_ERROR, JobRunner
+from handler.jobs.runner import IN_PROGRESS_ERROR, JobRunner, result_details
 from tests.fakes import FakeMessenger, ManualClock, MemoryStore, ScriptedEngine
 
 USER = 4242
@@ -73,9 +73,13 @@ def test_a_job_ends_in_one_result_with_its_options_and_frees_the_user() -> None:
     assert w.runner.run(w.job, seconds_left=60) == JobStatus.DONE
     # Then the user got exactly one picture, with what was asked in the caption and buttons to go on
     (picture,) = w.messenger.of_kind("picture")
-    details = text("result_details_nst", "en", quality=text("quality_quick", "en"), strength=text("strength_mid", "en"))
-    assert picture.text == text("result_caption", "en", details=details)
-    assert picture.keyboard == result_keyboard("en")
+    details = result_details(w.job, "")
+    assert "quick" in details and "strength medium" in details and "colours of the style" in details
+    assert picture.text == details[:1].upper() + details[1:]
+    assert picture.keyboard == result_keyboard("en", JOB_ID)
+    # And the progress message became one summary line, not a second "Done!", and the upload showed
+    assert w.messenger.of_kind("edit")[-1].text == text("result_summary", "en", seconds=4, details=details)
+    assert [a.text for a in w.messenger.of_kind("action")] == ["upload_photo"]
     # And its buttons are live: stamped with the user's generation after the job freed them
     state = w.store.load(USER)
     assert state.active_job is None and picture.generation == state.generation == 6
