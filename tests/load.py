@@ -116,8 +116,8 @@ def main() -> int:
         p.tap(p.t("btn_nst"))
         p.send_photo(photo)
         p.send_document(style, "image/jpeg", file_name="style.jpg")
-        p.tap("📐 1024")
-        p.tap("📐 256")
+        p.tap("📐")  # 512 -> 1024
+        p.tap("📐")  # 1024 -> 256
         p.tap(p.t("btn_start"))
         return p
 
