@@ -164,8 +164,8 @@ async def carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome:
 async def _hand_over(d: Deps, outcome: Outcome, base: Situation) -> None:
     """Store the job and dispatch it; if its quota was taken meanwhile or it cannot be dispatched, put the user
     back on its options screen (photo, style and options kept, Start under them) and say why."""
-    job = outcome.job
-    assert job is not None
+    assert outcome.job is not None
+    job = outcome.job.model_copy(update={"worker_cap": d.concurrency})
     taken = admission.take_quota(d.usage, d.limits, job, d.clock())
     d.store.put_job(job, JobStatus.QUEUED if taken else JobStatus.FAILED)
     try:

@@ -100,6 +100,9 @@ class Job(BaseModel):
     progress_message_id: int | None = None
     # When the user tapped Start (seconds since the epoch): the job's place in the queue, and its queue wait.
     enqueued_at: float | None = None
+    # The worker cap the stack applied (what the account allowed of the one asked for; 0: none), as the webhook
+    # knows it: the worker counts queue positions against it. None in a job from a webhook that did not send it.
+    worker_cap: int | None = Field(default=None, ge=0)
 
     @field_validator("strength", mode="before")
     @classmethod

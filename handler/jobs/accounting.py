@@ -54,7 +54,7 @@ class Accounting:
         except Exception:
             logger.exception("the job's accounting failed", extra={"job_id": job.job_id})
         try:
-            self.refresh_queue(finished=job.job_id)
+            self.refresh_queue(finished=job.job_id, cap=job.worker_cap)
         except Exception:
             logger.exception("the queue's positions could not be updated")
 
@@ -76,11 +76,12 @@ class Accounting:
         record = JobRecord(uuid.uuid4().hex[:16], kind, job.size, status, seconds, self._waits.pop(job.job_id))
         self.usage.record_job(day, record)
 
-    def refresh_queue(self, *, finished: str | None = None) -> int:
-        """Show each waiting job how many pictures are now ahead of it; returns how many were updated."""
+    def refresh_queue(self, *, finished: str | None = None, cap: int | None = None) -> int:
+        """Show each waiting job how many pictures are now ahead of it; returns how many were updated. `cap` is
+        the worker cap the stack applied, as the finished job brought it; the worker's own setting otherwise."""
         active = [a for a in self.queue.active_jobs(self.wall() - QUEUE_WINDOW_SECONDS) if a.job.job_id != finished]
         updated = 0
-        for entry, ahead in waiting(active, self.concurrency):
+        for entry, ahead in waiting(active, self.concurrency if cap is None else cap):
             job = entry.job
             if job.progress_message_id is None or not self.queue.show_position(job.user_id, job.job_id, ahead):
                 continue  # no message to edit, or it already shows this position or a lower one

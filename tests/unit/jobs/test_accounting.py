@@ -97,6 +97,30 @@ def test_waiting_users_see_how_many_pictures_are_ahead_and_it_goes_down_as_jobs_
     ]
 
 
+def test_positions_count_against_the_cap_the_stack_applied_as_the_finished_job_brings_it() -> None:
+    # Given a worker configured with the cap asked for (4), on an account that allowed only 1: jobs X and Y run,
+    # B and C wait behind them
+    w = world()
+    accounting, _ = books(w, concurrency=4)
+    jobs = [
+        make_job(job_id=f"job{i:013d}", user_id=100 + i, chat_id=100 + i, progress_message_id=10 + i,
+                 enqueued_at=w.clock() + i, worker_cap=1)
+        for i in range(4)
+    ]  # fmt: skip
+    for i, job in enumerate(jobs):
+        w.store.put_job(job, JobStatus.QUEUED)
+        if i < 2:
+            w.store.set_job_status(job.user_id, job.job_id, JobStatus.RUNNING, only_from=(JobStatus.QUEUED,))
+    # When X ends, its job carrying the cap the webhook knows was applied
+    w.store.set_job_status(100, jobs[0].job_id, JobStatus.DONE, only_from=(JobStatus.RUNNING,))
+    accounting.finished(jobs[0], JobStatus.DONE, 1.0, 1024)
+    # Then B and C are shown their places behind Y, as with a cap of 1 (with 4, nobody would be waiting)
+    assert [(s.chat_id, s.text) for s in w.messenger.of_kind("edit")] == [
+        (102, text("job_waiting", "en", ahead="1 picture")),
+        (103, text("job_waiting", "en", ahead="2 pictures")),
+    ]
+
+
 def test_a_refresh_from_an_older_reading_of_the_queue_never_shows_a_higher_count() -> None:
     # Given a worker cap of 1: A running, B and C waiting, and C shown two pictures ahead
     w = world()
