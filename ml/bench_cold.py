@@ -20,7 +20,6 @@ import os
 import statistics
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,44 +56,20 @@ def main(argv: list[str] | None = None) -> int:
 
     # The loopback stand-ins and the simulated person of the tests, loaded by name: they are development tools
     # outside the packages the type check covers (and boto3 must not become an import of ml/).
-    boto3 = importlib.import_module("boto3")
-    dynamodb_mod = importlib.import_module("infra.local.dynamodb")
-    LocalDynamoDB, create_tables = dynamodb_mod.LocalDynamoDB, dynamodb_mod.create_tables
-    local_aws_environment = dynamodb_mod.local_aws_environment
-    FakeBotApi = importlib.import_module("infra.local.fake_bot_api").FakeBotApi
+    start_local_stack = importlib.import_module("infra.local.stack").start_local_stack
     EmulatorPool = importlib.import_module("infra.local.lambda_emulator").EmulatorPool
-    service_mod = importlib.import_module("infra.local.lambda_service")
-    LocalLambdaService, Route = service_mod.LocalLambdaService, service_mod.Route
+    Route = importlib.import_module("infra.local.lambda_service").Route
     Person = importlib.import_module("tests.driver").Person
     write_test_weights = importlib.import_module("tests.ml_helpers").write_test_weights
     from ml.bench import machine_line, machine_tag
 
     print(machine_line())
     print(f"load average at start: {os.getloadavg()[0]:.2f}", flush=True)
-    secret = uuid.uuid4().hex
-    telegram = FakeBotApi(TOKEN).start()
-    dynamodb = LocalDynamoDB().start()
-    lambdas = LocalLambdaService().start()
-    env = local_aws_environment(dynamodb.url) | {
-        "AWS_ENDPOINT_URL_SSM": dynamodb.url,
-        "AWS_ENDPOINT_URL_LAMBDA": lambdas.url,
-    }
-    os.environ.update(env)
-    tables = create_tables(boto3.client("dynamodb"), prefix=f"cold{uuid.uuid4().hex[:6]}-")
+    stack = start_local_stack(TOKEN, "cold")
+    telegram, lambdas, secret = stack.telegram, stack.lambdas, stack.secret
     weights = Path(tempfile.mkdtemp(prefix="stylebot-cold-"))
     manifest = write_test_weights(weights)
-    function_env = env | {
-        "STATE_TABLE": tables["StateTable"],
-        "WORKER_FUNCTION_NAME": "WorkerFunction",
-        "IDEMPOTENCY_TABLE": tables["IdempotencyTable"],
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_WEBHOOK_SECRET": secret,
-        "TELEGRAM_API_BASE_URL": telegram.url,
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "STYLEBOT_WEIGHTS_DIR": str(weights),
-        "STYLEBOT_MANIFEST": str(manifest),
-    }
+    function_env = stack.function_env | {"STYLEBOT_WEIGHTS_DIR": str(weights), "STYLEBOT_MANIFEST": str(manifest)}
     for name in ("STYLEBOT_BF16", "STYLEBOT_THREADS"):
         if name in os.environ:
             function_env[name] = os.environ[name]
@@ -177,9 +152,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
     finally:
         webhooks.stop()
-        lambdas.stop()
-        dynamodb.stop()
-        telegram.stop()
+        stack.stop()
     print()
     for kind in args.kinds:
         values = [m.first_edit_s for m in rows if m.kind == kind and m.first_edit_s is not None]

@@ -22,23 +22,20 @@ from __future__ import annotations
 import argparse
 import io
 import itertools
-import os
 import re
 import statistics
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 from PIL import Image
 
-from infra.local.dynamodb import LocalDynamoDB, create_tables, local_aws_environment
-from infra.local.fake_bot_api import FakeBotApi
 from infra.local.lambda_emulator import EmulatorPool
-from infra.local.lambda_service import LocalLambdaService, Route
+from infra.local.lambda_service import Route
+from infra.local.stack import start_local_stack
 from infra.local.template import event_invoke_config
 
 TOKEN = "123456789:AAload-test-token-for-the-fake-api_0"
@@ -61,25 +58,9 @@ def main() -> int:
 
     from tests.driver import Person  # the same simulated person the end-to-end tests use (after the environment)
 
-    secret = uuid.uuid4().hex
-    telegram = FakeBotApi(TOKEN).start()
-    dynamodb = LocalDynamoDB().start()
-    lambdas = LocalLambdaService().start()
-    env = local_aws_environment(dynamodb.url) | {
-        "AWS_ENDPOINT_URL_SSM": dynamodb.url,
-        "AWS_ENDPOINT_URL_LAMBDA": lambdas.url,
-    }
-    os.environ.update(env)
-    tables = create_tables(boto3.client("dynamodb"), prefix=f"load{uuid.uuid4().hex[:6]}-")
-    function_env = env | {
-        "STATE_TABLE": tables["StateTable"],
-        "WORKER_FUNCTION_NAME": "WorkerFunction",
-        "IDEMPOTENCY_TABLE": tables["IdempotencyTable"],
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_WEBHOOK_SECRET": secret,
-        "TELEGRAM_API_BASE_URL": telegram.url,
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    stack = start_local_stack(TOKEN, "load")
+    telegram, lambdas, secret = stack.telegram, stack.lambdas, stack.secret
+    function_env = stack.function_env | {
         "STYLEBOT_WEIGHTS_DIR": tempfile.mkdtemp(),
         "WORKER_CONCURRENCY": str(args.cap),
     }
@@ -163,12 +144,10 @@ def main() -> int:
           f"{webhooks.started - warm_started} cold starts during the run)")  # fmt: skip
     print(f"throughput: {updates / webhook_seconds:.0f} updates/s over {webhook_seconds:.1f} s; all jobs done after "
           f"{elapsed:.1f} s; webhook containers: {webhooks.started}, worker containers: {workers.started}")  # fmt: skip
-    report_queue(people, tables["StateTable"])
+    report_queue(people, stack.tables["StateTable"])
     for pool_ in (webhooks, workers, failures):
         pool_.stop()
-    lambdas.stop()
-    dynamodb.stop()
-    telegram.stop()
+    stack.stop()
     return 0 if lost == 0 and duplicated == 0 else 1
 
 
