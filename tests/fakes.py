@@ -15,7 +15,7 @@ from typing import Any
 from handler.core.job import ClaimState, Job, JobStatus
 from handler.core.keyboards import Keyboard
 from handler.core.limits import CLAIM_STALE_SECONDS
-from handler.core.ports import ActiveJob, ProgressReport, RateLimited, Stopped, UpdateInProgress
+from handler.core.ports import ActiveJob, PositionLease, ProgressReport, RateLimited, Stopped, UpdateInProgress
 from handler.core.quotas import QuotaKind
 from handler.core.state import UserState
 from handler.core.stats import DaySummary, JobRecord
@@ -239,7 +239,7 @@ class MemoryUsage:
         self.seconds: dict[str, float] = {}
         self.gb_seconds: dict[str, float] = {}
         self.records: dict[str, list[JobRecord]] = {}
-        self.shown: dict[str, int] = {}
+        self.positions: dict[str, dict[str, Any]] = {}  # job -> wanted, shown, holder, until
 
     def todays_counts(self, user_id: int, day: str) -> tuple[dict[QuotaKind, int], float]:
         with self._lock:
@@ -279,14 +279,44 @@ class MemoryUsage:
                 self.gb_seconds.get(day, 0.0),
             )
 
-    def show_position(self, user_id: int, job_id: str, ahead: int) -> bool:
+    def _queued(self, user_id: int, job_id: str) -> bool:
         assert self._store is not None
+        item = self._store.jobs.get((user_id, job_id))
+        return item is not None and item["status"] == JobStatus.QUEUED
+
+    def want_position(self, user_id: int, job_id: str, ahead: int) -> bool:
         with self._lock:
-            item = self._store.jobs.get((user_id, job_id))
-            if item is None or item["status"] != JobStatus.QUEUED or self.shown.get(job_id, ahead + 1) <= ahead:
+            position = self.positions.get(job_id, {})
+            if not self._queued(user_id, job_id) or position.get("wanted", ahead + 1) <= ahead:
                 return False
-            self.shown[job_id] = ahead
+            self.positions[job_id] = position | {"wanted": ahead}
             return True
+
+    def take_refresh(self, user_id: int, job_id: str, holder: str, *, now: float, until: float) -> PositionLease | None:
+        with self._lock:
+            position = self.positions.get(job_id)
+            if position is None or not self._queued(user_id, job_id) or position.get("until", now - 1) >= now:
+                return None  # nothing wanted, the job left the queue, or someone holds the lease
+            position.update(holder=holder, until=until)
+            return PositionLease(position["wanted"], position.get("shown"))
+
+    def end_refresh(self, user_id: int, job_id: str, holder: str, shown: int, *, until: float) -> PositionLease | None:
+        with self._lock:
+            position = self.positions.get(job_id)
+            if position is None or position.get("holder") != holder:
+                return None
+            position["shown"] = shown
+            if position["wanted"] == shown or not self._queued(user_id, job_id):
+                del position["holder"], position["until"]
+                return None
+            position["until"] = until
+            return PositionLease(position["wanted"], shown)
+
+    def release_refresh(self, user_id: int, job_id: str, holder: str) -> None:
+        with self._lock:
+            position = self.positions.get(job_id)
+            if position is not None and position.get("holder") == holder:
+                del position["holder"], position["until"]
 
     def active_jobs(self, since: float) -> list[ActiveJob]:
         assert self._store is not None

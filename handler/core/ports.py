@@ -117,17 +117,47 @@ class ActiveJob:
     enqueued_at: float
 
 
+@dataclass(frozen=True)
+class PositionLease:
+    """A queued job's message as the holder of its refresh lease reads it: the lowest count any writer wants it to
+    show, and the count it was last edited to (None: none yet)."""
+
+    wanted: int
+    shown: int | None
+
+
 class JobQueue(Protocol):
-    """The jobs handed to the worker and not finished yet, in the order they were started."""
+    """The jobs handed to the worker and not finished yet, in the order they were started; and, per queued job,
+    the count of pictures ahead that its message should show and a short lease on editing it
+    (`handler.core.queue.positions_to_show` is the protocol that uses them).
+
+    Every method is one atomic conditional write on the job's item, and each applies only while the job is
+    queued (never to a job that started, ended, or was erased by /forget)."""
 
     def active_jobs(self, since: float) -> list[ActiveJob]:
         """Queued and running jobs started at or after `since`, oldest first."""
         ...
 
-    def show_position(self, user_id: int, job_id: str, ahead: int) -> bool:
-        """Record that a queued job is shown `ahead` pictures before it, if that is lower than what it was shown
-        (atomic): True if the caller should show it. Two workers finishing at once read the queue at different
-        moments; without this, the later edit could show a position higher than the one before."""
+    def want_position(self, user_id: int, job_id: str, ahead: int) -> bool:
+        """Lower the count the job's message should show to `ahead`: True if it was lowered, False if the job
+        is not queued or a count as low or lower is wanted already. Never raises the count."""
+        ...
+
+    def take_refresh(self, user_id: int, job_id: str, holder: str, *, now: float, until: float) -> PositionLease | None:
+        """Take the job's refresh lease for `holder` until `until`, if nobody holds it (or the lease of whoever
+        held it ended before `now`): the counts wanted and shown; None if someone else holds it or the job is
+        not queued."""
+        ...
+
+    def end_refresh(self, user_id: int, job_id: str, holder: str, shown: int, *, until: float) -> PositionLease | None:
+        """`holder` edited the message to `shown`: record it, and let the lease go if no lower count is wanted
+        (None). If a lower one is wanted, keep the lease (until `until`) and return the counts: the holder edits
+        again. None too if `holder` no longer holds the lease (it ran out and was taken) or the job left the
+        queue."""
+        ...
+
+    def release_refresh(self, user_id: int, job_id: str, holder: str) -> None:
+        """Let `holder`'s lease go without recording an edit (its edit failed); nothing if it does not hold it."""
         ...
 
 
