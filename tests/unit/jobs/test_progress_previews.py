@@ -3,6 +3,8 @@ ports and a fake clock (the Bot API road of the same is proven in tests/integrat
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from handler.core.job import JobStatus, Quality
 from handler.core.keyboards import progress_keyboard
 from handler.core.ports import MaybeSent
@@ -39,7 +41,7 @@ def test_a_new_picture_is_shown_at_most_once_per_interval_and_cancel_stays_under
     # And each later picture was swapped in no sooner than PREVIEW_INTERVAL_SECONDS after the one before, the
     # newest one waiting at that moment
     times = [at for at, _, _ in shown]
-    assert all(later - earlier >= PREVIEW_INTERVAL_SECONDS for earlier, later in zip(times, times[1:], strict=False))
+    assert all(later - earlier >= PREVIEW_INTERVAL_SECONDS for earlier, later in pairwise(times))
     assert [kind for _, kind, _ in swaps] == ["media"] * len(swaps) and len(swaps) >= 2
     assert swaps[0] == (10.0, "media", b"jpeg18")
     # And between pictures the bar went on in the caption, and every edit of the photo kept Cancel under it
