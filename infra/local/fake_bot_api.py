@@ -4,9 +4,9 @@ It speaks HTTP/1.1 with keep-alive (like api.telegram.org) and Nagle's algorithm
 bot uses the way Telegram does, records every call (method, parameters, uploaded files), serves files for
 `getFile` and the file download URL, and answers with Telegram's errors (400 "message is not modified", 429 with
 `retry_after`, 5xx) when a test asks for them. Like Telegram, it refuses to edit the text of a photo it sent,
-the caption or picture of a text message it sent, or any message deleted (`deleteMessage`). It can also answer late (a call carried out, its answer held back
-past the client's timeout) and drop every open connection (as a server does with idle keep-alive connections).
-Point python-telegram-bot at it with `base_url` and
+the caption or picture of a text message it sent, or any message deleted (`deleteMessage`). It can also answer
+late (a call carried out, its answer held back past the client's timeout) and drop every open connection (as a
+server does with idle keep-alive connections). Point python-telegram-bot at it with `base_url` and
 `base_file_url`; nothing in the bot knows it is fake.
 """
 
