@@ -140,7 +140,7 @@ class ProgressMessage:
     def close(self, final_text: str, *, keep_picture: bool = True) -> None:
         """Replace the progress with a final line and no buttons (best effort). A photo message keeps its picture
         with the line as its caption, or, with `keep_picture=False` (the result follows), makes way for the line
-        as a text message."""
+        as a text message (which a later `close`, an apology for a result that could not be sent, edits)."""
         self.closed = True
         chat_id = self._job.chat_id
         try:
@@ -149,7 +149,8 @@ class ProgressMessage:
             elif keep_picture or not self._messenger.delete_message(chat_id, self.message_id):
                 self._messenger.edit_caption(chat_id, self.message_id, final_text)
             else:
-                self._messenger.send_text(chat_id, final_text)
+                self.is_photo = False
+                self.message_id = self._messenger.send_text(chat_id, final_text)
         except RateLimited:
             logger.info("final progress edit skipped: rate limited")
         except (TelegramUnavailable, MaybeSent) as error:

@@ -130,7 +130,8 @@ class JobRunner:
             return JobStatus.CANCELLED
         generation = free_user(self.store, job.user_id, job.job_id)
         details = result_details(job, preset_name)
-        # One summary: the progress message becomes the line of what was made; the picture's caption says it too.
+        # One summary: the progress message becomes the line of what was made (a progress photo makes way for it);
+        # the picture's caption says it too.
         seconds = max(1, round(self.clock() - started))
         progress.close(text("result_summary", job.language, seconds=seconds, details=details), keep_picture=False)
         try:

@@ -112,3 +112,15 @@ def test_the_failure_destination_tells_the_user_in_a_new_message_when_the_progre
     assert w.runner.fail_lost(w.job, "Sandbox.Timedout") == JobStatus.FAILED
     # Then the user is told, in a new message since the old one is gone
     assert [(s.kind, s.text) for s in w.messenger.sent] == [("text", text("job_failed", "en"))]
+
+
+def test_a_best_job_whose_result_telegram_refuses_turns_its_summary_line_into_the_apology() -> None:
+    # Given a best-quality job that showed a preview, and a result Telegram refuses
+    w = world(make_job(quality=Quality.BEST), step_seconds=3.0, previews={0: b"level 1"})
+    w.messenger.picture_error = RuntimeError("Forbidden: bot was blocked by the user")
+    w.queue()
+    assert w.runner.run(w.job, seconds_left=60) == JobStatus.FAILED
+    # Then the summary line that replaced the photo became the apology
+    summary = next(s for s in w.messenger.of_kind("text") if s.text.startswith("✅"))
+    last = w.messenger.sent[-1]
+    assert (last.kind, last.message_id, last.text) == ("edit", summary.message_id, text("job_failed", "en"))
