@@ -107,34 +107,87 @@ class MemoryStore:
 class Sent:
     """One thing the messenger was asked to show: a new message, an edit, or a picture."""
 
-    kind: str  # "text", "edit", "picture"
+    # "text", "edit", "picture"; a progress photo's "preview", "media" (its picture swapped) and "caption"; "delete"
+    kind: str
     chat_id: int
     text: str
     message_id: int
     keyboard: Keyboard | None = None
     generation: int = 0
     as_file: bool = False
+    data: bytes = b""
 
 
 @dataclass
 class FakeMessenger:
-    """The Messenger port: serves files by id and records what was sent; failures are queued by the test."""
+    """The Messenger port: serves files by id and records what was sent; failures are queued by the test.
+
+    Like Telegram, it refuses (False) a text edit of a photo message, a caption or picture edit of a text
+    message (any id it did not send as a photo is text), and any edit of a deleted message."""
 
     files: dict[str, bytes] = field(default_factory=dict)
     sent: list[Sent] = field(default_factory=list)
     rate_limit_edits: list[float] = field(default_factory=list)  # the next edits answer 429 with these waits
     picture_error: Exception | None = None
+    preview_error: Exception | None = None  # what the next send_preview raises
+    photos: set[int] = field(default_factory=set)
+    deleted: set[int] = field(default_factory=set)
     _next_id: int = 100
 
     def download(self, file_id: str) -> bytes:
         return self.files[file_id]
 
+    def _editable(self, message_id: int, *, photo: bool) -> bool:
+        if self.rate_limit_edits:
+            raise RateLimited(self.rate_limit_edits.pop(0))
+        return message_id not in self.deleted and (message_id in self.photos) == photo
+
     def edit_text(
         self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None = None, generation: int = 0
     ) -> bool:
-        if self.rate_limit_edits:
-            raise RateLimited(self.rate_limit_edits.pop(0))
+        if not self._editable(message_id, photo=False):
+            return False
         self.sent.append(Sent("edit", chat_id, text, message_id, keyboard, generation))
+        return True
+
+    def send_preview(
+        self, chat_id: int, jpeg: bytes, caption: str, keyboard: Keyboard | None = None, generation: int = 0
+    ) -> int:
+        if self.preview_error is not None:
+            error, self.preview_error = self.preview_error, None
+            raise error
+        self._next_id += 1
+        self.photos.add(self._next_id)
+        self.sent.append(Sent("preview", chat_id, caption, self._next_id, keyboard, generation, data=jpeg))
+        return self._next_id
+
+    def edit_preview(
+        self,
+        chat_id: int,
+        message_id: int,
+        jpeg: bytes,
+        caption: str,
+        keyboard: Keyboard | None = None,
+        generation: int = 0,
+    ) -> bool:
+        if not self._editable(message_id, photo=True):
+            return False
+        self.sent.append(Sent("media", chat_id, caption, message_id, keyboard, generation, data=jpeg))
+        return True
+
+    def edit_caption(
+        self, chat_id: int, message_id: int, caption: str, keyboard: Keyboard | None = None, generation: int = 0
+    ) -> bool:
+        if not self._editable(message_id, photo=True):
+            return False
+        self.sent.append(Sent("caption", chat_id, caption, message_id, keyboard, generation))
+        return True
+
+    def delete_message(self, chat_id: int, message_id: int) -> bool:
+        if message_id in self.deleted:
+            return False
+        self.deleted.add(message_id)
+        self.sent.append(Sent("delete", chat_id, "", message_id))
         return True
 
     def send_text(self, chat_id: int, text: str, keyboard: Keyboard | None = None, generation: int = 0) -> int:
@@ -188,6 +241,7 @@ class ScriptedEngine:
     step_seconds: float = 1.0
     error: Exception | None = None
     on_step: Callable[[int], None] | None = None  # a hook run at each step (e.g. a cancel from the user)
+    previews: dict[int, bytes] = field(default_factory=dict)  # step -> the preview reported with it
     runs: list[Job] = field(default_factory=list)
 
     def run(
@@ -205,7 +259,7 @@ class ScriptedEngine:
             if should_cancel():
                 raise Stopped()
             self.clock.sleep(self.step_seconds)
-            progress(fraction, self.step_seconds * (len(self.fractions) - step - 1))
+            progress(fraction, self.step_seconds * (len(self.fractions) - step - 1), self.previews.get(step))
         if self.error is not None:
             raise self.error
         return b"result:" + content, f"stylebot-{job.job_id}.jpg"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from handler.bot import admission
@@ -149,10 +149,12 @@ async def carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome:
     reply = outcome.reply
     if reply is not None:
         generation = outcome.state.generation
+        # A tapped photo (a best job's progress, showing its picture) takes the reply as its caption.
+        edit = telegram.edit_caption if isinstance(tapped, Message) and tapped.photo else telegram.edit_text
         edited = (
             reply.edit
             and tapped is not None
-            and await telegram.edit_text(tapped.chat.id, tapped.message_id, reply.text, reply.keyboard, generation)
+            and await edit(tapped.chat.id, tapped.message_id, reply.text, reply.keyboard, generation)
         )
         if not edited:
             await telegram.send_text(base.chat_id, reply.text, reply.keyboard, generation)

@@ -238,6 +238,37 @@ class Telegram(Protocol):
         each picture as sent (None where Telegram gave none)."""
         ...
 
+    async def send_preview(
+        self, chat_id: int, jpeg: bytes, caption: str, keyboard: Keyboard | None = None, generation: int = 0
+    ) -> int:
+        """Send a photo message that later edits replace (picture and caption: a job's live progress); its id.
+        MaybeSent as for `send_text`."""
+        ...
+
+    async def edit_preview(
+        self,
+        chat_id: int,
+        message_id: int,
+        jpeg: bytes,
+        caption: str,
+        keyboard: Keyboard | None = None,
+        generation: int = 0,
+    ) -> bool:
+        """Swap the picture of a photo message and set its caption (`editMessageMedia`); False when Telegram
+        refuses (a text message cannot become a photo; the message is gone). RateLimited on 429."""
+        ...
+
+    async def edit_caption(
+        self, chat_id: int, message_id: int, caption: str, keyboard: Keyboard | None = None, generation: int = 0
+    ) -> bool:
+        """Show `caption` under a photo message, as `edit_text` does for a text message (False where Telegram
+        refuses: the message has no caption to edit, or is gone)."""
+        ...
+
+    async def delete_message(self, chat_id: int, message_id: int) -> bool:
+        """Delete one of the bot's messages; False when Telegram refuses (gone already, or too old)."""
+        ...
+
     async def answer_tap(self, query_id: str, toast: str | None = None) -> None:
         """Answer a callback query (the tap of an inline button), with a short toast or none."""
         ...
@@ -264,6 +295,26 @@ class Messenger(Protocol):
     def send_text(self, chat_id: int, text: str, keyboard: Keyboard | None = None, generation: int = 0) -> int: ...
 
     def chat_action(self, chat_id: int, action: str) -> None: ...
+
+    def send_preview(
+        self, chat_id: int, jpeg: bytes, caption: str, keyboard: Keyboard | None = None, generation: int = 0
+    ) -> int: ...
+
+    def edit_preview(
+        self,
+        chat_id: int,
+        message_id: int,
+        jpeg: bytes,
+        caption: str,
+        keyboard: Keyboard | None = None,
+        generation: int = 0,
+    ) -> bool: ...
+
+    def edit_caption(
+        self, chat_id: int, message_id: int, caption: str, keyboard: Keyboard | None = None, generation: int = 0
+    ) -> bool: ...
+
+    def delete_message(self, chat_id: int, message_id: int) -> bool: ...
 
     def send_picture(
         self,
@@ -306,7 +357,11 @@ class Stopped(Exception):
     """The engine stopped because `should_cancel` said so (a cancel, or the time budget)."""
 
 
-ProgressReport = Callable[[float, "float | None"], None]
+class ProgressReport(Protocol):
+    """How the engine tells how far a job is: the fraction done, the seconds left (None: not known yet) and, now
+    and then, a preview of the picture as it forms (a small JPEG)."""
+
+    def __call__(self, fraction: float, eta_seconds: float | None, preview: bytes | None = None) -> None: ...
 
 
 class Engine(Protocol):
