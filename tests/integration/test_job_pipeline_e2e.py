@@ -21,6 +21,9 @@ from tests.driver import Person
 from tests.pipeline import CAT, Pipeline, results, start_own_style, wait_finished, wait_for_progress
 
 MakePerson = Callable[..., Person]
+# Long enough for a second delivery to arrive, be refused and reach the failure destination while the first
+# delivery still runs its job (the failure destination watches a job for 8 s before taking it for dead).
+SLOW_UPLOAD_SECONDS = 5.0
 
 
 def test_quick_job_delivers_a_photo_with_progress_and_frees_the_user(
@@ -165,12 +168,15 @@ def test_a_best_job_shows_the_picture_forming_with_cancel_under_it(
 def test_same_async_event_delivered_twice_yields_one_result(
     pipeline: Pipeline, person: MakePerson, store: DynamoDBStore, telegram: FakeBotApi
 ) -> None:
-    # Given a job the webhook handed to the worker, which is running it
+    # Given a job the webhook handed to the worker, which is running it (its upload of the result is slow, so
+    # that it is still running a few seconds from now)
+    telegram.delay_next("sendPhoto", SLOW_UPLOAD_SECONDS)
     p = person()
-    start_own_style(p, quality="best")
+    start_own_style(p)
     p.last_job = store.load(p.user_id).active_job
     (invocation,) = pipeline.service.invocations_of("WorkerFunction")[-1:]
     wait_for_progress(telegram, p)
+    assert store.job_status(p.user_id, p.last_job or "") == JobStatus.RUNNING
     # When Lambda's at-least-once queue delivers the same event again meanwhile (it is refused while the first
     # runs, retried, and handed to the failure destination, which must see that the job is alive)
     import json
@@ -185,6 +191,7 @@ def test_same_async_event_delivered_twice_yields_one_result(
     assert wait_finished(p, store) == JobStatus.DONE
     assert len(results(p)) == 1
     assert [c for c in p.shown() if c.text == p.t("job_failed")] == []
+    assert [i.payload for i in pipeline.service.invocations_of("WorkerFunction")].count(invocation.payload) == 2
 
 
 def test_a_worker_killed_mid_job_yields_one_failure_message_and_a_free_user(
