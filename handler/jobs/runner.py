@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handler.core.freeing import free_user
+from handler.core.images import pixel_size
 from handler.core.job import CANCELLABLE, Job, JobStatus, Kind, Untouched
 from handler.core.keyboards import result_keyboard
 from handler.core.limits import ASYNC_EVENT_MAX_AGE_SECONDS, LOST_JOB_GRACE_SECONDS
@@ -28,19 +29,25 @@ UPLOAD_PHOTO = "upload_photo"
 UPLOAD_FILE = "upload_document"
 
 
-def result_details(job: Job, preset_name: str) -> str:
-    """What was made, in one line: the style, quality, size, strength and colours of the job."""
+def result_details(job: Job, preset_name: str, pixels: tuple[int, int] | None = None) -> str:
+    """What was made, in one line: the style, quality, size, strength and colours of the job; `pixels` (the
+    result's width and height) gives the size it really has, and a file names them."""
     strength = text(f"strength_{job.strength}", job.language)
+    size = max(pixels) if pixels else job.size  # a preset keeps the photo's own size
     if job.kind == Kind.PRESET:
-        return text("result_details_preset", job.language, preset=preset_name, size=job.size, strength=strength)
-    return text(
-        "result_details_nst",
-        job.language,
-        quality=text(f"quality_{job.quality}", job.language),
-        size=job.size,
-        strength=strength,
-        colors=text("colors_kept" if job.keep_colors else "colors_styled", job.language),
-    )
+        line = text("result_details_preset", job.language, preset=preset_name, size=size, strength=strength)
+    else:
+        line = text(
+            "result_details_nst",
+            job.language,
+            quality=text(f"quality_{job.quality}", job.language),
+            size=size,
+            strength=strength,
+            colors=text("colors_kept" if job.keep_colors else "colors_styled", job.language),
+        )
+    if job.as_file and pixels:
+        line = f"{line} {text('result_file', job.language, width=pixels[0], height=pixels[1])}"
+    return line
 
 
 @dataclass
@@ -127,7 +134,7 @@ class JobRunner:
             progress.close(text("job_cancelled", job.language))
             return JobStatus.CANCELLED
         generation = free_user(self.store, job.user_id, job.job_id)
-        details = result_details(job, preset_name)
+        details = result_details(job, preset_name, pixel_size(result))
         # One summary: the progress message becomes the line of what was made; the picture's caption says it too.
         seconds = max(1, round(self.clock() - started))
         progress.close(text("result_summary", job.language, seconds=seconds, details=details))
