@@ -33,7 +33,7 @@ from http import HTTPStatus
 from typing import Any, TypeVar
 
 import httpx
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, InputMediaPhoto
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, InputMediaPhoto, ReplyParameters
 from telegram._utils.types import ODVInput
 from telegram.error import (
     BadRequest,
@@ -274,12 +274,21 @@ class TelegramGateway:
         caption: str,
         keyboard: Keyboard | None = None,
         generation: int = 0,
+        reply_to: int | None = None,
     ) -> None:
         reply_markup = markup(keyboard, generation)
+        # A reply to a message the user has deleted meanwhile is sent all the same, as a plain message.
+        reply = None if reply_to is None else ReplyParameters(reply_to, allow_sending_without_reply=True)
         send = self._bot.send_document if as_file else self._bot.send_photo
         await self._call(
             "sendDocument" if as_file else "sendPhoto",
-            lambda: send(chat_id, InputFile(data, filename=filename), caption=caption, reply_markup=reply_markup),
+            lambda: send(
+                chat_id,
+                InputFile(data, filename=filename),
+                caption=caption,
+                reply_markup=reply_markup,
+                reply_parameters=reply,
+            ),
             repeatable=False,
         )
 
@@ -363,11 +372,12 @@ class BlockingTelegram:
         caption: str,
         keyboard: Keyboard | None = None,
         generation: int = 0,
+        reply_to: int | None = None,
     ) -> None:
         self._run(
             self._gateway.send_picture(
                 chat_id, data, as_file=as_file, filename=filename, caption=caption, keyboard=keyboard,
-                generation=generation,
+                generation=generation, reply_to=reply_to,
             )
         )  # fmt: skip
 

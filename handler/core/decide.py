@@ -138,7 +138,8 @@ def _image(state: UserState, image: Picture, ctx: Situation) -> Outcome:
         if image.album_id is not None:
             new = state.with_(flow=replace(flow, album_id=image.album_id, album={str(image.message_id): image.file_id}))
             return Outcome(new, Reply(_t(new, ctx, "album_first")))
-        new = _moved(state, step=Step.NST_STYLE, flow=replace(flow, content_file_id=image.file_id, album_id=None))
+        photo = replace(flow, content_file_id=image.file_id, content_message_id=image.message_id, album_id=None)
+        new = _moved(state, step=Step.NST_STYLE, flow=photo)
         return Outcome(new, Reply(_t(new, ctx, "ask_style")))
     if state.step == Step.NST_STYLE:
         new = _moved(
@@ -146,14 +147,18 @@ def _image(state: UserState, image: Picture, ctx: Situation) -> Outcome:
         )
         return Outcome(new, _options_reply(new, ctx, edit=False))
     if state.step == Step.PRESET_PHOTO:
-        new = _moved(
-            state, step=Step.PRESET_OPTIONS, flow=replace(flow, content_file_id=image.file_id, album_id=image.album_id)
+        photo = replace(
+            flow, content_file_id=image.file_id, content_message_id=image.message_id, album_id=image.album_id
         )
+        new = _moved(state, step=Step.PRESET_OPTIONS, flow=photo)
         return Outcome(new, _options_reply(new, ctx, edit=False))
     if state.step in (Step.IDLE, Step.PHOTO_CHOICE):
         # A photo first is welcome: kept as the photo to restyle; the user says what to do with it.
         kept = Flow(
-            content_file_id=image.file_id, album_id=image.album_id, album={str(image.message_id): image.file_id}
+            content_file_id=image.file_id,
+            content_message_id=image.message_id,
+            album_id=image.album_id,
+            album={str(image.message_id): image.file_id},
         )
         new = _moved(state, step=Step.PHOTO_CHOICE, flow=kept)
         choice = keyboards.photo_first(_lang(new, ctx), presets=bool(ctx.catalogue.presets))
@@ -311,6 +316,7 @@ def _flow_of(job: Job) -> Flow:
     """The choices a job was made with, as a flow to start from."""
     return Flow(
         content_file_id=job.content_file_id,
+        content_message_id=job.content_message_id,
         style_file_id=job.style_file_id,
         preset=job.preset,
         strength=job.strength,
@@ -377,6 +383,7 @@ def _start_job(state: UserState, ctx: Situation) -> Outcome:
         as_file=state.as_file,
         language=_lang(state, ctx),
         progress_message_id=ctx.tapped_message_id,
+        content_message_id=flow.content_message_id,
         enqueued_at=ctx.now,
     )
     new = _moved(

@@ -199,8 +199,10 @@ class Telegram(Protocol):
         caption: str,
         keyboard: Keyboard | None = None,
         generation: int = 0,
+        reply_to: int | None = None,
     ) -> None:
-        """Send a picture as a photo or as a file. MaybeSent as for `send_text`."""
+        """Send a picture as a photo or as a file, as a reply to the message `reply_to` where it still exists
+        (sent all the same where it does not). MaybeSent as for `send_text`."""
         ...
 
     async def send_album(self, chat_id: int, items: Sequence[tuple[bytes | str, str]]) -> list[str | None]:
@@ -245,6 +247,7 @@ class Messenger(Protocol):
         caption: str,
         keyboard: Keyboard | None = None,
         generation: int = 0,
+        reply_to: int | None = None,
     ) -> None: ...
 
 

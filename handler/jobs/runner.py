@@ -148,6 +148,7 @@ class JobRunner:
                 caption=details[:1].upper() + details[1:],
                 keyboard=result_keyboard(job.language, job.job_id) if generation is not None else None,
                 generation=generation or 0,
+                reply_to=job.content_message_id,
             )
         except MaybeSent:
             # Telegram got the picture but did not say so in time: it most likely arrived. Sending it again could

@@ -7,6 +7,7 @@ destination that template.yaml configures, to the worker and the failure notifie
 from __future__ import annotations
 
 import io
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -26,9 +27,9 @@ MakePerson = Callable[..., Person]
 def test_quick_job_delivers_a_photo_with_progress_and_frees_the_user(
     pipeline: Pipeline, person: MakePerson, store: DynamoDBStore
 ) -> None:
-    # Given a user who starts a quick own-style job at 256 px
+    # Given a user who starts a quick own-style job at 256 px, their photo being their message 4711
     p = person()
-    start_own_style(p)
+    start_own_style(p, photo_message_id=4711)
     p.last_job = store.load(p.user_id).active_job
     # When the worker has run it
     assert wait_finished(p, store) == JobStatus.DONE
@@ -48,6 +49,8 @@ def test_quick_job_delivers_a_photo_with_progress_and_frees_the_user(
     edits = [c for c in p.calls() if c.method == "editMessageText"]
     assert any("%" in (c.text or "") for c in edits)
     assert (edits[-1].text or "").startswith("✅ Done in ") and (edits[-1].text or "").endswith(caption[1:])
+    # And the picture is a reply to the user's photo, sent all the same should they have deleted it
+    assert json.loads(result.params["reply_parameters"]) == {"message_id": 4711, "allow_sending_without_reply": True}
     # And the user is free for the next job
     assert store.load(p.user_id).active_job is None
 

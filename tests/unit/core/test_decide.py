@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from handler.core.callbacks import callback_data, parse_callback
 from handler.core.decide import decide
 from handler.core.inputs import Catalogue, Command, Picture, PresetInfo, Situation, Tap
@@ -59,3 +61,18 @@ def test_every_transition_makes_older_keyboards_stale() -> None:
     outcome = decide(state, Picture("F1", 10), CTX)
     assert outcome.state.step == Step.NST_STYLE
     assert outcome.state.generation == state.generation + 1
+
+
+def test_every_job_knows_the_message_of_its_photo_so_that_the_result_replies_to_it() -> None:
+    # Given a preset picked, and a photo sent as the user's message 314
+    state = decide(UserState(user_id=1), Command("styles"), CTX).state
+    state = decide(state, Tap("p", state.generation, "monet"), CTX).state
+    state = decide(state, Picture("PHOTO", 314), CTX).state
+    # When they start the job
+    job = decide(state, Tap("o", state.generation, "go"), CTX).job
+    # Then the job names that message
+    assert job is not None and job.content_message_id == 314
+    # And "Change options" under its result starts from the same photo, message and all
+    again = decide(state.with_(step=Step.IDLE), Tap("r", 0, f"opts:{job.job_id}"), replace(CTX, tapped_job=job))
+    restarted = decide(again.state, Tap("o", again.state.generation, "go"), replace(CTX, new_job_id="k" * 16)).job
+    assert restarted is not None and restarted.content_message_id == 314
