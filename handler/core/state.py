@@ -41,6 +41,7 @@ class Flow:
     # An album holding content and style arrives as several updates: collected here by message id.
     album_id: str | None = None
     album: dict[str, str] = field(default_factory=dict)
+    album_answer: int | None = None  # the message of the album's one answer, once it is sent
 
 
 @dataclass(frozen=True)
