@@ -314,6 +314,13 @@ class TelegramGateway:
 
         return await self._call("getFile", fetch, repeatable=True)
 
+    async def set_commands(self, commands: Sequence[tuple[str, str]], language_code: str | None = None) -> None:
+        await self._call(
+            "setMyCommands",
+            lambda: self._bot.set_my_commands(list(commands), language_code=language_code),
+            repeatable=True,
+        )
+
     async def shutdown(self) -> None:
         """Close the HTTP client's connections."""
         await self._bot.request.shutdown()
@@ -386,6 +393,9 @@ class BlockingTelegram:
 
     def delete_webhook(self, *, drop_pending_updates: bool = False) -> None:
         self._run(self._gateway.delete_webhook(drop_pending_updates=drop_pending_updates))
+
+    def set_commands(self, commands: Sequence[tuple[str, str]], language_code: str | None = None) -> None:
+        self._run(self._gateway.set_commands(commands, language_code))
 
     def close(self) -> None:
         """Close the HTTP client and the loop (for callers that make one per use, as the registration does)."""

@@ -158,6 +158,12 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "stats_refusals": "Quota refusals — {values}",
         "stats_budget": "Budget used: {used} of {budget} worker-seconds{share}",
         "stats_cost": "Estimated cost: ${cost} ({gb_seconds} GB-s × ${price} per GB-s)",
+        "cmd_start": "Main menu",
+        "cmd_styles": "Preset styles",
+        "cmd_cancel": "Stop what is going on",
+        "cmd_settings": "Language, size, photo or file",
+        "cmd_help": "What I can do",
+        "cmd_forget": "Erase everything stored about you",
     },
     "ru": {
         "start": (
@@ -308,6 +314,12 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "stats_refusals": "Отказы по лимиту — {values}",
         "stats_budget": "Бюджет: израсходовано {used} из {budget} с работы воркеров{share}",
         "stats_cost": "Оценка стоимости: ${cost} ({gb_seconds} ГБ·с × ${price} за ГБ·с)",
+        "cmd_start": "Главное меню",
+        "cmd_styles": "Готовые стили",
+        "cmd_cancel": "Остановить текущее действие",
+        "cmd_settings": "Язык, размер, фото или файл",
+        "cmd_help": "Что я умею",
+        "cmd_forget": "Удалить всё, что я о вас храню",
     },
 }
 
