@@ -164,6 +164,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "cmd_settings": "Language, size, photo or file",
         "cmd_help": "What I can do",
         "cmd_forget": "Erase everything stored about you",
+        "job_stopped": "The bot was stopped before your picture was finished. Please send it again once the bot is back.",
     },
     "ru": {
         "start": (
@@ -320,6 +321,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "cmd_settings": "Язык, размер, фото или файл",
         "cmd_help": "Что я умею",
         "cmd_forget": "Удалить всё, что я о вас храню",
+        "job_stopped": "Бота остановили, и картинка не успела дорисоваться. Пришлите её ещё раз, когда бот снова заработает.",
     },
 }
 

@@ -107,8 +107,7 @@ class JobRunner:
         except Stopped:
             if checks.timed_out:
                 return self.fail(job, "job_failed_timeout", progress=progress)
-            progress.close(text("job_cancelled", job.language))
-            return JobStatus.CANCELLED
+            return self._stopped(job, progress)
         except BadPicture as bad:
             reason = text(f"reason_{bad.reason}", job.language, **bad.values)
             return self.fail(job, "job_failed_image", progress=progress, reason=reason)
@@ -116,6 +115,15 @@ class JobRunner:
             logger.exception("job failed", extra={"job_id": job.job_id})
             return self.fail(job, "job_failed", progress=progress)
         return self._deliver(job, result, filename, progress, preset_name, started)
+
+    def _stopped(self, job: Job, progress: ProgressMessage) -> JobStatus | Untouched:
+        """The job was taken from this worker: cancelled by the user (or erased by /forget), which the progress
+        message now says, or failed by whoever stopped it (local mode's shutdown), who told the user already."""
+        status = self.store.job_status(job.user_id, job.job_id)
+        if status == JobStatus.FAILED:
+            return status
+        progress.close(text("job_cancelled", job.language))
+        return JobStatus.CANCELLED
 
     def _progress_message(self, job: Job, preset_name: str) -> ProgressMessage:
         message_id = job.progress_message_id
@@ -131,8 +139,7 @@ class JobRunner:
     ) -> JobStatus | Untouched:
         # From SENDING on, a cancel is too late; a job cancelled before this point never sends its result.
         if not self.store.set_job_status(job.user_id, job.job_id, JobStatus.SENDING, only_from=(JobStatus.RUNNING,)):
-            progress.close(text("job_cancelled", job.language))
-            return JobStatus.CANCELLED
+            return self._stopped(job, progress)
         generation = free_user(self.store, job.user_id, job.job_id)
         details = result_details(job, preset_name, pixel_size(result))
         # One summary: the progress message becomes the line of what was made; the picture's caption says it too.
@@ -187,6 +194,11 @@ class JobRunner:
             self.messenger.send_text(job.chat_id, message)
         logger.info("job failed", extra={"job_id": job.job_id, "reason": key})
         return JobStatus.FAILED
+
+    def stop(self, job: Job) -> JobStatus | Untouched:
+        """The job's runner is going away (local mode stops) before the job ended: fail it and tell the user,
+        once; a worker still on it stops at its next cancel check, saying nothing more."""
+        return self.fail(job, "job_stopped", only_from=CANCELLABLE)
 
     def fail_lost(self, job: Job, error_type: str | None = None, *, expired: bool = False) -> JobStatus | Untouched:
         """An invocation of the job failed for good: tell the user (once) unless the job is in fact alive.

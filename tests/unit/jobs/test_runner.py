@@ -298,3 +298,22 @@ def test_every_kind_of_picture_the_models_refuse_has_a_text_in_both_languages() 
         # Then the engine names a text of the core for it, which both languages have
         key = f"reason_{REASONS[kind]}"
         assert all(key in TEXTS[language] for language in Language), key
+
+
+def test_a_job_stopped_with_local_mode_is_told_once_and_its_worker_says_nothing_more() -> None:
+    # Given a running job, and the bot's process stopping it halfway (local mode's shutdown, another runner)
+    w = world(make_job(language=Language.RU))
+    w.queue()
+    stopper = JobRunner(w.store, w.messenger, ScriptedEngine(w.clock), clock=w.clock, wall=w.clock)
+
+    def stop_at_step(step: int) -> None:
+        if step == 2:
+            assert stopper.stop(w.job) == JobStatus.FAILED
+
+    w.engine.on_step = stop_at_step
+    # When the worker's runner meets the stop at its next cancel check
+    assert w.runner.run(w.job, seconds_left=60) == JobStatus.FAILED
+    # Then the user read "the bot was stopped" once, in their language, and nothing after it: no "cancelled"
+    assert w.texts()[-1] == text("job_stopped", "ru") and w.texts().count(text("job_stopped", "ru")) == 1
+    assert text("job_cancelled", "ru") not in w.texts() and w.messenger.of_kind("picture") == []
+    assert w.store.load(USER).active_job is None
