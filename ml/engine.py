@@ -30,8 +30,10 @@ def stylize(
     color_method: color.ColorMethod = "luminance",
     config: NSTConfig | None = None,
     quick_min_internal: int = 512,
+    prior_seconds: float | None = None,
 ) -> Image.Image:
-    """:func:`ml.api.stylize` after its first progress report (arguments checked there)."""
+    """:func:`ml.api.stylize` after its first progress report (arguments checked there); ``prior_seconds``: what
+    the job was expected to take (the progress reports' time left blends it with the measured rate)."""
     device.configure_threads()
     content_img = imageio.resize_long_side(content.convert("RGB"), size)
     style_img = imageio.resize_long_side(style.convert("RGB"), size)
@@ -65,6 +67,7 @@ def stylize(
             seed=seed,
             progress=progress,
             should_cancel=should_cancel,
+            prior_seconds=prior_seconds,
         )
         out = result.image
     if keep_colors and color_method == "luminance":

@@ -195,6 +195,19 @@ def encode_jpeg(img: Image.Image, *, max_bytes: int = TELEGRAM_PHOTO_MAX_BYTES, 
         img = resize_long_side(img, int(max(img.size) * 0.8))
 
 
+#: A progress preview (the picture as it forms) is at most this large on its long side, and a JPEG of this
+#: quality: a few tens of kB, quick to upload while the job goes on.
+PREVIEW_MAX_SIDE = 512
+PREVIEW_QUALITY = 80
+
+
+def encode_preview(img: Image.Image) -> bytes:
+    """A small JPEG of a progress preview: at most :data:`PREVIEW_MAX_SIDE` px, quality :data:`PREVIEW_QUALITY`."""
+    if max(img.size) > PREVIEW_MAX_SIDE:
+        img = resize_long_side(img, PREVIEW_MAX_SIDE)
+    return encode_jpeg(img, quality=PREVIEW_QUALITY)
+
+
 def encode_png(img: Image.Image, *, max_bytes: int = TELEGRAM_DOCUMENT_MAX_BYTES) -> bytes:
     """PNG bytes without metadata (no text chunks, no ICC, no EXIF), shrunk if needed to fit ``max_bytes``."""
     img = _to_rgb(img)

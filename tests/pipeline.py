@@ -16,7 +16,7 @@ from infra.local.fake_bot_api import Call, FakeBotApi
 from infra.local.lambda_emulator import EmulatorPool
 from infra.local.lambda_service import LocalLambdaService, Route
 from infra.local.template import event_invoke_config
-from tests.driver import Person
+from tests.driver import Person, is_progress
 from tests.ml_helpers import write_test_weights
 
 FIXTURES = Path(__file__).parent / "fixtures" / "images"
@@ -104,8 +104,8 @@ def wait_for_progress(telegram: FakeBotApi, p: Person) -> None:
 
 
 def results(p: Person) -> list[Call]:
-    """Every attempt to send the person a result (answered or not)."""
-    return [c for c in p.calls() if c.method in ("sendPhoto", "sendDocument")]
+    """Every attempt to send the person a result (answered or not); not the photos of a best job's progress."""
+    return [c for c in p.calls() if c.method in ("sendPhoto", "sendDocument") and not is_progress(c)]
 
 
 def wait_finished(p: Person, store: DynamoDBStore, timeout: float = 180.0) -> str:

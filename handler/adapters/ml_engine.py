@@ -36,7 +36,8 @@ class MLEngine:
         should_cancel: Callable[[], bool],
     ) -> tuple[bytes, str]:
         def report(p: Progress) -> None:
-            progress(p.fraction, p.eta_seconds)
+            preview = imageio.encode_preview(p.preview) if p.preview is not None else None
+            progress(p.fraction, p.eta_seconds, preview)
 
         for picture in (content, style):
             # The core's check names what is wrong in words the user reads in their language; the ml package's

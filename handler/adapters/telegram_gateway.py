@@ -58,6 +58,7 @@ T = TypeVar("T")
 
 GATEWAY_TIMEOUT = 504
 NOT_MODIFIED = "message is not modified"
+PREVIEW_FILENAME = "preview.jpg"
 
 
 @dataclass(frozen=True)
@@ -292,6 +293,51 @@ class TelegramGateway:
             repeatable=False,
         )
 
+    async def send_preview(
+        self, chat_id: int, jpeg: bytes, caption: str, keyboard: Keyboard | None = None, generation: int = 0
+    ) -> int:
+        reply_markup = markup(keyboard, generation)
+        message = await self._call(
+            "sendPhoto",
+            lambda: self._bot.send_photo(
+                chat_id, InputFile(jpeg, filename=PREVIEW_FILENAME), caption=caption, reply_markup=reply_markup
+            ),
+            repeatable=False,
+        )
+        return message.message_id
+
+    async def edit_preview(
+        self,
+        chat_id: int,
+        message_id: int,
+        jpeg: bytes,
+        caption: str,
+        keyboard: Keyboard | None = None,
+        generation: int = 0,
+    ) -> bool:
+        return await self._edit(
+            "editMessageMedia",
+            lambda: self._bot.edit_message_media(
+                InputMediaPhoto(InputFile(jpeg, filename=PREVIEW_FILENAME), caption=caption),
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=markup(keyboard, generation),
+            ),
+        )
+
+    async def edit_caption(
+        self, chat_id: int, message_id: int, caption: str, keyboard: Keyboard | None = None, generation: int = 0
+    ) -> bool:
+        return await self._edit(
+            "editMessageCaption",
+            lambda: self._bot.edit_message_caption(
+                chat_id=chat_id, message_id=message_id, caption=caption, reply_markup=markup(keyboard, generation)
+            ),
+        )
+
+    async def delete_message(self, chat_id: int, message_id: int) -> bool:
+        return await self._edit("deleteMessage", lambda: self._bot.delete_message(chat_id, message_id))
+
     async def send_album(self, chat_id: int, items: Sequence[tuple[bytes | str, str]]) -> list[str | None]:
         media = [InputMediaPhoto(picture, caption=caption) for picture, caption in items]
         messages = await self._call(
@@ -368,6 +414,30 @@ class BlockingTelegram:
 
     def chat_action(self, chat_id: int, action: str) -> None:
         self._run(self._gateway.chat_action(chat_id, action))
+
+    def send_preview(
+        self, chat_id: int, jpeg: bytes, caption: str, keyboard: Keyboard | None = None, generation: int = 0
+    ) -> int:
+        return self._run(self._gateway.send_preview(chat_id, jpeg, caption, keyboard, generation))
+
+    def edit_preview(
+        self,
+        chat_id: int,
+        message_id: int,
+        jpeg: bytes,
+        caption: str,
+        keyboard: Keyboard | None = None,
+        generation: int = 0,
+    ) -> bool:
+        return self._run(self._gateway.edit_preview(chat_id, message_id, jpeg, caption, keyboard, generation))
+
+    def edit_caption(
+        self, chat_id: int, message_id: int, caption: str, keyboard: Keyboard | None = None, generation: int = 0
+    ) -> bool:
+        return self._run(self._gateway.edit_caption(chat_id, message_id, caption, keyboard, generation))
+
+    def delete_message(self, chat_id: int, message_id: int) -> bool:
+        return self._run(self._gateway.delete_message(chat_id, message_id))
 
     def send_picture(
         self,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from handler.bot import admission
@@ -17,7 +18,7 @@ from handler.core.inputs import AlbumAnswered, AlbumReply, Catalogue, Input, Not
 from handler.core.job import CANCELLABLE, Job, JobStatus
 from handler.core.keyboards import progress_keyboard
 from handler.core.ports import JobDispatcher, JobQueue, StateStore, Telegram, Usage
-from handler.core.queue import waiting_text
+from handler.core.queue import positions_to_show, waiting_text
 from handler.core.quotas import Limits, QuotaKind, quota_kind
 from handler.core.state import UserState
 from handler.core.texts import language_of
@@ -152,10 +153,12 @@ async def carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome:
         await _answer_album(d, outcome, base)
     elif reply is not None:
         generation = outcome.state.generation
+        # A tapped photo (a best job's progress, showing its picture) takes the reply as its caption.
+        edit = telegram.edit_caption if isinstance(tapped, Message) and tapped.photo else telegram.edit_text
         edited = (
             reply.edit
             and tapped is not None
-            and await telegram.edit_text(tapped.chat.id, tapped.message_id, reply.text, reply.keyboard, generation)
+            and await edit(tapped.chat.id, tapped.message_id, reply.text, reply.keyboard, generation)
         )
         if not edited:
             await telegram.send_text(base.chat_id, reply.text, reply.keyboard, generation)
@@ -221,19 +224,17 @@ async def _hand_over(d: Deps, outcome: Outcome, base: Situation) -> None:
         return
     logger.info("job dispatched", extra={"job_id": job.job_id, "kind": job.kind})
     ahead = admission.position(d.queue, d.concurrency, job, d.clock())
-    if (
-        ahead is not None
-        and job.progress_message_id is not None
-        and d.queue is not None
-        and d.queue.show_position(job.user_id, job.job_id, ahead)
-    ):
-        await d.telegram.edit_text(
-            job.chat_id,
-            job.progress_message_id,
-            waiting_text(ahead, job.language),
-            progress_keyboard(job.language),
-            outcome.state.generation,
-        )
+    if ahead is None or job.progress_message_id is None or d.queue is None:
+        return
+    # The workers that finish jobs meanwhile edit this message too: one writer at a time, counts only going down.
+    with closing(positions_to_show(d.queue, job.user_id, job.job_id, ahead, d.clock)) as counts:
+        for count in counts:
+            keyboard = progress_keyboard(job.language)
+            text = waiting_text(count, job.language)
+            if not await d.telegram.edit_text(
+                job.chat_id, job.progress_message_id, text, keyboard, outcome.state.generation
+            ):
+                break  # the message is gone
 
 
 class _QuotaTaken(Exception):

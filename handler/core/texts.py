@@ -107,6 +107,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "outdated": "This menu is outdated.",
         "progress": "{title}\n{bar} {percent}%{eta}",
         "progress_eta": " · about {seconds} s left",
+        "progress_eta_minutes": " · about {minutes} min left",
         "progress_title_nst": "🎨 Painting your photo in your style…",
         "progress_title_preset": "🖼 Applying {preset}…",
         "progress_starting": "🎨 Starting…",
@@ -176,7 +177,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "help": (
             "Я перерисовываю фотографии — двумя способами:\n"
             "• Свой стиль: пришлите фото, а затем любую картинку, в стиле которой его нарисовать.\n"
-            "• Готовые стили: выберите стиль и пришлите фото — результат будет через несколько секунд.\n"
+            "• Готовые стили: выберите стиль и пришлите фото — результат будет готов за секунды.\n"
             "• Альбомом: пришлите обе картинки сразу — первая станет фото, вторая задаст стиль.\n"
             "• Файлом: картинки-файлы не теряют в качестве; результат файлом — в /settings.\n\n"
             "/start — главное меню\n"
@@ -264,6 +265,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "outdated": "Это меню устарело.",
         "progress": "{title}\n{bar} {percent}%{eta}",
         "progress_eta": " · осталось около {seconds} с",
+        "progress_eta_minutes": " · осталось около {minutes} мин",
         "progress_title_nst": "🎨 Рисую ваше фото в вашем стиле…",
         "progress_title_preset": "🖼 Применяю стиль «{preset}»…",
         "progress_starting": "🎨 Начинаю…",

@@ -16,7 +16,7 @@ from handler.core.metric_names import Dimension, Metric
 from handler.core.ports import BadPicture, Engine, MaybeSent, Messenger, StateStore, Stopped, TelegramFailed
 from handler.core.quotas import quota_kind
 from handler.core.texts import text
-from handler.jobs.progress import ProgressMessage
+from handler.jobs.progress import EDIT_INTERVAL_SECONDS, PREVIEW_INTERVAL_SECONDS, ProgressMessage, show_final
 from handler.observability import emit, logger
 
 CANCEL_CHECK_INTERVAL = 1.0
@@ -58,7 +58,9 @@ class JobRunner:
     clock: Callable[[], float] = time.monotonic
     wall: Callable[[], float] = time.time  # heartbeats are compared across processes
     sleep: Callable[[float], None] = time.sleep
-    progress_interval: float = 2.0
+    progress_interval: float = EDIT_INTERVAL_SECONDS
+    # At most one new preview picture in the progress message this often.
+    preview_interval: float = PREVIEW_INTERVAL_SECONDS
     # How long a heartbeat may stand still before its worker is taken for dead.
     lost_grace: float = LOST_JOB_GRACE_SECONDS
     # Told of every job this runner claims (the worker's accounting: start and queue-wait metrics).
@@ -131,7 +133,7 @@ class JobRunner:
             message_id = self.messenger.send_text(job.chat_id, text("progress_starting", job.language))
         return ProgressMessage(
             self.messenger, self.store, job, message_id, clock=self.clock, preset_name=preset_name,
-            interval=self.progress_interval,
+            interval=self.progress_interval, preview_interval=self.preview_interval,
         )  # fmt: skip
 
     def _deliver(
@@ -142,9 +144,10 @@ class JobRunner:
             return self._stopped(job, progress)
         generation = free_user(self.store, job.user_id, job.job_id)
         details = result_details(job, preset_name, pixel_size(result))
-        # One summary: the progress message becomes the line of what was made; the picture's caption says it too.
+        # One summary: the progress message becomes the line of what was made (a progress photo makes way for it);
+        # the picture's caption says it too.
         seconds = max(1, round(self.clock() - started))
-        progress.close(text("result_summary", job.language, seconds=seconds, details=details))
+        progress.close(text("result_summary", job.language, seconds=seconds, details=details), keep_picture=False)
         try:
             self.messenger.chat_action(job.chat_id, UPLOAD_FILE if job.as_file else UPLOAD_PHOTO)
             self.messenger.send_picture(
@@ -187,7 +190,7 @@ class JobRunner:
             progress.close(message)
         elif job.progress_message_id is not None:
             try:
-                self.messenger.edit_text(job.chat_id, job.progress_message_id, message)
+                show_final(self.messenger, job.chat_id, job.progress_message_id, message)
             except TelegramFailed as error:  # as a progress message's last edit: best effort
                 logger.warning("the failure could not be shown", extra={"job_id": job.job_id, "reason": str(error)})
         else:
