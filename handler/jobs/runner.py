@@ -65,6 +65,9 @@ class JobRunner:
     lost_grace: float = LOST_JOB_GRACE_SECONDS
     # Told of every job this runner claims (the worker's accounting: start and queue-wait metrics).
     on_claim: Callable[[Job], None] | None = None
+    # True once the process that runs the jobs is going away (local mode stops): a running job stops at its next
+    # cancel check, and its user is told so.
+    stopping: Callable[[], bool] = lambda: False
 
     def run(self, job: Job, seconds_left: float) -> JobStatus | Untouched:
         """Run `job` within `seconds_left`; the user hears back exactly once. Returns the final status."""
@@ -101,7 +104,7 @@ class JobRunner:
     def _work(self, job: Job, deadline: float, started: float) -> JobStatus | Untouched:
         preset_name = self.engine.preset_name(job.preset, job.language) if job.preset else ""
         progress = self._progress_message(job, preset_name)
-        checks = _CancelCheck(self.store, job, self.clock, deadline, self.wall)
+        checks = _CancelCheck(self.store, job, self.clock, deadline, self.wall, self.stopping)
         try:
             content = self.messenger.download(job.content_file_id)
             style = self.messenger.download(job.style_file_id) if job.style_file_id else None
@@ -109,7 +112,10 @@ class JobRunner:
         except Stopped:
             if checks.timed_out:
                 return self.fail(job, "job_failed_timeout", progress=progress)
-            return self._stopped(job, progress)
+            if checks.stopping:
+                return self.fail(job, "job_stopped", progress=progress)
+            progress.close(text("job_cancelled", job.language))
+            return JobStatus.CANCELLED
         except BadPicture as bad:
             reason = text(f"reason_{bad.reason}", job.language, **bad.values)
             return self.fail(job, "job_failed_image", progress=progress, reason=reason)
@@ -117,15 +123,6 @@ class JobRunner:
             logger.exception("job failed", extra={"job_id": job.job_id})
             return self.fail(job, "job_failed", progress=progress)
         return self._deliver(job, result, filename, progress, preset_name, started)
-
-    def _stopped(self, job: Job, progress: ProgressMessage) -> JobStatus | Untouched:
-        """The job was taken from this worker: cancelled by the user (or erased by /forget), which the progress
-        message now says, or failed by whoever stopped it (local mode's shutdown), who told the user already."""
-        status = self.store.job_status(job.user_id, job.job_id)
-        if status == JobStatus.FAILED:
-            return status
-        progress.close(text("job_cancelled", job.language))
-        return JobStatus.CANCELLED
 
     def _progress_message(self, job: Job, preset_name: str) -> ProgressMessage:
         message_id = job.progress_message_id
@@ -141,7 +138,8 @@ class JobRunner:
     ) -> JobStatus | Untouched:
         # From SENDING on, a cancel is too late; a job cancelled before this point never sends its result.
         if not self.store.set_job_status(job.user_id, job.job_id, JobStatus.SENDING, only_from=(JobStatus.RUNNING,)):
-            return self._stopped(job, progress)
+            progress.close(text("job_cancelled", job.language))
+            return JobStatus.CANCELLED
         generation = free_user(self.store, job.user_id, job.job_id)
         details = result_details(job, preset_name, pixel_size(result))
         # One summary: the progress message becomes the line of what was made (a progress photo makes way for it);
@@ -199,9 +197,9 @@ class JobRunner:
         return JobStatus.FAILED
 
     def stop(self, job: Job) -> JobStatus | Untouched:
-        """The job's runner is going away (local mode stops) before the job ended: fail it and tell the user,
-        once; a worker still on it stops at its next cancel check, saying nothing more."""
-        return self.fail(job, "job_stopped", only_from=CANCELLABLE)
+        """A job no worker took, dropped because local mode stops: fail it and tell the user, once (a job a worker
+        took is stopped by that worker, through `stopping`)."""
+        return self.fail(job, "job_stopped", only_from=(JobStatus.QUEUED,))
 
     def fail_lost(self, job: Job, error_type: str | None = None, *, expired: bool = False) -> JobStatus | Untouched:
         """An invocation of the job failed for good: tell the user (once) unless the job is in fact alive.
@@ -234,7 +232,8 @@ class JobRunner:
 
 
 class _CancelCheck:
-    """`should_cancel` for the engine: the job was cancelled (or erased), or the time budget ran out."""
+    """`should_cancel` for the engine: the job was cancelled (or erased), the time budget ran out, or the process
+    is going away."""
 
     def __init__(
         self,
@@ -243,21 +242,27 @@ class _CancelCheck:
         clock: Callable[[], float],
         deadline: float,
         wall: Callable[[], float],
+        stopping: Callable[[], bool],
     ) -> None:
         self._store = store
         self._job = job
         self._clock = clock
         self._deadline = deadline
         self._wall = wall
+        self._stopping = stopping
         self._next_read = 0.0
         self._next_beat = 0.0
         self.timed_out = False
         self.cancelled = False
+        self.stopping = False
 
     def __call__(self) -> bool:
         now = self._clock()
         if now >= self._deadline:
             self.timed_out = True
+            return True
+        if self._stopping():
+            self.stopping = True
             return True
         if now >= self._next_beat:
             self._next_beat = now + BEAT_INTERVAL

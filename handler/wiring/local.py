@@ -8,7 +8,7 @@ from functools import cache
 from telegram.ext import Application
 
 from handler import credentials
-from handler.adapters.local_dispatch import LocalPoolDispatcher
+from handler.adapters.local_dispatch import LocalPoolDispatcher, stop_requested
 from handler.adapters.presets import catalogue
 from handler.adapters.sqlite import SQLiteStore
 from handler.adapters.sqlite_usage import SQLiteUsage
@@ -39,7 +39,7 @@ def _worker_runner() -> tuple[JobRunner, Accounting]:
     from handler.adapters.ml_engine import MLEngine
 
     settings = get_settings()
-    runner = job_runner(settings, sqlite_store(settings), MLEngine())
+    runner = job_runner(settings, sqlite_store(settings), MLEngine(), stopping=stop_requested)
     usage = SQLiteUsage(settings.local_state_path)
     return runner, accounting(settings, runner, usage, usage, settings.local_workers)
 

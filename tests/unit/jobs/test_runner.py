@@ -300,20 +300,33 @@ def test_every_kind_of_picture_the_models_refuse_has_a_text_in_both_languages() 
         assert all(key in TEXTS[language] for language in Language), key
 
 
-def test_a_job_stopped_with_local_mode_is_told_once_and_its_worker_says_nothing_more() -> None:
-    # Given a running job, and the bot's process stopping it halfway (local mode's shutdown, another runner)
+def test_a_job_stopped_with_local_mode_is_told_once_by_its_worker_in_its_progress_message() -> None:
+    # Given a running job, and the process that runs it going away halfway (local mode stops)
     w = world(make_job(language=Language.RU))
     w.queue()
-    stopper = JobRunner(w.store, w.messenger, ScriptedEngine(w.clock), clock=w.clock, wall=w.clock)
+    going_away = False
 
     def stop_at_step(step: int) -> None:
-        if step == 2:
-            assert stopper.stop(w.job) == JobStatus.FAILED
+        nonlocal going_away
+        going_away = going_away or step == 2
+        # The bot's process stops only jobs no worker took: this one is the worker's to stop
+        assert w.runner.stop(w.job) == JobStatus.RUNNING
 
+    w.runner.stopping = lambda: going_away
     w.engine.on_step = stop_at_step
     # When the worker's runner meets the stop at its next cancel check
     assert w.runner.run(w.job, seconds_left=60) == JobStatus.FAILED
-    # Then the user read "the bot was stopped" once, in their language, and nothing after it: no "cancelled"
+    # Then its progress message became "the bot was stopped", once, in the user's language: no "cancelled"
     assert w.texts()[-1] == text("job_stopped", "ru") and w.texts().count(text("job_stopped", "ru")) == 1
     assert text("job_cancelled", "ru") not in w.texts() and w.messenger.of_kind("picture") == []
-    assert w.store.load(USER).active_job is None
+    assert w.messenger.sent[-1].message_id == 77  # the job's own progress message
+    assert w.store.load(USER).active_job is None and w.store.job_status(USER, JOB_ID) == JobStatus.FAILED
+
+
+def test_a_queued_job_no_worker_took_is_stopped_and_its_user_told_once() -> None:
+    w = world(make_job(language=Language.EN))
+    w.queue()
+    assert w.runner.stop(w.job) == JobStatus.FAILED
+    assert w.texts() == [text("job_stopped", "en")] and w.store.load(USER).active_job is None
+    # And a worker that gets it afterwards does not run it
+    assert w.runner.run(w.job, seconds_left=60) == JobStatus.FAILED and w.engine.runs == []
