@@ -53,6 +53,8 @@ def run_local_job(job: str) -> str:
 
 @dataclass(frozen=True)
 class LocalBot:
+    """What `make run` runs: the bot, its pool of workers, and what it offers."""
+
     app: Application  # type: ignore[type-arg]
     dispatcher: LocalPoolDispatcher  # shut it down when the bot stops: it stops the jobs not finished
     offer: Catalogue  # what can run here, from the weights present
@@ -61,8 +63,8 @@ class LocalBot:
 def local_bot(settings: Settings) -> LocalBot:
     """The long-polling Application (it registers the command menus as it starts) and the pool its jobs run in."""
     store = sqlite_store(settings)
-    # A job whose worker process died is failed and the user told, as the Lambda failure destination does; so is
-    # every job still running or queued when the bot stops.
+    # A job whose worker process died is failed and the user told, as the Lambda failure destination does; so is a
+    # job no worker took when the bot stops (a running one is stopped by its worker).
     notifier = job_runner(settings, store, NoEngine())
     dispatcher = LocalPoolDispatcher(run_local_job, notifier.fail_lost, settings.local_workers, notifier.stop)
     bot = telegram_bot(settings, credentials.bot_token(settings).get_secret_value())
