@@ -115,6 +115,7 @@ class Sent:
     keyboard: Keyboard | None = None
     generation: int = 0
     as_file: bool = False
+    reply_to: int | None = None
     data: bytes = b""
 
 
@@ -208,11 +209,12 @@ class FakeMessenger:
         caption: str,
         keyboard: Keyboard | None = None,
         generation: int = 0,
+        reply_to: int | None = None,
     ) -> None:
         if self.picture_error is not None:
             raise self.picture_error
         self._next_id += 1
-        self.sent.append(Sent("picture", chat_id, caption, self._next_id, keyboard, generation, as_file))
+        self.sent.append(Sent("picture", chat_id, caption, self._next_id, keyboard, generation, as_file, reply_to))
 
     def of_kind(self, kind: str) -> list[Sent]:
         return [s for s in self.sent if s.kind == kind]

@@ -71,16 +71,21 @@ def running_pipeline(
         failures.stop()
 
 
-def start_own_style(p: Person, *, quality: str = "quick", content: bytes = CAT) -> None:
-    own_style_options(p, quality=quality, content=content)
+def start_own_style(
+    p: Person, *, quality: str = "quick", content: bytes = CAT, photo_message_id: int | None = None
+) -> None:
+    own_style_options(p, quality=quality, content=content, photo_message_id=photo_message_id)
     p.tap(p.t("btn_start"))
 
 
-def own_style_options(p: Person, *, quality: str = "quick", content: bytes = CAT) -> None:
-    """Own style up to the options, set to a small size (and best quality if asked), not started."""
+def own_style_options(
+    p: Person, *, quality: str = "quick", content: bytes = CAT, photo_message_id: int | None = None
+) -> None:
+    """Own style up to the options, set to a small size (and best quality if asked), not started; the photo is
+    the message `photo_message_id` if given."""
     p.send("/start")
     p.tap(p.t("btn_nst"))
-    p.send_photo(content)
+    p.send_photo(content, message_id=photo_message_id)
     p.send_document(BRICK, "image/png", file_name="brick.png")
     p.tap("📐")  # 512 -> 1024
     p.tap("📐")  # 1024 -> 256: small, so that the tests stay quick

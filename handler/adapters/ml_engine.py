@@ -8,8 +8,20 @@ from handler.core.images import check_image
 from handler.core.job import Job
 from handler.core.ports import BadPicture, ProgressReport, Stopped
 from ml import api, imageio
-from ml.errors import BadImage, JobCancelled
+from ml.errors import BadImage, BadImageKind, JobCancelled
 from ml.progress import Progress
+
+# The ml package words its reasons in English (for the command line); the user reads the core's text of the same
+# kind (`reason_<key>`, in their language), filled in with the numbers ml gives.
+REASONS: dict[BadImageKind, str] = {
+    BadImageKind.UNREADABLE: "corrupt",
+    BadImageKind.EMPTY: "empty",
+    BadImageKind.NOT_AN_IMAGE: "unsupported_format",
+    BadImageKind.DAMAGED: "corrupt",
+    BadImageKind.TOO_MANY_PIXELS: "too_many_pixels",
+    BadImageKind.TOO_SMALL: "too_small",
+    BadImageKind.TOO_NARROW: "too_narrow",
+}
 
 
 class MLEngine:
@@ -55,7 +67,7 @@ class MLEngine:
                     should_cancel=should_cancel,
                 )
         except BadImage as error:
-            raise BadPicture("unusable") from error
+            raise BadPicture(REASONS[error.kind], error.values) from error
         except JobCancelled as error:
             raise Stopped() from error
         if job.as_file:

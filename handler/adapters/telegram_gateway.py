@@ -33,7 +33,7 @@ from http import HTTPStatus
 from typing import Any, TypeVar
 
 import httpx
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, InputMediaPhoto
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, InputMediaPhoto, ReplyParameters
 from telegram._utils.types import ODVInput
 from telegram.error import (
     BadRequest,
@@ -275,12 +275,21 @@ class TelegramGateway:
         caption: str,
         keyboard: Keyboard | None = None,
         generation: int = 0,
+        reply_to: int | None = None,
     ) -> None:
         reply_markup = markup(keyboard, generation)
+        # A reply to a message the user has deleted meanwhile is sent all the same, as a plain message.
+        reply = None if reply_to is None else ReplyParameters(reply_to, allow_sending_without_reply=True)
         send = self._bot.send_document if as_file else self._bot.send_photo
         await self._call(
             "sendDocument" if as_file else "sendPhoto",
-            lambda: send(chat_id, InputFile(data, filename=filename), caption=caption, reply_markup=reply_markup),
+            lambda: send(
+                chat_id,
+                InputFile(data, filename=filename),
+                caption=caption,
+                reply_markup=reply_markup,
+                reply_parameters=reply,
+            ),
             repeatable=False,
         )
 
@@ -350,6 +359,13 @@ class TelegramGateway:
             return bytes(await file.download_as_bytearray())
 
         return await self._call("getFile", fetch, repeatable=True)
+
+    async def set_commands(self, commands: Sequence[tuple[str, str]], language_code: str | None = None) -> None:
+        await self._call(
+            "setMyCommands",
+            lambda: self._bot.set_my_commands(list(commands), language_code=language_code),
+            repeatable=True,
+        )
 
     async def shutdown(self) -> None:
         """Close the HTTP client's connections."""
@@ -433,11 +449,12 @@ class BlockingTelegram:
         caption: str,
         keyboard: Keyboard | None = None,
         generation: int = 0,
+        reply_to: int | None = None,
     ) -> None:
         self._run(
             self._gateway.send_picture(
                 chat_id, data, as_file=as_file, filename=filename, caption=caption, keyboard=keyboard,
-                generation=generation,
+                generation=generation, reply_to=reply_to,
             )
         )  # fmt: skip
 
@@ -446,6 +463,9 @@ class BlockingTelegram:
 
     def delete_webhook(self, *, drop_pending_updates: bool = False) -> None:
         self._run(self._gateway.delete_webhook(drop_pending_updates=drop_pending_updates))
+
+    def set_commands(self, commands: Sequence[tuple[str, str]], language_code: str | None = None) -> None:
+        self._run(self._gateway.set_commands(commands, language_code))
 
     def close(self) -> None:
         """Close the HTTP client and the loop (for callers that make one per use, as the registration does)."""

@@ -13,8 +13,8 @@ from telegram.ext import ContextTypes
 
 from handler.bot import admission
 from handler.bot.gallery import send_previews
-from handler.core.decide import cancel_refused, decide
-from handler.core.inputs import Catalogue, Input, NotQueued, Outcome, Situation, Tap
+from handler.core.decide import album_screen, cancel_refused, decide
+from handler.core.inputs import AlbumAnswered, AlbumReply, Catalogue, Input, NotQueued, Outcome, Reply, Situation, Tap
 from handler.core.job import CANCELLABLE, Job, JobStatus
 from handler.core.keyboards import progress_keyboard
 from handler.core.ports import JobDispatcher, JobQueue, StateStore, Telegram, Usage
@@ -25,6 +25,8 @@ from handler.core.texts import language_of
 from handler.observability import logger
 
 MAX_ATTEMPTS = 8
+# How many newer states of an album one picture's handler shows before leaving the rest to the newer handlers.
+ALBUM_CATCH_UP = 3
 
 
 class ConcurrentUpdateConflict(RuntimeError):
@@ -147,7 +149,9 @@ async def carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome:
     if outcome.show_previews:
         await send_previews(telegram, base.chat_id, d.catalogue.presets, _language(outcome, base))
     reply = outcome.reply
-    if reply is not None:
+    if reply is not None and reply.album is not None:
+        await _answer_album(d, outcome, base)
+    elif reply is not None:
         generation = outcome.state.generation
         # A tapped photo (a best job's progress, showing its picture) takes the reply as its caption.
         edit = telegram.edit_caption if isinstance(tapped, Message) and tapped.photo else telegram.edit_text
@@ -162,6 +166,35 @@ async def carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome:
         admission.count_refusal(d.usage, outcome.refused, d.clock())
     if outcome.job is not None:
         await _hand_over(d, outcome, base)
+
+
+async def _answer_album(d: Deps, outcome: Outcome, base: Situation) -> None:
+    """The one message of an album (see `handler.core.decide`, albums): sent for its first picture and
+    remembered, edited for the later ones."""
+    reply, state = outcome.reply, outcome.state
+    assert reply is not None and state.flow.album_id is not None
+    if state.flow.album_answer is not None:
+        await _show_album(d, base, state, state.flow.album_answer, reply)
+    elif reply.album == AlbumReply.FIRST:
+        message_id = await d.telegram.send_text(base.chat_id, reply.text, reply.keyboard, state.generation)
+        noted = transition(d, state.user_id, AlbumAnswered(state.flow.album_id, message_id, state.generation), base)
+        if noted.reply is not None:  # another picture of the album changed it meanwhile (another container)
+            await _show_album(d, base, noted.state, message_id, noted.reply)
+    # Else the album's first message is still on its way (another container): its sender catches up with this.
+
+
+async def _show_album(d: Deps, base: Situation, state: UserState, message_id: int, reply: Reply) -> None:
+    """Edit the album's message to `reply` (the screen of `state`); should the album move on under the edit (its
+    next picture handled at the same moment elsewhere), show the newer state too, so that the last edit wins."""
+    album_id = state.flow.album_id
+    for _ in range(ALBUM_CATCH_UP):
+        if not await d.telegram.edit_text(base.chat_id, message_id, reply.text, reply.keyboard, state.generation):
+            return  # the message is gone
+        now = d.store.load(state.user_id)
+        screen = album_screen(now, replace(base, now=d.clock()))
+        if now.flow.album_id != album_id or now.generation == state.generation or screen is None:
+            return
+        state, reply = now, screen
 
 
 async def _hand_over(d: Deps, outcome: Outcome, base: Situation) -> None:

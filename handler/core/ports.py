@@ -229,8 +229,10 @@ class Telegram(Protocol):
         caption: str,
         keyboard: Keyboard | None = None,
         generation: int = 0,
+        reply_to: int | None = None,
     ) -> None:
-        """Send a picture as a photo or as a file. MaybeSent as for `send_text`."""
+        """Send a picture as a photo or as a file, as a reply to the message `reply_to` where it still exists
+        (sent all the same where it does not). MaybeSent as for `send_text`."""
         ...
 
     async def send_album(self, chat_id: int, items: Sequence[tuple[bytes | str, str]]) -> list[str | None]:
@@ -281,6 +283,11 @@ class Telegram(Protocol):
         """The content of a file a user sent."""
         ...
 
+    async def set_commands(self, commands: Sequence[tuple[str, str]], language_code: str | None = None) -> None:
+        """Register the command menu (command, description) for users of `language_code` (None: everyone
+        whose language has no menu of its own)."""
+        ...
+
 
 class Messenger(Protocol):
     """The `Telegram` port seen from blocking code (the worker and the failure destination): the same calls and
@@ -326,17 +333,21 @@ class Messenger(Protocol):
         caption: str,
         keyboard: Keyboard | None = None,
         generation: int = 0,
+        reply_to: int | None = None,
     ) -> None: ...
 
 
 class WebhookRegistry(Protocol):
-    """The two Bot API calls the stack's webhook registration makes, blocking, through the same gateway."""
+    """The Bot API calls the stack's webhook registration makes (the webhook, the command menus), blocking,
+    through the same gateway."""
 
     def set_webhook(
         self, url: str, secret_token: str, allowed_updates: Sequence[str], max_connections: int
     ) -> None: ...
 
     def delete_webhook(self, *, drop_pending_updates: bool = False) -> None: ...
+
+    def set_commands(self, commands: Sequence[tuple[str, str]], language_code: str | None = None) -> None: ...
 
     def close(self) -> None:
         """Let go of the connections (the registry of one request is not used again)."""

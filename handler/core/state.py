@@ -31,6 +31,7 @@ class Flow:
     """What the user has chosen so far in the current flow. Telegram file ids only, never images."""
 
     content_file_id: str | None = None
+    content_message_id: int | None = None  # the user's message of the photo: the result replies to it
     style_file_id: str | None = None
     preset: str | None = None
     strength: Strength = Strength.HIGH
@@ -40,6 +41,7 @@ class Flow:
     # An album holding content and style arrives as several updates: collected here by message id.
     album_id: str | None = None
     album: dict[str, str] = field(default_factory=dict)
+    album_answer: int | None = None  # the message of the album's one answer, once it is sent
 
 
 @dataclass(frozen=True)

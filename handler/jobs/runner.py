@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handler.core.freeing import free_user
+from handler.core.images import pixel_size
 from handler.core.job import CANCELLABLE, Job, JobStatus, Kind, Untouched
 from handler.core.keyboards import result_keyboard
 from handler.core.limits import ASYNC_EVENT_MAX_AGE_SECONDS, LOST_JOB_GRACE_SECONDS
@@ -28,19 +29,25 @@ UPLOAD_PHOTO = "upload_photo"
 UPLOAD_FILE = "upload_document"
 
 
-def result_details(job: Job, preset_name: str) -> str:
-    """What was made, in one line: the style, quality, size, strength and colours of the job."""
+def result_details(job: Job, preset_name: str, pixels: tuple[int, int] | None = None) -> str:
+    """What was made, in one line: the style, quality, size, strength and colours of the job; `pixels` (the
+    result's width and height) gives the size it really has, and a file names them."""
     strength = text(f"strength_{job.strength}", job.language)
+    size = max(pixels) if pixels else job.size  # a preset keeps the photo's own size
     if job.kind == Kind.PRESET:
-        return text("result_details_preset", job.language, preset=preset_name, size=job.size, strength=strength)
-    return text(
-        "result_details_nst",
-        job.language,
-        quality=text(f"quality_{job.quality}", job.language),
-        size=job.size,
-        strength=strength,
-        colors=text("colors_kept" if job.keep_colors else "colors_styled", job.language),
-    )
+        line = text("result_details_preset", job.language, preset=preset_name, size=size, strength=strength)
+    else:
+        line = text(
+            "result_details_nst",
+            job.language,
+            quality=text(f"quality_{job.quality}", job.language),
+            size=size,
+            strength=strength,
+            colors=text("colors_kept" if job.keep_colors else "colors_styled", job.language),
+        )
+    if job.as_file and pixels:
+        line = f"{line} {text('result_file', job.language, width=pixels[0], height=pixels[1])}"
+    return line
 
 
 @dataclass
@@ -58,6 +65,9 @@ class JobRunner:
     lost_grace: float = LOST_JOB_GRACE_SECONDS
     # Told of every job this runner claims (the worker's accounting: start and queue-wait metrics).
     on_claim: Callable[[Job], None] | None = None
+    # True once the process that runs the jobs is going away (local mode stops): a running job stops at its next
+    # cancel check, and its user is told so.
+    stopping: Callable[[], bool] = lambda: False
 
     def run(self, job: Job, seconds_left: float) -> JobStatus | Untouched:
         """Run `job` within `seconds_left`; the user hears back exactly once. Returns the final status."""
@@ -94,7 +104,7 @@ class JobRunner:
     def _work(self, job: Job, deadline: float, started: float) -> JobStatus | Untouched:
         preset_name = self.engine.preset_name(job.preset, job.language) if job.preset else ""
         progress = self._progress_message(job, preset_name)
-        checks = _CancelCheck(self.store, job, self.clock, deadline, self.wall)
+        checks = _CancelCheck(self.store, job, self.clock, deadline, self.wall, self.stopping)
         try:
             content = self.messenger.download(job.content_file_id)
             style = self.messenger.download(job.style_file_id) if job.style_file_id else None
@@ -102,6 +112,8 @@ class JobRunner:
         except Stopped:
             if checks.timed_out:
                 return self.fail(job, "job_failed_timeout", progress=progress)
+            if checks.stopping:
+                return self.fail(job, "job_stopped", progress=progress)
             progress.close(text("job_cancelled", job.language))
             return JobStatus.CANCELLED
         except BadPicture as bad:
@@ -129,7 +141,7 @@ class JobRunner:
             progress.close(text("job_cancelled", job.language))
             return JobStatus.CANCELLED
         generation = free_user(self.store, job.user_id, job.job_id)
-        details = result_details(job, preset_name)
+        details = result_details(job, preset_name, pixel_size(result))
         # One summary: the progress message becomes the line of what was made (a progress photo makes way for it);
         # the picture's caption says it too.
         seconds = max(1, round(self.clock() - started))
@@ -144,6 +156,7 @@ class JobRunner:
                 caption=details[:1].upper() + details[1:],
                 keyboard=result_keyboard(job.language, job.job_id) if generation is not None else None,
                 generation=generation or 0,
+                reply_to=job.content_message_id,
             )
         except MaybeSent:
             # Telegram got the picture but did not say so in time: it most likely arrived. Sending it again could
@@ -183,6 +196,11 @@ class JobRunner:
         logger.info("job failed", extra={"job_id": job.job_id, "reason": key})
         return JobStatus.FAILED
 
+    def stop(self, job: Job) -> JobStatus | Untouched:
+        """A job no worker took, dropped because local mode stops: fail it and tell the user, once (a job a worker
+        took is stopped by that worker, through `stopping`)."""
+        return self.fail(job, "job_stopped", only_from=(JobStatus.QUEUED,))
+
     def fail_lost(self, job: Job, error_type: str | None = None, *, expired: bool = False) -> JobStatus | Untouched:
         """An invocation of the job failed for good: tell the user (once) unless the job is in fact alive.
 
@@ -214,7 +232,8 @@ class JobRunner:
 
 
 class _CancelCheck:
-    """`should_cancel` for the engine: the job was cancelled (or erased), or the time budget ran out."""
+    """`should_cancel` for the engine: the job was cancelled (or erased), the time budget ran out, or the process
+    is going away."""
 
     def __init__(
         self,
@@ -223,21 +242,27 @@ class _CancelCheck:
         clock: Callable[[], float],
         deadline: float,
         wall: Callable[[], float],
+        stopping: Callable[[], bool],
     ) -> None:
         self._store = store
         self._job = job
         self._clock = clock
         self._deadline = deadline
         self._wall = wall
+        self._stopping = stopping
         self._next_read = 0.0
         self._next_beat = 0.0
         self.timed_out = False
         self.cancelled = False
+        self.stopping = False
 
     def __call__(self) -> bool:
         now = self._clock()
         if now >= self._deadline:
             self.timed_out = True
+            return True
+        if self._stopping():
+            self.stopping = True
             return True
         if now >= self._next_beat:
             self._next_beat = now + BEAT_INTERVAL

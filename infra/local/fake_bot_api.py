@@ -17,6 +17,7 @@ import email.parser
 import email.policy
 import itertools
 import json
+import re
 import socket
 import threading
 import time
@@ -93,6 +94,8 @@ class FakeBotApi:
         self.files: dict[str, bytes] = {}
         self.unauthorized_requests = 0
         self.pending_updates: list[dict[str, Any]] = []
+        # The command menus set with setMyCommands, by language_code ("" for everyone): (command, description).
+        self.commands: dict[str, list[tuple[str, str]]] = {}
         self._failures: list[_Failure] = []
         self._delays: list[_Delay] = []
         self._lock = threading.Lock()
@@ -127,6 +130,7 @@ class FakeBotApi:
             self._failures.clear()
             self._delays.clear()
             self.pending_updates.clear()
+            self.commands.clear()
             self.unauthorized_requests = 0
             self._kinds.clear()
             self._deleted.clear()
@@ -264,6 +268,25 @@ class FakeBotApi:
         time.sleep(late)
         return status, body
 
+    def _set_commands(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """setMyCommands, with Telegram's checks of the commands and their descriptions (default scope only)."""
+        raw = params.get("commands", "[]")
+        commands = json.loads(raw) if isinstance(raw, str) else raw
+        menu = []
+        for item in commands:
+            command, description = str(item.get("command", "")), str(item.get("description", ""))
+            if not _COMMAND.match(command):
+                return _bad_request("BOT_COMMAND_INVALID")
+            if not 1 <= len(description) <= 256:
+                return _bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
+            menu.append((command, description))
+        language = str(params.get("language_code") or "")
+        if language and not re.fullmatch(r"[a-z]{2}", language):
+            return _bad_request("invalid language code specified")
+        with self._lock:
+            self.commands[language] = menu
+        return 200, {"ok": True, "result": True}
+
     def _answer(self, method: str, params: dict[str, Any], files: dict[str, bytes]) -> tuple[int, dict[str, Any]]:
         result: Any = True
         if method == "getMe":
@@ -327,6 +350,12 @@ class FakeBotApi:
                 "file_size": len(self.files[file_id]),
                 "file_path": f"photos/{file_id}.jpg",
             }
+        elif method == "setMyCommands":
+            return self._set_commands(params)
+        elif method == "getMyCommands":
+            with self._lock:
+                menu = self.commands.get(str(params.get("language_code") or ""), [])
+            result = [{"command": command, "description": description} for command, description in menu]
         elif method == "getWebhookInfo":
             result = {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
         elif method == "getUpdates":
@@ -337,6 +366,13 @@ class FakeBotApi:
             if not result:
                 time.sleep(min(float(params.get("timeout") or 0), 0.2))
         return 200, {"ok": True, "result": result}
+
+
+_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
+
+
+def _bad_request(description: str) -> tuple[int, dict[str, Any]]:
+    return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {description}"}
 
 
 class _Server(ThreadingHTTPServer):
