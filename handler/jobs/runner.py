@@ -118,7 +118,8 @@ class JobRunner:
             return JobStatus.CANCELLED
         except BadPicture as bad:
             reason = text(f"reason_{bad.reason}", job.language, **bad.values)
-            return self.fail(job, "job_failed_image", progress=progress, reason=reason)
+            key = {"photo": "job_failed_photo", "style": "job_failed_style"}.get(bad.picture or "", "job_failed_image")
+            return self.fail(job, key, progress=progress, reason=reason)
         except Exception:
             logger.exception("job failed", extra={"job_id": job.job_id})
             return self.fail(job, "job_failed", progress=progress)
@@ -142,8 +143,9 @@ class JobRunner:
             return JobStatus.CANCELLED
         generation = free_user(self.store, job.user_id, job.job_id)
         details = result_details(job, preset_name, pixel_size(result))
-        # One summary: the progress message becomes the line of what was made (a progress photo makes way for it);
-        # the picture's caption says it too.
+        # One summary: the progress message becomes the line of what was made (a progress photo makes way for it).
+        # The picture's caption does not repeat it: it names a preset's style (what stays with the picture when
+        # it is forwarded), and is empty for an own style.
         seconds = max(1, round(self.clock() - started))
         progress.close(text("result_summary", job.language, seconds=seconds, details=details), keep_picture=False)
         try:
@@ -153,7 +155,7 @@ class JobRunner:
                 result,
                 as_file=job.as_file,
                 filename=filename,
-                caption=details[:1].upper() + details[1:],
+                caption=preset_name if job.kind == Kind.PRESET else "",
                 keyboard=result_keyboard(job.language, job.job_id) if generation is not None else None,
                 generation=generation or 0,
                 reply_to=job.content_message_id,

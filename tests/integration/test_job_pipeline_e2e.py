@@ -83,7 +83,7 @@ def test_result_as_a_full_resolution_file_has_the_jobs_size_and_says_so(
     # Given a user whose settings say "as file", who starts a quick own-style job at the size shown, 512 px
     p = person()
     p.send("/settings")
-    p.tap(p.t("set_output_file"))
+    p.tap(p.t("set_output", output=p.t("output_photo")))
     p.send("/start")
     p.tap(p.t("btn_nst"))
     p.send_photo(CAT)
