@@ -97,9 +97,9 @@ def test_result_as_a_full_resolution_file_has_the_jobs_size_and_says_so(
     assert result.method == "sendDocument"
     image = Image.open(io.BytesIO(result.files["document"]))
     assert image.format == "PNG" and image.size == (512, 341)
-    # And its caption and the job's summary line name the file's pixel size
+    # And the job's summary line names the file's pixel size, once: the caption does not say it again
     named = p.t("result_file", width=512, height=341)
-    assert named in (result.params.get("caption") or "")
+    assert named not in (result.params.get("caption") or "")
     assert named in p.last_text() and p.last_text().startswith("✅")
 
 
@@ -253,7 +253,7 @@ def test_an_unreadable_picture_fails_the_job_with_a_clear_message(
     p.last_job = store.load(p.user_id).active_job
     # Then the job fails with a message saying what is wrong, and the user is free
     assert wait_finished(p, store) == JobStatus.FAILED
-    assert p.last_text().startswith(p.t("job_failed_image", reason="").split("(")[0])
+    assert p.last_text().startswith(p.t("job_failed_photo", reason="").split(":")[0] + ":")
     assert results(p) == []
 
 
