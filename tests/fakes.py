@@ -213,6 +213,9 @@ class ScriptedEngine:
     def preset_name(self, preset_id: str, language: str) -> str:
         return f"{preset_id}-{language}"
 
+    def painting_title(self, painting_id: str, language: str) -> str:
+        return f"{painting_id}-{language}"
+
 
 @dataclass
 class FakeDispatcher:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from handler.core.images import check_image
 from handler.core.job import Job
 from handler.core.ports import BadPicture, ProgressReport, Stopped
-from ml import api, imageio
+from ml import api, imageio, paintings
 from ml.errors import BadImage, JobCancelled
 from ml.progress import Progress
 
@@ -42,6 +42,8 @@ class MLEngine:
                     photo, job.preset, strength=job.strength.weight, progress=report, should_cancel=should_cancel
                 )
             else:
+                # A famous painting ships with the code; a picture of the user's own was downloaded.
+                style = paintings.picture_bytes(job.painting) if job.painting else style
                 assert style is not None
                 result = api.stylize(
                     photo,
@@ -66,3 +68,9 @@ class MLEngine:
 
         preset = next((p for p in preset_catalog() if p.id == preset_id), None)
         return preset.name(language) if preset else preset_id
+
+    def painting_title(self, painting_id: str, language: str) -> str:
+        from handler.adapters.paintings import painting_catalog
+
+        painting = next((p for p in painting_catalog() if p.id == painting_id), None)
+        return painting.title(language) if painting else painting_id

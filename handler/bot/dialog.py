@@ -12,6 +12,7 @@ from telegram.ext import ContextTypes
 
 from handler.bot import admission
 from handler.bot.gallery import send_previews
+from handler.bot.paintings import send_painting_previews
 from handler.core.decide import cancel_refused, decide
 from handler.core.inputs import Catalogue, Input, NotQueued, Outcome, Situation, Tap
 from handler.core.job import CANCELLABLE, Job, JobStatus
@@ -145,6 +146,8 @@ async def carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome:
         await telegram.remove_keyboard(tapped.chat.id, tapped.message_id)
     if outcome.show_previews:
         await send_previews(telegram, base.chat_id, d.catalogue.presets, _language(outcome, base))
+    if outcome.show_paintings:
+        await send_painting_previews(telegram, base.chat_id, d.catalogue.paintings, _language(outcome, base))
     reply = outcome.reply
     if reply is not None:
         generation = outcome.state.generation

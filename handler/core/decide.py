@@ -139,11 +139,10 @@ def _image(state: UserState, image: Picture, ctx: Situation) -> Outcome:
             new = state.with_(flow=replace(flow, album_id=image.album_id, album={str(image.message_id): image.file_id}))
             return Outcome(new, Reply(_t(new, ctx, "album_first")))
         new = _moved(state, step=Step.NST_STYLE, flow=replace(flow, content_file_id=image.file_id, album_id=None))
-        return Outcome(new, Reply(_t(new, ctx, "ask_style")))
-    if state.step == Step.NST_STYLE:
-        new = _moved(
-            state, step=Step.NST_OPTIONS, flow=replace(flow, style_file_id=image.file_id, album_id=image.album_id)
-        )
+        return Outcome(new, _ask_style_reply(new, ctx, edit=False))
+    if state.step in (Step.NST_STYLE, Step.PAINTING_PICK):  # a picture of one's own instead of a painting too
+        flow = replace(flow, style_file_id=image.file_id, painting=None, album_id=image.album_id)
+        new = _moved(state, step=Step.NST_OPTIONS, flow=flow)
         return Outcome(new, _options_reply(new, ctx, edit=False))
     if state.step == Step.PRESET_PHOTO:
         new = _moved(
@@ -156,7 +155,8 @@ def _image(state: UserState, image: Picture, ctx: Situation) -> Outcome:
             content_file_id=image.file_id, album_id=image.album_id, album={str(image.message_id): image.file_id}
         )
         new = _moved(state, step=Step.PHOTO_CHOICE, flow=kept)
-        choice = keyboards.photo_first(_lang(new, ctx), presets=bool(ctx.catalogue.presets))
+        catalogue = ctx.catalogue
+        choice = keyboards.photo_first(_lang(new, ctx), presets=bool(catalogue.presets), paintings=bool(catalogue.paintings))
         return Outcome(new, Reply(_t(new, ctx, "photo_first"), choice))
     return Outcome(state, Reply(_t(state, ctx, "not_expecting_picture")))
 
@@ -216,6 +216,8 @@ def _tap_menu(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
         return _own_style_for(state, ctx, edit=True)
     if arg == "pst" and state.step == Step.PHOTO_CHOICE and state.flow.content_file_id is not None:
         return _to_gallery(state, ctx, state.flow, remove_tapped=True)
+    if arg == "art" and state.step in (Step.NST_STYLE, Step.PHOTO_CHOICE) and ctx.catalogue.paintings:
+        return _to_paintings(state, ctx)
     return None
 
 
@@ -225,7 +227,25 @@ def _own_style_for(state: UserState, ctx: Situation, *, edit: bool) -> Outcome:
         new = _moved(state, step=Step.NST_OPTIONS)
         return Outcome(new, _options_reply(new, ctx, edit=edit))
     new = _moved(state, step=Step.NST_STYLE)
-    return Outcome(new, Reply(_t(new, ctx, "ask_style"), edit=edit))
+    return Outcome(new, _ask_style_reply(new, ctx, edit=edit))
+
+
+def _to_paintings(state: UserState, ctx: Situation) -> Outcome:
+    """The famous paintings for the photo already kept: their previews, then one button a painting (a new
+    message under the album); the tapped message's buttons go."""
+    new = _moved(state, step=Step.PAINTING_PICK)
+    keyboard = keyboards.paintings_gallery(ctx.catalogue.paintings, _lang(new, ctx))
+    reply = Reply(_t(new, ctx, "paintings_gallery"), keyboard)
+    return Outcome(new, reply, remove_tapped_keyboard=True, show_paintings=True)
+
+
+def _tap_painting(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
+    """A painting chosen as the style picture: the options, as for a picture the user sent."""
+    painting = ctx.catalogue.painting(arg)
+    if state.step != Step.PAINTING_PICK or painting is None:
+        return None
+    new = _moved(state, step=Step.NST_OPTIONS, flow=replace(state.flow, painting=painting.id, style_file_id=None))
+    return Outcome(new, _options_reply(new, ctx, edit=True))
 
 
 def _tap_preset(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
@@ -297,8 +317,8 @@ def _tap_again(state: UserState, arg: str, ctx: Situation) -> Outcome:
         return Outcome(state, toast=_t(state, ctx, "result_expired"), remove_tapped_keyboard=True)
     flow = _flow_of(job)
     if what == keyboards.AGAIN_STYLE and job.kind == Kind.NST:
-        new = _moved(state, step=Step.NST_STYLE, flow=replace(flow, style_file_id=None))
-        return Outcome(new, Reply(_t(new, ctx, "ask_style")))
+        new = _moved(state, step=Step.NST_STYLE, flow=replace(flow, style_file_id=None, painting=None))
+        return Outcome(new, _ask_style_reply(new, ctx, edit=False))
     if what == keyboards.AGAIN_STYLE:
         return _to_gallery(state, ctx, replace(flow, preset=None), previews=False)
     if what == keyboards.AGAIN_OPTIONS:
@@ -312,6 +332,7 @@ def _flow_of(job: Job) -> Flow:
     return Flow(
         content_file_id=job.content_file_id,
         style_file_id=job.style_file_id,
+        painting=job.painting,
         preset=job.preset,
         strength=job.strength,
         keep_colors=job.keep_colors,
@@ -340,7 +361,14 @@ def _not_queued(state: UserState, event: NotQueued, ctx: Situation) -> Outcome:
     return Outcome(new, replace(options, text=f"{_t(new, ctx, 'job_start_failed')}\n\n{options.text}"))
 
 
-_TAPS = {"m": _tap_menu, "p": _tap_preset, "o": _tap_option, "s": _tap_setting, "j": _tap_job}
+_TAPS = {
+    "m": _tap_menu,
+    "p": _tap_preset,
+    "o": _tap_option,
+    "s": _tap_setting,
+    "j": _tap_job,
+    keyboards.PAINTING: _tap_painting,
+}
 
 
 def _start_job(state: UserState, ctx: Situation) -> Outcome:
@@ -369,6 +397,7 @@ def _start_job(state: UserState, ctx: Situation) -> Outcome:
         kind=job_kind,
         content_file_id=flow.content_file_id,
         style_file_id=flow.style_file_id if state.step == Step.NST_OPTIONS else None,
+        painting=flow.painting if state.step == Step.NST_OPTIONS else None,
         preset=flow.preset if state.step == Step.PRESET_OPTIONS else None,
         quality=flow.quality,
         size=flow.size or state.size,
@@ -411,6 +440,12 @@ def _to_gallery(
 
 def _gallery_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
     return Reply(_t(state, ctx, "gallery"), keyboards.gallery(ctx.catalogue.presets, _lang(state, ctx)), edit=edit)
+
+
+def _ask_style_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
+    """Ask for the style picture; the famous paintings are a tap away."""
+    keyboard = keyboards.style_choice(_lang(state, ctx), paintings=bool(ctx.catalogue.paintings))
+    return Reply(_t(state, ctx, "ask_style"), keyboard, edit=edit)
 
 
 def _settings_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
@@ -462,6 +497,9 @@ def _options_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
         colors=_t(state, ctx, "yes" if flow.keep_colors else "no"),
         quality=_t(state, ctx, f"quality_{flow.quality}"),
     )
+    painting = ctx.catalogue.painting(flow.painting)
+    if painting is not None:
+        body = f"{_t(state, ctx, 'painting_chosen', painting=painting.caption(lang))}\n\n{body}"
     best_available = ctx.allowance.budget == BudgetLevel.OPEN
     keyboard = keyboards.nst_options(flow, size, lang, ctx.catalogue.qualities, best_available=best_available)
     return Reply(_with_note(body, note), keyboard, edit=edit)

@@ -90,6 +90,7 @@ class Job(BaseModel):
     kind: Kind
     content_file_id: str = Field(min_length=1, max_length=256)
     style_file_id: str | None = Field(default=None, max_length=256)
+    painting: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,40}$")  # a famous painting as the style
     preset: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,40}$")
     quality: Quality
     size: int
@@ -116,8 +117,10 @@ class Job(BaseModel):
     def _consistent(self) -> Job:
         if self.size not in SIZES:
             raise ValueError(f"size must be one of {SIZES}")
-        if self.kind == Kind.NST and not self.style_file_id:
-            raise ValueError("an own-style job needs a style picture")
+        if self.kind == Kind.NST and not self.style_file_id and not self.painting:
+            raise ValueError("an own-style job needs a style picture or a painting")
+        if self.style_file_id and self.painting:
+            raise ValueError("a job has one style picture: the user's or a painting")
         if self.kind == Kind.PRESET and not self.preset:
             raise ValueError("a preset job needs a preset")
         return self

@@ -11,7 +11,7 @@ from handler.core.job import SIZES, Language, Quality, Strength
 from handler.core.texts import text
 
 if TYPE_CHECKING:
-    from handler.core.inputs import PresetInfo
+    from handler.core.inputs import PaintingInfo, PresetInfo
     from handler.core.state import Flow
 
 
@@ -26,6 +26,10 @@ Keyboard = tuple[tuple[Button, ...], ...]
 # The buttons under a result: `r:<what>:<job id>`.
 AGAIN_STYLE = "style"
 AGAIN_OPTIONS = "opts"
+
+# The famous paintings: the button that opens their gallery (`m:art`), and the prefix of a painting's button.
+PAINTINGS_ACTION = "m:art"
+PAINTING = "a"
 
 # The option buttons cycle through the values: a button shows the current one, a tap moves to the next.
 NEXT_STRENGTH = {Strength.LOW: Strength.MID, Strength.MID: Strength.HIGH, Strength.HIGH: Strength.LOW}
@@ -42,9 +46,23 @@ def menu(language: str, *, presets: bool = True) -> Keyboard:
     )
 
 
-def gallery(presets: Sequence[PresetInfo], language: str) -> Keyboard:
-    buttons = [Button(p.name(language), f"p:{p.id}") for p in presets]
+def _two_per_row(buttons: Sequence[Button]) -> Keyboard:
+    """The layout of both galleries (presets and paintings): under their album of previews, two buttons a row."""
     return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+
+
+def gallery(presets: Sequence[PresetInfo], language: str) -> Keyboard:
+    return _two_per_row([Button(p.name(language), f"p:{p.id}") for p in presets])
+
+
+def paintings_gallery(paintings: Sequence[PaintingInfo], language: str) -> Keyboard:
+    """One button a painting, as the presets' gallery has one a preset."""
+    return _two_per_row([Button(p.short_title(language), f"{PAINTING}:{p.id}") for p in paintings])
+
+
+def style_choice(language: str, *, paintings: bool) -> Keyboard | None:
+    """Under "send the style picture": the famous paintings, where there are any (else no keyboard)."""
+    return ((Button(text("btn_paintings", language), PAINTINGS_ACTION),),) if paintings else None
 
 
 def settings(language: str, size: int, as_file: bool) -> Keyboard:
@@ -109,9 +127,11 @@ def result_keyboard(language: str, job_id: str) -> Keyboard:
     )
 
 
-def photo_first(language: str, *, presets: bool = True) -> Keyboard:
+def photo_first(language: str, *, presets: bool = True, paintings: bool = False) -> Keyboard:
     """What to do with a photo sent when nothing was awaited (a preset only where one can run)."""
     own: Keyboard = ((Button(text("btn_use_own_style", language), "m:own"),),)
+    if paintings:
+        own = (*own, (Button(text("btn_paintings", language), PAINTINGS_ACTION),))
     return (*own, (Button(text("btn_apply_preset", language), "m:pst"),)) if presets else own
 
 

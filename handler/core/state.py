@@ -21,9 +21,10 @@ class Step(StrEnum):
     PRESET_PHOTO = "preset_photo"  # presets: waiting for the photo
     PRESET_OPTIONS = "preset_options"  # presets: strength with Start / Cancel
     PHOTO_CHOICE = "photo_choice"  # a photo came first: own style or a preset for it?
+    PAINTING_PICK = "painting_pick"  # own style: the famous paintings are shown (a picture of one's own will do)
 
 
-AWAITING_IMAGE = {Step.NST_CONTENT, Step.NST_STYLE, Step.PRESET_PHOTO}
+AWAITING_IMAGE = {Step.NST_CONTENT, Step.NST_STYLE, Step.PRESET_PHOTO, Step.PAINTING_PICK}
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Flow:
 
     content_file_id: str | None = None
     style_file_id: str | None = None
+    painting: str | None = None  # a famous painting as the style picture, instead of style_file_id
     preset: str | None = None
     strength: Strength = Strength.HIGH
     keep_colors: bool = False
@@ -95,8 +97,9 @@ class UserState:
             flow.strength in tuple(Strength),
             flow.quality in tuple(Quality),
             flow.size in (None, *SIZES),
-            self.step not in (Step.NST_STYLE, Step.NST_OPTIONS, Step.PHOTO_CHOICE) or flow.content_file_id is not None,
-            self.step != Step.NST_OPTIONS or flow.style_file_id is not None,
+            self.step not in (Step.NST_STYLE, Step.NST_OPTIONS, Step.PHOTO_CHOICE, Step.PAINTING_PICK)
+            or flow.content_file_id is not None,
+            self.step != Step.NST_OPTIONS or (flow.style_file_id is None) != (flow.painting is None),
             self.step not in (Step.PRESET_PHOTO, Step.PRESET_OPTIONS) or flow.preset is not None,
             self.step != Step.PRESET_OPTIONS or flow.content_file_id is not None,
             (self.active_job is None) == (self.job_started_at is None),

@@ -156,6 +156,12 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "stats_refusals": "Quota refusals — {values}",
         "stats_budget": "Budget used: {used} of {budget} worker-seconds{share}",
         "stats_cost": "Estimated cost: ${cost} ({gb_seconds} GB-s × ${price} per GB-s)",
+        # The famous paintings
+        "btn_paintings": "🖼 Famous paintings",
+        "paintings_gallery": "Pick a painting to lend your photo its style, or send a picture of your own:",
+        "painting_caption": "{title} — {artist}, {year}",
+        "painting_chosen": "Painting: {painting}",
+        "result_details_painting": "{painting}, {quality}, {size} px, strength {strength}, {colors}.",
     },
     "ru": {
         "start": (
@@ -304,6 +310,12 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "stats_refusals": "Отказы по лимиту — {values}",
         "stats_budget": "Бюджет: израсходовано {used} из {budget} с работы воркеров{share}",
         "stats_cost": "Оценка стоимости: ${cost} ({gb_seconds} ГБ·с × ${price} за ГБ·с)",
+        # The famous paintings
+        "btn_paintings": "🖼 Знаменитые картины",
+        "paintings_gallery": "Выберите картину, в стиле которой нарисовать фото, или пришлите свою:",
+        "painting_caption": "«{title}» — {artist}, {year}",
+        "painting_chosen": "Картина: {painting}",
+        "result_details_painting": "«{painting}», качество {quality}, {size} пикс., стиль {strength}, {colors}.",
     },
 }
 

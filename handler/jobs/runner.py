@@ -28,14 +28,15 @@ UPLOAD_PHOTO = "upload_photo"
 UPLOAD_FILE = "upload_document"
 
 
-def result_details(job: Job, preset_name: str) -> str:
+def result_details(job: Job, preset_name: str, painting_title: str = "") -> str:
     """What was made, in one line: the style, quality, size, strength and colours of the job."""
     strength = text(f"strength_{job.strength}", job.language)
     if job.kind == Kind.PRESET:
         return text("result_details_preset", job.language, preset=preset_name, size=job.size, strength=strength)
     return text(
-        "result_details_nst",
+        "result_details_painting" if job.painting else "result_details_nst",
         job.language,
+        painting=painting_title,
         quality=text(f"quality_{job.quality}", job.language),
         size=job.size,
         strength=strength,
@@ -127,7 +128,8 @@ class JobRunner:
             progress.close(text("job_cancelled", job.language))
             return JobStatus.CANCELLED
         generation = free_user(self.store, job.user_id, job.job_id)
-        details = result_details(job, preset_name)
+        painting = self.engine.painting_title(job.painting, job.language) if job.painting else ""
+        details = result_details(job, preset_name, painting)
         # One summary: the progress message becomes the line of what was made; the picture's caption says it too.
         seconds = max(1, round(self.clock() - started))
         progress.close(text("result_summary", job.language, seconds=seconds, details=details))
@@ -254,3 +256,6 @@ class NoEngine:
 
     def preset_name(self, preset_id: str, language: str) -> str:
         return preset_id
+
+    def painting_title(self, painting_id: str, language: str) -> str:
+        return painting_id

@@ -26,6 +26,7 @@ from handler.core.inputs import (
     ForgedTap,
     Input,
     Outcome,
+    PaintingInfo,
     PresetInfo,
     Rejected,
     Situation,
@@ -39,6 +40,10 @@ from handler.core.state import Step, UserState
 
 USERS = (1001, 1002, 1003)
 PRESETS = (PresetInfo("monet", {"en": "Monet", "ru": "Моне"}), PresetInfo("paprika", {"en": "Paprika"}))
+PAINTINGS = (
+    PaintingInfo("udnie", {"en": "Udnie", "ru": "Удни"}, {}, {"en": "Francis Picabia"}, {"en": "1913"}),
+    PaintingInfo("the_shipwreck_of_the_minotaur", {"en": "The Shipwreck of the Minotaur"}, {}, {}, {}),
+)
 COMMANDS = ("start", "help", "cancel", "settings", "styles", "forget", "nonsense")
 REJECTS = ("sticker", "voice", "video", "not_image", "corrupt")
 _job_ids = (f"job{n:013d}" for n in itertools.count(1))
@@ -73,7 +78,7 @@ class Conversation(RuleBasedStateMachine):
             chat_id=user,
             first_name="Ada",
             telegram_language="ru" if user == USERS[1] else "en",
-            catalogue=Catalogue(presets=PRESETS),
+            catalogue=Catalogue(presets=PRESETS, paintings=PAINTINGS),
             new_job_id=next(_job_ids),
             job_status=status,
             tapped_message_id=chat.last_message if isinstance(event, Tap | ForgedTap) else None,
@@ -125,7 +130,11 @@ class Conversation(RuleBasedStateMachine):
         button = data.draw(st.sampled_from(buttons))
         self.deliver(user, parse_callback(callback_data(button.action, chat.keyboard_generation)))
 
-    @rule(user=st.sampled_from(USERS), prefix=st.sampled_from("mposjr"), arg=st.sampled_from(["nst", "go", "x", "?"]))
+    @rule(
+        user=st.sampled_from(USERS),
+        prefix=st.sampled_from("mposjra"),
+        arg=st.sampled_from(["nst", "go", "x", "?", "art", "udnie"]),
+    )
     def tap_an_old_keyboard(self, user: int, prefix: str, arg: str) -> None:
         generation = self.chats[user].state.generation
         if generation > 0:
@@ -203,6 +212,9 @@ class Conversation(RuleBasedStateMachine):
         assert job.kind == (Kind.NST if before.step == Step.NST_OPTIONS else Kind.PRESET)
         assert job.strength == before.flow.strength and job.content_file_id == before.flow.content_file_id
         assert job.size == (before.flow.size or before.size)
+        if job.kind == Kind.NST:  # one style: the picture the user sent, or the painting they chose
+            assert (job.style_file_id, job.painting) == (before.flow.style_file_id, before.flow.painting)
+            assert (job.style_file_id is None) != (job.painting is None)
 
     @invariant()
     def every_button_fits_telegrams_callback_data_and_parses_back(self) -> None:
