@@ -156,7 +156,9 @@ def _image(state: UserState, image: Picture, ctx: Situation) -> Outcome:
         )
         new = _moved(state, step=Step.PHOTO_CHOICE, flow=kept)
         catalogue = ctx.catalogue
-        choice = keyboards.photo_first(_lang(new, ctx), presets=bool(catalogue.presets), paintings=bool(catalogue.paintings))
+        choice = keyboards.photo_first(
+            _lang(new, ctx), presets=bool(catalogue.presets), paintings=bool(catalogue.paintings)
+        )
         return Outcome(new, Reply(_t(new, ctx, "photo_first"), choice))
     return Outcome(state, Reply(_t(state, ctx, "not_expecting_picture")))
 

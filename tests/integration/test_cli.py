@@ -90,3 +90,40 @@ def test_weights_verify_and_list() -> None:
     assert proc.stdout.count(": ok") == 2
     listing = _run(["weights", "list"])
     assert "vgg19-dcbb9e9d.pth" in listing.stdout and "MIT" in listing.stdout
+
+
+def test_stylize_with_a_famous_painting_in_both_qualities(tmp_path: Path) -> None:
+    # Given the seeded random VGG weights (best quality), and the paintings that ship with the package
+    weights_dir = tmp_path / "weights"
+    sha = write_random_vgg(weights_dir)
+    manifest = tmp_path / "manifest.json"
+    write_manifest_override(manifest, sha, (weights_dir / VGG_FILENAME).stat().st_size)
+    env = {"STYLEBOT_WEIGHTS_DIR": str(weights_dir), "STYLEBOT_MANIFEST": str(manifest)}
+    for quality in ("quick", "best"):
+        out = tmp_path / f"cat-{quality}.jpg"
+        # When the CLI stylises the cat with The Starry Night, no style file given
+        proc = _run(
+            ["stylize", str(IMAGES / "chelsea.png"), "--painting", "starry_night", "--out", str(out),
+             "--quality", quality, "--size", "64", "--strength", "0.8", "--keep-colors", "--no-progress"],
+            env,
+        )  # fmt: skip
+        # Then it writes the result, with every option, as with a style picture
+        assert proc.returncode == 0, proc.stderr
+        assert Image.open(out).size == (64, 43)
+
+
+def test_paintings_list_and_a_painting_that_does_not_exist(tmp_path: Path) -> None:
+    listing = _run(["paintings", "list"])
+    assert listing.returncode == 0, listing.stderr
+    rows = [line.split("\t") for line in listing.stdout.splitlines()]
+    assert [row[0] for row in rows] == [
+        "starry_night", "the_scream", "woman_with_a_hat", "the_shipwreck_of_the_minotaur", "the_great_wave", "udnie",
+    ]  # fmt: skip
+    assert rows[0][1:4] == ["The Starry Night / Звёздная ночь", "Vincent van Gogh", "1889"]
+    # A painting that is not there: a clear error naming those that are, before any work
+    proc = _run(["stylize", str(IMAGES / "chelsea.png"), "--painting", "mona_lisa", "--out", str(tmp_path / "x.jpg")])
+    assert proc.returncode == 2 and "mona_lisa" in proc.stderr and "starry_night" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    # And --style and --painting are one choice
+    both = _run(["stylize", "a.jpg", "--style", "b.jpg", "--painting", "udnie", "--out", "c.jpg"])
+    assert both.returncode == 2 and "not allowed with" in both.stderr

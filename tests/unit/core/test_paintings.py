@@ -4,10 +4,12 @@ starts (a painting stands in for a style picture the user sent, with every optio
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from handler.adapters.paintings import painting_catalog
+from handler.adapters.presets import catalogue
 from handler.core.callbacks import callback_data, parse_callback
 from handler.core.decide import decide
 from handler.core.inputs import Catalogue, Command, Outcome, Picture, PresetInfo, Situation, Tap, Text
@@ -16,6 +18,7 @@ from handler.core.keyboards import AGAIN_OPTIONS, AGAIN_STYLE
 from handler.core.state import Flow, Step, UserState
 from handler.core.texts import text
 from handler.jobs.runner import result_details
+from ml import paintings
 
 PAINTINGS = painting_catalog()
 MONET = PresetInfo("monet", {"en": "Monet", "ru": "Моне"})
@@ -121,7 +124,11 @@ def test_every_option_works_with_a_painting_as_with_a_picture_sent() -> None:
 def test_from_the_photo_first_keyboard_too() -> None:
     # Given a photo sent when nothing was awaited
     first = decide(UserState(user_id=1), Picture("PHOTO", 10), CTX)
-    assert labels(first) == [text("btn_use_own_style", "en"), text("btn_paintings", "en"), text("btn_apply_preset", "en")]
+    assert labels(first) == [
+        text("btn_use_own_style", "en"),
+        text("btn_paintings", "en"),
+        text("btn_apply_preset", "en"),
+    ]
     # When the user taps the famous paintings, then one
     shown = decide(first.state, tap(first, text("btn_paintings", "en")), CTX)
     assert shown.show_paintings and shown.state.step == Step.PAINTING_PICK
@@ -193,3 +200,18 @@ def test_a_job_has_one_style_picture() -> None:
 def test_start_and_cancel_still_work_in_the_gallery() -> None:
     shown = gallery()
     assert decide(shown.state, Command("cancel"), CTX).state.step == Step.IDLE
+
+
+def test_without_any_downloaded_weights_the_gallery_has_six_paintings_with_previews(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a fresh clone: no weights downloaded (quick quality runs on MicroAST's bundled ones)
+    monkeypatch.setenv("STYLEBOT_WEIGHTS_DIR", str(tmp_path))
+    monkeypatch.delenv("STYLEBOT_MANIFEST", raising=False)
+    offered = catalogue()
+    assert offered.presets == () and offered.qualities == (Quality.QUICK,)
+    # Then the six paintings are offered all the same, each with its preview
+    assert [p.id for p in offered.paintings] == [p.id for p in paintings.PAINTINGS] and len(offered.paintings) == 6
+    assert all(paintings.get_painting(p.id).preview.is_file() for p in offered.paintings)
+    first = decide(UserState(user_id=1), Picture("PHOTO", 10), replace(CTX, catalogue=offered))
+    assert labels(first) == [text("btn_use_own_style", "en"), text("btn_paintings", "en")]
