@@ -26,7 +26,7 @@ from handler.core.inputs import (
 )
 from handler.core.job import FINISHED, SIZES, Job, JobStatus, Kind, Language, Quality, Strength
 from handler.core.quotas import BudgetLevel, QuotaKind, RefusalReason, clock_time, quota_kind, quota_text
-from handler.core.state import AWAITING_IMAGE, Flow, Step, UserState
+from handler.core.state import AWAITING_IMAGE, RECENT_STYLES, Flow, Step, UserState
 from handler.core.texts import language_of, text
 
 
@@ -241,6 +241,23 @@ def _to_paintings(state: UserState, ctx: Situation) -> Outcome:
     return Outcome(new, reply, remove_tapped_keyboard=True, show_paintings=True)
 
 
+def _tap_recent(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
+    """A style picture sent before, taken again: the options, as if it had just been sent."""
+    recent = state.recent_styles
+    if state.step not in (Step.NST_STYLE, Step.PAINTING_PICK) or not arg.isdigit() or int(arg) >= len(recent):
+        return None
+    flow = replace(state.flow, style_file_id=recent[int(arg)], painting=None)
+    new = _moved(state, step=Step.NST_OPTIONS, flow=flow)
+    return Outcome(new, _options_reply(new, ctx, edit=True))
+
+
+def _remember_style(recent: tuple[str, ...], file_id: str | None) -> tuple[str, ...]:
+    """The recent style pictures with `file_id` (if any) as the newest, each once, at most RECENT_STYLES."""
+    if file_id is None:
+        return recent
+    return (file_id, *(r for r in recent if r != file_id))[:RECENT_STYLES]
+
+
 def _tap_painting(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
     """A painting chosen as the style picture: the options, as for a picture the user sent."""
     painting = ctx.catalogue.painting(arg)
@@ -370,6 +387,7 @@ _TAPS = {
     "s": _tap_setting,
     "j": _tap_job,
     keyboards.PAINTING: _tap_painting,
+    keyboards.RECENT: _tap_recent,
 }
 
 
@@ -416,6 +434,7 @@ def _start_job(state: UserState, ctx: Situation) -> Outcome:
         active_job=job.job_id,
         job_started_at=ctx.now,
         recent_jobs=(*state.recent_jobs, job.job_id)[-10:],
+        recent_styles=_remember_style(state.recent_styles, job.style_file_id),
     )
     return Outcome(
         new, Reply(_t(new, ctx, "job_queued"), keyboards.progress_keyboard(_lang(new, ctx)), edit=True), job=job
@@ -445,9 +464,10 @@ def _gallery_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
 
 
 def _ask_style_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
-    """Ask for the style picture; the famous paintings are a tap away."""
-    keyboard = keyboards.style_choice(_lang(state, ctx), paintings=bool(ctx.catalogue.paintings))
-    return Reply(_t(state, ctx, "ask_style"), keyboard, edit=edit)
+    """Ask for the style picture; the ones sent recently and the famous paintings are a tap away."""
+    recent = len(state.recent_styles)
+    keyboard = keyboards.style_choice(_lang(state, ctx), paintings=bool(ctx.catalogue.paintings), recent=recent)
+    return Reply(_t(state, ctx, "ask_style_recent" if recent else "ask_style"), keyboard, edit=edit)
 
 
 def _settings_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:

@@ -30,6 +30,8 @@ AGAIN_OPTIONS = "opts"
 # The famous paintings: the button that opens their gallery (`m:art`), and the prefix of a painting's button.
 PAINTINGS_ACTION = "m:art"
 PAINTING = "a"
+# A style picture the user sent before, by its place among their recent ones (`h:<index>`, 0 the newest).
+RECENT = "h"
 
 # The option buttons cycle through the values: a button shows the current one, a tap moves to the next.
 NEXT_STRENGTH = {Strength.LOW: Strength.MID, Strength.MID: Strength.HIGH, Strength.HIGH: Strength.LOW}
@@ -60,9 +62,15 @@ def paintings_gallery(paintings: Sequence[PaintingInfo], language: str) -> Keybo
     return _two_per_row([Button(p.short_title(language), f"{PAINTING}:{p.id}") for p in paintings])
 
 
-def style_choice(language: str, *, paintings: bool) -> Keyboard | None:
-    """Under "send the style picture": the famous paintings, where there are any (else no keyboard)."""
-    return ((Button(text("btn_paintings", language), PAINTINGS_ACTION),),) if paintings else None
+def style_choice(language: str, *, paintings: bool, recent: int = 0) -> Keyboard | None:
+    """Under "send the style picture": the style pictures the user sent recently (`recent` of them, newest
+    first), and the famous paintings where there are any; no keyboard where there is neither."""
+    rows: Keyboard = ()
+    if recent:
+        rows = (tuple(Button(text("btn_recent_style", language, n=i + 1), f"{RECENT}:{i}") for i in range(recent)),)
+    if paintings:
+        rows = (*rows, (Button(text("btn_paintings", language), PAINTINGS_ACTION),))
+    return rows or None
 
 
 def settings(language: str, size: int, as_file: bool) -> Keyboard:

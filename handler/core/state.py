@@ -25,6 +25,8 @@ class Step(StrEnum):
 
 
 AWAITING_IMAGE = {Step.NST_CONTENT, Step.NST_STYLE, Step.PRESET_PHOTO, Step.PAINTING_PICK}
+# How many of the style pictures a user sent are offered again (their Telegram file ids, newest first).
+RECENT_STYLES = 3
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,9 @@ class UserState:
     active_job: str | None = None
     job_started_at: float | None = None
     recent_jobs: tuple[str, ...] = ()  # so that /forget can find every job item
+    # The file ids of the last style pictures the user started a job with, newest first (never the pictures):
+    # offered again as one-tap choices; they leave with /forget and expire with this item.
+    recent_styles: tuple[str, ...] = ()
     # Token bucket against floods: tokens left and when they were counted.
     tokens: float = BUCKET_SIZE
     tokens_at: float = 0.0
@@ -82,6 +87,7 @@ class UserState:
         data["step"] = Step(data.get("step", Step.IDLE))
         data["language"] = Language(data["language"]) if data.get("language") else None
         data["recent_jobs"] = tuple(data.get("recent_jobs", ()))
+        data["recent_styles"] = tuple(data.get("recent_styles", ()))
         known = {f for f in cls.__dataclass_fields__ if f not in ("user_id", "version", "flow")}
         return cls(user_id=user_id, version=version, flow=flow, **{k: v for k, v in data.items() if k in known})
 
@@ -105,5 +111,6 @@ class UserState:
             (self.active_job is None) == (self.job_started_at is None),
             self.generation >= 0,
             len(flow.album) <= 2,
+            len(self.recent_styles) <= RECENT_STYLES and len(set(self.recent_styles)) == len(self.recent_styles),
         ]
         return all(checks)

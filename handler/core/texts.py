@@ -162,6 +162,9 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "painting_caption": "{title} — {artist}, {year}",
         "painting_chosen": "Painting: {painting}",
         "result_details_painting": "{painting}, {quality}, {size} px, strength {strength}, {colors}.",
+        # The style pictures sent recently
+        "ask_style_recent": "Got the photo. Now send the picture whose style I should copy, or take one you used recently (1 is the latest).",
+        "btn_recent_style": "🕘 Recent {n}",
     },
     "ru": {
         "start": (
@@ -316,6 +319,9 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "painting_caption": "«{title}» — {artist}, {year}",
         "painting_chosen": "Картина: {painting}",
         "result_details_painting": "«{painting}», качество {quality}, {size} пикс., стиль {strength}, {colors}.",
+        # The style pictures sent recently
+        "ask_style_recent": "Фото есть. Теперь пришлите картинку, в стиле которой его нарисовать, или возьмите одну из недавних (1 — самая последняя).",
+        "btn_recent_style": "🕘 Недавняя {n}",
     },
 }
 
