@@ -76,6 +76,8 @@ def stylize(
     should_cancel: CancelCheck | None = None,
     color_method: ColorMethod = "luminance",
     config: NSTConfig | None = None,
+    mix: Image.Image | None = None,
+    mix_share: float = 0.5,
 ) -> Image.Image:
     """The content photo in the manner of the style picture, ``size`` px on its long side (aspect kept).
 
@@ -84,8 +86,14 @@ def stylize(
     ``"luminance"`` transfer or colour ``"match"`` of the style image). ``progress`` receives
     :class:`~ml.progress.Progress` reports; ``should_cancel`` is polled between steps and a ``True`` raises
     :class:`~ml.errors.JobCancelled`. The result is deterministic for a given ``seed``.
+
+    ``mix``: a second style picture mixed with the first, ``mix_share`` in [0, 1] of it (0.3: 70/30). Quick
+    mixes the two pictures' style signals in MicroAST; best mixes their Gram targets (and warm-starts from the
+    quick mix).
     """
     _validate(quality, size, strength)
+    if not 0.0 <= mix_share <= 1.0:
+        raise ValueError(f"mix_share must be between 0 and 1, not {mix_share}")
     # The first progress report comes before any heavy work (importing torch and loading weights included), with
     # the prior's ETA.
     if should_cancel is not None and should_cancel():
@@ -109,6 +117,8 @@ def stylize(
         color_method=color_method,
         config=config,
         quick_min_internal=QUICK_MIN_INTERNAL,
+        mix=mix,
+        mix_share=mix_share,
     )
 
 
