@@ -27,6 +27,10 @@ def _build_parser() -> argparse.ArgumentParser:
     source.add_argument("--style", type=Path, help="the style picture")
     source.add_argument("--preset", metavar="NAME", help="a preset style (see `presets list`)")
     source.add_argument("--painting", metavar="ID", help="a famous painting as the style picture (`paintings list`)")
+    st.add_argument("--mix", type=Path, default=None, help="a second style picture, mixed with the first")
+    st.add_argument(
+        "--ratio", type=float, default=0.5, help="the second style's share of the mix in [0, 1] (default 0.5)"
+    )
     st.add_argument("--out", type=Path, required=True, help="output file (.jpg/.jpeg or .png)")
     st.add_argument("--quality", choices=("quick", "best"), default="quick")
     st.add_argument(
@@ -88,10 +92,19 @@ def _stylize(args: argparse.Namespace) -> int:
         from ml.registry import get_preset
 
         get_preset(args.preset)  # an unknown id fails before any work
+    if args.mix is not None and args.preset is not None:
+        print(
+            "error: --mix mixes two style pictures: give it with --style or --painting, not --preset", file=sys.stderr
+        )
+        return 2
+    if not 0.0 <= args.ratio <= 1.0:
+        print(f"error: --ratio must be between 0 and 1, not {args.ratio}", file=sys.stderr)
+        return 2
     # An unknown painting fails before any work.
     style_file = args.style if args.painting is None else paintings.get_painting(args.painting).file
     content = imageio.open_image(args.content)
     style = None if style_file is None else imageio.open_image(style_file)
+    mix = None if args.mix is None else imageio.open_image(args.mix)
     desc = args.quality if style is not None else args.preset
     bar = None if args.no_progress else tqdm(total=100, unit="%", desc=desc, leave=True)
 
@@ -122,6 +135,8 @@ def _stylize(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 progress=on_progress,
                 color_method=args.color_method,
+                mix=mix,
+                mix_share=args.ratio,
             )
     finally:
         if bar is not None:

@@ -127,3 +127,32 @@ def test_paintings_list_and_a_painting_that_does_not_exist(tmp_path: Path) -> No
     # And --style and --painting are one choice
     both = _run(["stylize", "a.jpg", "--style", "b.jpg", "--painting", "udnie", "--out", "c.jpg"])
     assert both.returncode == 2 and "not allowed with" in both.stderr
+
+
+def test_stylize_with_a_mix_of_two_styles_in_both_qualities(tmp_path: Path) -> None:
+    # Given the seeded random VGG weights (best quality)
+    weights_dir = tmp_path / "weights"
+    sha = write_random_vgg(weights_dir)
+    manifest = tmp_path / "manifest.json"
+    write_manifest_override(manifest, sha, (weights_dir / VGG_FILENAME).stat().st_size)
+    env = {"STYLEBOT_WEIGHTS_DIR": str(weights_dir), "STYLEBOT_MANIFEST": str(manifest)}
+    outs = {}
+    for quality, ratio in (("quick", "0.3"), ("quick", "0.0"), ("best", "0.3")):
+        outs[quality, ratio] = out = tmp_path / f"mix-{quality}-{ratio}.png"
+        # When the CLI stylises the cat with the brick wall mixed 70/30 with the gravel
+        proc = _run(
+            ["stylize", str(IMAGES / "chelsea.png"), "--style", str(IMAGES / "brick.png"), "--mix",
+             str(IMAGES / "gravel.png"), "--ratio", ratio, "--out", str(out), "--quality", quality, "--size", "64",
+             "--no-progress"],
+            env,
+        )  # fmt: skip
+        # Then it writes the result
+        assert proc.returncode == 0, proc.stderr
+        assert Image.open(out).size == (64, 43)
+    # And the mix shows: 30 % of the gravel is not the brick wall alone
+    assert outs["quick", "0.3"].read_bytes() != outs["quick", "0.0"].read_bytes()
+    # A share out of range, or a mix with a preset: a clear error
+    bad = _run(["stylize", "a.jpg", "--style", "b.jpg", "--mix", "c.jpg", "--ratio", "1.5", "--out", "d.jpg"])
+    assert bad.returncode == 2 and "--ratio" in bad.stderr
+    preset = _run(["stylize", "a.jpg", "--preset", "monet", "--mix", "c.jpg", "--out", "d.jpg"])
+    assert preset.returncode == 2 and "--preset" in preset.stderr
