@@ -189,6 +189,7 @@ class ScriptedEngine:
     error: Exception | None = None
     on_step: Callable[[int], None] | None = None  # a hook run at each step (e.g. a cancel from the user)
     runs: list[Job] = field(default_factory=list)
+    mixes: list[bytes | None] = field(default_factory=list)  # the second style picture of each run
 
     def run(
         self,
@@ -197,8 +198,10 @@ class ScriptedEngine:
         style: bytes | None,
         progress: ProgressReport,
         should_cancel: Callable[[], bool],
+        mix: bytes | None = None,
     ) -> tuple[bytes, str]:
         self.runs.append(job)
+        self.mixes.append(mix)
         for step, fraction in enumerate(self.fractions):
             if self.on_step is not None:
                 self.on_step(step)

@@ -22,11 +22,12 @@ class MLEngine:
         style: bytes | None,
         progress: ProgressReport,
         should_cancel: Callable[[], bool],
+        mix: bytes | None = None,
     ) -> tuple[bytes, str]:
         def report(p: Progress) -> None:
             progress(p.fraction, p.eta_seconds)
 
-        for picture in (content, style):
+        for picture in (content, style, mix):
             # The core's check names what is wrong in words the user reads in their language; the ml package's
             # own checks (which speak English) remain behind it for what it alone knows.
             problem = check_image(picture) if picture is not None else None
@@ -44,6 +45,7 @@ class MLEngine:
             else:
                 # A famous painting ships with the code; a picture of the user's own was downloaded.
                 style = paintings.picture_bytes(job.painting) if job.painting else style
+                mix = paintings.picture_bytes(job.mix_painting) if job.mix_painting else mix
                 assert style is not None
                 result = api.stylize(
                     photo,
@@ -54,6 +56,8 @@ class MLEngine:
                     keep_colors=job.keep_colors,
                     progress=report,
                     should_cancel=should_cancel,
+                    mix=None if mix is None else imageio.open_image(mix),
+                    mix_share=job.mix_ratio.second_share if job.mix_ratio else 0.5,
                 )
         except BadImage as error:
             raise BadPicture("unusable") from error

@@ -24,7 +24,7 @@ from handler.core.inputs import (
     Tap,
     Text,
 )
-from handler.core.job import FINISHED, SIZES, Job, JobStatus, Kind, Language, Quality, Strength
+from handler.core.job import FINISHED, SIZES, Job, JobStatus, Kind, Language, MixRatio, Quality, Strength
 from handler.core.quotas import BudgetLevel, QuotaKind, RefusalReason, clock_time, quota_kind, quota_text
 from handler.core.state import AWAITING_IMAGE, RECENT_STYLES, Flow, Step, UserState
 from handler.core.texts import language_of, text
@@ -141,9 +141,7 @@ def _image(state: UserState, image: Picture, ctx: Situation) -> Outcome:
         new = _moved(state, step=Step.NST_STYLE, flow=replace(flow, content_file_id=image.file_id, album_id=None))
         return Outcome(new, _ask_style_reply(new, ctx, edit=False))
     if state.step in (Step.NST_STYLE, Step.PAINTING_PICK):  # a picture of one's own instead of a painting too
-        flow = replace(flow, style_file_id=image.file_id, painting=None, album_id=image.album_id)
-        new = _moved(state, step=Step.NST_OPTIONS, flow=flow)
-        return Outcome(new, _options_reply(new, ctx, edit=False))
+        return _style_chosen(state.with_(flow=replace(flow, album_id=image.album_id)), ctx, image.file_id, None)
     if state.step == Step.PRESET_PHOTO:
         new = _moved(
             state, step=Step.PRESET_OPTIONS, flow=replace(flow, content_file_id=image.file_id, album_id=image.album_id)
@@ -220,7 +218,38 @@ def _tap_menu(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
         return _to_gallery(state, ctx, state.flow, remove_tapped=True)
     if arg == "art" and state.step in (Step.NST_STYLE, Step.PHOTO_CHOICE) and ctx.catalogue.paintings:
         return _to_paintings(state, ctx)
+    if arg == "back" and state.flow.picking_mix and state.step in (Step.NST_STYLE, Step.PAINTING_PICK):
+        new = _moved(state, step=Step.NST_OPTIONS, flow=replace(state.flow, picking_mix=False))
+        return Outcome(new, _options_reply(new, ctx, edit=True))
     return None
+
+
+def _style_chosen(
+    state: UserState, ctx: Situation, file_id: str | None, painting: str | None, *, edit: bool = False
+) -> Outcome:
+    """A style picture (sent, sent before, or a painting) chosen: the options; or, for a mix's second style, the
+    question of how much of each."""
+    flow = state.flow
+    if flow.picking_mix:
+        flow = replace(flow, mix_style_file_id=file_id, mix_painting=painting, picking_mix=False)
+        new = _moved(state, step=Step.MIX_RATIO, flow=flow)
+        first, second = _style_names(new, ctx)
+        body = _t(new, ctx, "mix_ratio_ask", first=first, second=second)
+        return Outcome(new, Reply(body, keyboards.mix_ratios(), edit=edit))
+    new = _moved(state, step=Step.NST_OPTIONS, flow=replace(flow, style_file_id=file_id, painting=painting))
+    return Outcome(new, _options_reply(new, ctx, edit=edit))
+
+
+def _style_names(state: UserState, ctx: Situation) -> tuple[str, str]:
+    """The names of the two styles of a mix: a painting's title, or "your style"."""
+    lang = _lang(state, ctx)
+    flow = state.flow
+
+    def name(painting_id: str | None, own: str) -> str:
+        painting = ctx.catalogue.painting(painting_id)
+        return _t(state, ctx, own) if painting is None else _t(state, ctx, "painting_name", title=painting.title(lang))
+
+    return name(flow.painting, "style_yours"), name(flow.mix_painting, "style_yours_second")
 
 
 def _own_style_for(state: UserState, ctx: Situation, *, edit: bool) -> Outcome:
@@ -246,9 +275,7 @@ def _tap_recent(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
     recent = state.recent_styles
     if state.step not in (Step.NST_STYLE, Step.PAINTING_PICK) or not arg.isdigit() or int(arg) >= len(recent):
         return None
-    flow = replace(state.flow, style_file_id=recent[int(arg)], painting=None)
-    new = _moved(state, step=Step.NST_OPTIONS, flow=flow)
-    return Outcome(new, _options_reply(new, ctx, edit=True))
+    return _style_chosen(state, ctx, recent[int(arg)], None, edit=True)
 
 
 def _remember_style(recent: tuple[str, ...], file_id: str | None) -> tuple[str, ...]:
@@ -263,8 +290,7 @@ def _tap_painting(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
     painting = ctx.catalogue.painting(arg)
     if state.step != Step.PAINTING_PICK or painting is None:
         return None
-    new = _moved(state, step=Step.NST_OPTIONS, flow=replace(state.flow, painting=painting.id, style_file_id=None))
-    return Outcome(new, _options_reply(new, ctx, edit=True))
+    return _style_chosen(state, ctx, None, painting.id, edit=True)
 
 
 def _tap_preset(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
@@ -279,10 +305,15 @@ def _tap_preset(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
 
 
 def _tap_option(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
-    if state.step not in (Step.NST_OPTIONS, Step.PRESET_OPTIONS):
-        return None
     flow = state.flow
     name, _, value = arg.partition(":")
+    if state.step == Step.MIX_RATIO and name == "ratio" and value in tuple(MixRatio):
+        new = _moved(state, step=Step.NST_OPTIONS, flow=replace(flow, mix_ratio=MixRatio(value)))
+        return Outcome(new, _options_reply(new, ctx, edit=True))
+    if state.step not in (Step.NST_OPTIONS, Step.PRESET_OPTIONS):
+        return None
+    if name == "mix" and state.step == Step.NST_OPTIONS:
+        return _mix(state, ctx, value == "1")
     if name == "go":
         return _start_job(state, ctx)
     if name == "x":
@@ -303,6 +334,19 @@ def _tap_option(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
         return None
     new = _moved(state, flow=flow)
     return Outcome(new, _options_reply(new, ctx, edit=True))
+
+
+def _mix(state: UserState, ctx: Situation, wanted: bool) -> Outcome:
+    """Mix another style in (ask for it: a picture, a recent one or a painting), or drop the mix."""
+    if not wanted:
+        flow = replace(state.flow, mix_style_file_id=None, mix_painting=None, mix_ratio=None)
+        new = _moved(state, flow=flow)
+        return Outcome(new, _options_reply(new, ctx, edit=True))
+    new = _moved(state, step=Step.NST_STYLE, flow=replace(state.flow, picking_mix=True))
+    keyboard = keyboards.style_choice(
+        _lang(new, ctx), paintings=bool(ctx.catalogue.paintings), recent=len(new.recent_styles), back=True
+    )
+    return Outcome(new, Reply(_t(new, ctx, "ask_mix_style"), keyboard, edit=True))
 
 
 def _tap_setting(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
@@ -336,7 +380,8 @@ def _tap_again(state: UserState, arg: str, ctx: Situation) -> Outcome:
         return Outcome(state, toast=_t(state, ctx, "result_expired"), remove_tapped_keyboard=True)
     flow = _flow_of(job)
     if what == keyboards.AGAIN_STYLE and job.kind == Kind.NST:
-        new = _moved(state, step=Step.NST_STYLE, flow=replace(flow, style_file_id=None, painting=None))
+        unstyled = replace(flow, style_file_id=None, painting=None, mix_style_file_id=None, mix_painting=None)
+        new = _moved(state, step=Step.NST_STYLE, flow=replace(unstyled, mix_ratio=None))
         return Outcome(new, _ask_style_reply(new, ctx, edit=False))
     if what == keyboards.AGAIN_STYLE:
         return _to_gallery(state, ctx, replace(flow, preset=None), previews=False)
@@ -352,6 +397,9 @@ def _flow_of(job: Job) -> Flow:
         content_file_id=job.content_file_id,
         style_file_id=job.style_file_id,
         painting=job.painting,
+        mix_style_file_id=job.mix_style_file_id,
+        mix_painting=job.mix_painting,
+        mix_ratio=job.mix_ratio,
         preset=job.preset,
         strength=job.strength,
         keep_colors=job.keep_colors,
@@ -418,6 +466,9 @@ def _start_job(state: UserState, ctx: Situation) -> Outcome:
         content_file_id=flow.content_file_id,
         style_file_id=flow.style_file_id if state.step == Step.NST_OPTIONS else None,
         painting=flow.painting if state.step == Step.NST_OPTIONS else None,
+        mix_style_file_id=flow.mix_style_file_id if state.step == Step.NST_OPTIONS else None,
+        mix_painting=flow.mix_painting if state.step == Step.NST_OPTIONS else None,
+        mix_ratio=flow.mix_ratio if state.step == Step.NST_OPTIONS else None,
         preset=flow.preset if state.step == Step.PRESET_OPTIONS else None,
         quality=flow.quality,
         size=flow.size or state.size,
@@ -434,7 +485,7 @@ def _start_job(state: UserState, ctx: Situation) -> Outcome:
         active_job=job.job_id,
         job_started_at=ctx.now,
         recent_jobs=(*state.recent_jobs, job.job_id)[-10:],
-        recent_styles=_remember_style(state.recent_styles, job.style_file_id),
+        recent_styles=_remember_style(_remember_style(state.recent_styles, job.mix_style_file_id), job.style_file_id),
     )
     return Outcome(
         new, Reply(_t(new, ctx, "job_queued"), keyboards.progress_keyboard(_lang(new, ctx)), edit=True), job=job
@@ -519,12 +570,16 @@ def _options_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
         colors=_t(state, ctx, "yes" if flow.keep_colors else "no"),
         quality=_t(state, ctx, f"quality_{flow.quality}"),
     )
+    # Above the options, the style when it is not a picture the user just sent: the painting, the mix.
     painting = ctx.catalogue.painting(flow.painting)
-    if painting is not None:
-        body = f"{_t(state, ctx, 'painting_chosen', painting=painting.caption(lang))}\n\n{body}"
+    header = [] if painting is None else [_t(state, ctx, "painting_chosen", painting=painting.caption(lang))]
+    if flow.mix_ratio is not None:
+        second = _style_names(state, ctx)[1]
+        header.append(_t(state, ctx, "mix_chosen", second=second, ratio=flow.mix_ratio.label))
+    body = "\n".join([*header, "", body]) if header else body
     best_available = ctx.allowance.budget == BudgetLevel.OPEN
     keyboard = keyboards.nst_options(flow, size, lang, ctx.catalogue.qualities, best_available=best_available)
-    return Reply(_with_note(body, note), keyboard, edit=edit)
+    return Reply(_with_note(body, note), keyboards.with_mix(keyboard, flow, lang), edit=edit)
 
 
 def _help_reply(state: UserState, ctx: Situation) -> Reply:

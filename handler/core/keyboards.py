@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from handler.core.job import SIZES, Language, Quality, Strength
+from handler.core.job import SIZES, Language, MixRatio, Quality, Strength
 from handler.core.texts import text
 
 if TYPE_CHECKING:
@@ -62,15 +62,30 @@ def paintings_gallery(paintings: Sequence[PaintingInfo], language: str) -> Keybo
     return _two_per_row([Button(p.short_title(language), f"{PAINTING}:{p.id}") for p in paintings])
 
 
-def style_choice(language: str, *, paintings: bool, recent: int = 0) -> Keyboard | None:
+def style_choice(language: str, *, paintings: bool, recent: int = 0, back: bool = False) -> Keyboard | None:
     """Under "send the style picture": the style pictures the user sent recently (`recent` of them, newest
-    first), and the famous paintings where there are any; no keyboard where there is neither."""
+    first), the famous paintings where there are any, and (`back`, for a mix's second style) the way back to the
+    options; no keyboard where there is nothing to tap."""
     rows: Keyboard = ()
     if recent:
         rows = (tuple(Button(text("btn_recent_style", language, n=i + 1), f"{RECENT}:{i}") for i in range(recent)),)
     if paintings:
         rows = (*rows, (Button(text("btn_paintings", language), PAINTINGS_ACTION),))
+    if back:
+        rows = (*rows, (Button(text("btn_back_to_options", language), "m:back"),))
     return rows or None
+
+
+def mix_ratios() -> Keyboard:
+    """How much of each of two mixed styles: 70/30, 50/50, 30/70."""
+    return (tuple(Button(r.label, f"o:ratio:{r}") for r in MixRatio),)
+
+
+def with_mix(keyboard: Keyboard, flow: Flow, language: str) -> Keyboard:
+    """The own-style options with a row to mix in another style (or to drop the mix), above Start and Cancel."""
+    mixed = flow.mix_ratio is not None
+    row = (Button(text("btn_unmix" if mixed else "btn_mix", language), f"o:mix:{0 if mixed else 1}"),)
+    return (*keyboard[:-1], row, keyboard[-1])
 
 
 def settings(language: str, size: int, as_file: bool) -> Keyboard:

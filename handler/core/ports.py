@@ -289,7 +289,11 @@ class Engine(Protocol):
         style: bytes | None,
         progress: ProgressReport,
         should_cancel: Callable[[], bool],
-    ) -> tuple[bytes, str]: ...
+        mix: bytes | None = None,
+    ) -> tuple[bytes, str]:
+        """`style`: the user's style picture (None for a painting or a preset); `mix`: the user's picture mixed in
+        as the second style (None where the job mixes in a painting, or nothing)."""
+        ...
 
     def preset_name(self, preset_id: str, language: str) -> str: ...
 

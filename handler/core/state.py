@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from handler.core.flood import BUCKET_SIZE
-from handler.core.job import DEFAULT_SIZE, SIZES, Language, Quality, Strength
+from handler.core.job import DEFAULT_SIZE, SIZES, Language, MixRatio, Quality, Strength
 from handler.core.limits import JOB_STALE_SECONDS
 
 
@@ -22,6 +22,7 @@ class Step(StrEnum):
     PRESET_OPTIONS = "preset_options"  # presets: strength with Start / Cancel
     PHOTO_CHOICE = "photo_choice"  # a photo came first: own style or a preset for it?
     PAINTING_PICK = "painting_pick"  # own style: the famous paintings are shown (a picture of one's own will do)
+    MIX_RATIO = "mix_ratio"  # own style: a second style is chosen; how much of each?
 
 
 AWAITING_IMAGE = {Step.NST_CONTENT, Step.NST_STYLE, Step.PRESET_PHOTO, Step.PAINTING_PICK}
@@ -41,6 +42,12 @@ class Flow:
     keep_colors: bool = False
     quality: Quality = Quality.QUICK
     size: int | None = None  # None: the user's default size from settings
+    # A second style to mix in: a picture the user sent or a painting, and the ratio. While `picking_mix`, the
+    # style steps (NST_STYLE, PAINTING_PICK) choose this second style, not the first.
+    mix_style_file_id: str | None = None
+    mix_painting: str | None = None
+    mix_ratio: MixRatio | None = None
+    picking_mix: bool = False
     # An album holding content and style arrives as several updates: collected here by message id.
     album_id: str | None = None
     album: dict[str, str] = field(default_factory=dict)
@@ -83,6 +90,7 @@ class UserState:
         flow_data = data.pop("flow", {})
         flow_data["strength"] = Strength(flow_data.get("strength", Strength.HIGH))
         flow_data["quality"] = Quality(flow_data.get("quality", Quality.QUICK))
+        flow_data["mix_ratio"] = MixRatio(flow_data["mix_ratio"]) if flow_data.get("mix_ratio") else None
         flow = Flow(**flow_data)
         data["step"] = Step(data.get("step", Step.IDLE))
         data["language"] = Language(data["language"]) if data.get("language") else None
@@ -112,5 +120,19 @@ class UserState:
             self.generation >= 0,
             len(flow.album) <= 2,
             len(self.recent_styles) <= RECENT_STYLES and len(set(self.recent_styles)) == len(self.recent_styles),
+            self._mix_valid(),
         ]
         return all(checks)
+
+    def _mix_valid(self) -> bool:
+        flow = self.flow
+        mixes = (flow.mix_style_file_id is not None) + (flow.mix_painting is not None)
+        has_style = (flow.style_file_id is None) != (flow.painting is None)
+        return all(
+            [
+                mixes <= 1,
+                self.step != Step.NST_OPTIONS or (mixes == 1) == (flow.mix_ratio is not None),
+                self.step != Step.MIX_RATIO or (mixes == 1 and has_style and flow.content_file_id is not None),
+                not flow.picking_mix or (self.step in (Step.NST_STYLE, Step.PAINTING_PICK) and has_style),
+            ]
+        )

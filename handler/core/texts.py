@@ -165,6 +165,17 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         # The style pictures sent recently
         "ask_style_recent": "Got the photo. Now send the picture whose style I should copy, or take one you used recently (1 is the latest).",
         "btn_recent_style": "🕘 Recent {n}",
+        # Two styles mixed
+        "btn_mix": "➕ Mix with another style",
+        "btn_unmix": "✖️ Drop the mix",
+        "btn_back_to_options": "⬅️ Back to the options",
+        "ask_mix_style": "Send the second style picture, or take one below. Then you'll choose how much of each goes into the mix.",
+        "mix_ratio_ask": "Mixing {first} with {second}. How much of each, the first / the second?",
+        "mix_chosen": "Mixed with {second}, {ratio}",
+        "style_yours": "your style",
+        "style_yours_second": "your second style",
+        "painting_name": "{title}",
+        "result_details_mix": "{first} + {second} ({ratio}), {quality}, {size} px, strength {strength}, {colors}.",
     },
     "ru": {
         "start": (
@@ -322,6 +333,17 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         # The style pictures sent recently
         "ask_style_recent": "Фото есть. Теперь пришлите картинку, в стиле которой его нарисовать, или возьмите одну из недавних (1 — самая последняя).",
         "btn_recent_style": "🕘 Недавняя {n}",
+        # Two styles mixed
+        "btn_mix": "➕ Смешать с другим стилем",
+        "btn_unmix": "✖️ Без смешивания",
+        "btn_back_to_options": "⬅️ К настройкам",
+        "ask_mix_style": "Пришлите вторую картинку со стилем или выберите её ниже. Потом решите, сколько взять от каждой.",
+        "mix_ratio_ask": "Смешиваю {first} и {second}. Сколько взять от каждого: первый / второй?",
+        "mix_chosen": "В смеси с: {second}, {ratio}",
+        "style_yours": "свой стиль",
+        "style_yours_second": "второй свой стиль",
+        "painting_name": "«{title}»",
+        "result_details_mix": "{first} + {second} ({ratio}), качество {quality}, {size} пикс., стиль {strength}, {colors}.",
     },
 }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,15 +28,26 @@ UPLOAD_PHOTO = "upload_photo"
 UPLOAD_FILE = "upload_document"
 
 
-def result_details(job: Job, preset_name: str, painting_title: str = "") -> str:
-    """What was made, in one line: the style, quality, size, strength and colours of the job."""
+def result_details(job: Job, preset_name: str, titles: Mapping[str, str] | None = None) -> str:
+    """What was made, in one line: the style (or the two mixed), quality, size, strength and colours of the job.
+    `titles`: the titles of the job's paintings, by id."""
     strength = text(f"strength_{job.strength}", job.language)
     if job.kind == Kind.PRESET:
         return text("result_details_preset", job.language, preset=preset_name, size=job.size, strength=strength)
+    titles = titles or {}
+
+    def name(painting: str | None, own: str) -> str:
+        title = titles.get(painting or "", painting or "")
+        return text("painting_name", job.language, title=title) if painting else text(own, job.language)
+
+    mixed = job.mix_ratio is not None
     return text(
-        "result_details_painting" if job.painting else "result_details_nst",
+        "result_details_mix" if mixed else "result_details_painting" if job.painting else "result_details_nst",
         job.language,
-        painting=painting_title,
+        painting=titles.get(job.painting or "", job.painting),
+        first=name(job.painting, "style_yours"),
+        second=name(job.mix_painting, "style_yours_second"),
+        ratio=job.mix_ratio.label if job.mix_ratio else "",
         quality=text(f"quality_{job.quality}", job.language),
         size=job.size,
         strength=strength,
@@ -97,7 +108,8 @@ class JobRunner:
         try:
             content = self.messenger.download(job.content_file_id)
             style = self.messenger.download(job.style_file_id) if job.style_file_id else None
-            result, filename = self.engine.run(job, content, style, progress.report, checks)
+            mix = self.messenger.download(job.mix_style_file_id) if job.mix_style_file_id else None
+            result, filename = self.engine.run(job, content, style, progress.report, checks, mix)
         except Stopped:
             if checks.timed_out:
                 return self.fail(job, "job_failed_timeout", progress=progress)
@@ -128,8 +140,9 @@ class JobRunner:
             progress.close(text("job_cancelled", job.language))
             return JobStatus.CANCELLED
         generation = free_user(self.store, job.user_id, job.job_id)
-        painting = self.engine.painting_title(job.painting, job.language) if job.painting else ""
-        details = result_details(job, preset_name, painting)
+        paintings = [p for p in (job.painting, job.mix_painting) if p]
+        titles = {p: self.engine.painting_title(p, job.language) for p in paintings}
+        details = result_details(job, preset_name, titles)
         # One summary: the progress message becomes the line of what was made; the picture's caption says it too.
         seconds = max(1, round(self.clock() - started))
         progress.close(text("result_summary", job.language, seconds=seconds, details=details))

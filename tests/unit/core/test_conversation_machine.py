@@ -215,6 +215,8 @@ class Conversation(RuleBasedStateMachine):
         if job.kind == Kind.NST:  # one style: the picture the user sent, or the painting they chose
             assert (job.style_file_id, job.painting) == (before.flow.style_file_id, before.flow.painting)
             assert (job.style_file_id is None) != (job.painting is None)
+            mix = (job.mix_style_file_id, job.mix_painting, job.mix_ratio)
+            assert mix == (before.flow.mix_style_file_id, before.flow.mix_painting, before.flow.mix_ratio)
 
     @invariant()
     def every_button_fits_telegrams_callback_data_and_parses_back(self) -> None:

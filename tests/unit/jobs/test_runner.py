@@ -254,3 +254,20 @@ def test_a_duplicate_whose_worker_stopped_beating_is_taken_for_dead_after_the_gr
     assert w.runner.fail_lost(w.job, IN_PROGRESS_ERROR) == JobStatus.FAILED
     assert w.clock() - started >= w.runner.lost_grace
     assert w.texts() == [text("job_failed", "en")]
+
+
+def test_a_mix_downloads_the_second_picture_and_its_caption_names_both_styles() -> None:
+    # Given a job mixing the user's style picture with a second one of theirs, 30/70, and one mixing a painting
+    w = world(make_job(mix_style_file_id="SECOND", mix_ratio="30", language=Language.RU))
+    w.messenger.files["SECOND"] = b"second style"
+    w.queue()
+    # When the worker runs it
+    assert w.runner.run(w.job, seconds_left=60) == JobStatus.DONE
+    # Then the engine got both pictures, and the caption names both styles and the ratio
+    assert w.engine.mixes == [b"second style"]
+    (picture,) = w.messenger.of_kind("picture")
+    assert picture.text.startswith("Свой стиль + второй свой стиль (30/70), качество быстрое")
+    painted = make_job(style_file_id=None, painting="udnie", mix_painting="the_scream", mix_ratio="50")
+    assert result_details(painted, "", {"udnie": "Udnie", "the_scream": "The Scream"}).startswith(
+        "Udnie + The Scream (50/50), quick"
+    )
