@@ -59,6 +59,7 @@ def test_the_starry_night_at_quick_quality_delivers_a_stylised_photo(
     job = store.load_job(p.user_id, job_id)
     assert job is not None and (job.painting, job.style_file_id, job.quality) == ("starry_night", None, "quick")
     assert wait_finished(p, store) == JobStatus.DONE
+    pipeline.service.wait_idle(timeout=60)  # the worker's invocation has returned
     (result,) = results(p)
     image = Image.open(io.BytesIO(result.files["photo"]))
     assert image.format == "JPEG" and image.size == (256, 170)
