@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import importlib
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 from PIL import Image
@@ -26,7 +27,17 @@ if TYPE_CHECKING:
     from ml.color import ColorMethod
     from ml.nst import NSTConfig
 
-__all__ = ["MAX_SIZE", "MIN_SIZE", "JobCancelled", "Progress", "Quality", "apply_preset", "preload", "stylize"]
+__all__ = [
+    "MAX_SIZE",
+    "MIN_SIZE",
+    "JobCancelled",
+    "Progress",
+    "Quality",
+    "apply_preset",
+    "preload",
+    "preview_strip",
+    "stylize",
+]
 
 Quality = Literal["quick", "best"]
 
@@ -120,6 +131,29 @@ def stylize(
         mix=mix,
         mix_share=mix_share,
     )
+
+
+def preview_strip(
+    content: Image.Image,
+    style: Image.Image,
+    *,
+    strengths: Sequence[float],
+    labels: Sequence[str],
+    keep_colors: bool = False,
+    mix: Image.Image | None = None,
+    mix_share: float = 0.5,
+) -> Image.Image:
+    """The photo at each of ``strengths`` (in [0, 1]) side by side, each panel labelled, at most 768 px wide:
+    quick quality (MicroAST), in about a second. ``mix``/``mix_share`` as for :func:`stylize`."""
+    if not strengths or len(labels) != len(strengths) or not all(0.0 <= s <= 1.0 for s in strengths):
+        raise ValueError("one label a strength, each strength between 0 and 1")
+    preload()
+    from ml import preview_strip as strip
+
+    return strip.render(
+        content, style, strengths=strengths, labels=labels, keep_colors=keep_colors, mix=mix, mix_share=mix_share,
+        internal=QUICK_MIN_INTERNAL,
+    )  # fmt: skip
 
 
 def apply_preset(

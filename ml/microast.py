@@ -289,6 +289,33 @@ class MicroAST(nn.Module):
             out = self.decoder.forward_signals(content_feats, stats, weights_mix, biases_mix)
         return out[..., :height, :width].clamp(0.0, 1.0)
 
+    def at_strengths(
+        self,
+        content: torch.Tensor,
+        style: torch.Tensor,
+        alphas: list[float],
+        *,
+        mix: torch.Tensor | None = None,
+        mix_share: float = 0.5,
+    ) -> list[torch.Tensor]:
+        """The content stylised at each strength of `alphas`, as ``forward`` would with the signals blend, from
+        one encoding of the photo and of the style(s): only the decoder runs once a strength."""
+        height, width = content.shape[-2:]
+        pad_h, pad_w = (-height) % 4, (-width) % 4
+        if pad_h or pad_w:
+            content = F.pad(content, (0, pad_w, 0, pad_h), mode="reflect")
+        content_feats = self.content_encoder(content)
+        target = self.signals(style)
+        if mix is not None:
+            target = target.towards(self.signals(mix), mix_share)
+        own = self.signals(content) if any(alpha < 1.0 for alpha in alphas) else target
+        outs = []
+        for alpha in alphas:
+            signals = target if alpha == 1.0 else own.towards(target, alpha)
+            out = self.decoder.forward_signals(content_feats, signals.stats, signals.weights, signals.biases)
+            outs.append(out[..., :height, :width].clamp(0.0, 1.0))
+        return outs
+
 
 def load_microast(*, device: torch.device | str = "cpu", verify: bool = True) -> MicroAST:
     """A MicroAST in eval mode with the pretrained weights of the manifest."""
@@ -329,3 +356,22 @@ def run_microast(
     with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
         out = model(content, style, alpha, mix=mix, mix_share=mix_share)
     return out.float().contiguous()
+
+
+def run_microast_strengths(
+    model: MicroAST,
+    content: torch.Tensor,
+    style: torch.Tensor,
+    alphas: list[float],
+    *,
+    mix: torch.Tensor | None = None,
+    mix_share: float = 0.5,
+) -> list[torch.Tensor]:
+    """:meth:`MicroAST.at_strengths` in inference mode with the channels_last layout, in fp32."""
+    model = model.to(memory_format=torch.channels_last)
+    content = content.contiguous(memory_format=torch.channels_last)
+    style = style.contiguous(memory_format=torch.channels_last)
+    mix = None if mix is None else mix.contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        outs = model.at_strengths(content, style, alphas, mix=mix, mix_share=mix_share)
+    return [out.float().contiguous() for out in outs]

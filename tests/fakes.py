@@ -213,6 +213,12 @@ class ScriptedEngine:
             raise self.error
         return b"result:" + content, f"stylebot-{job.job_id}.jpg"
 
+    def preview(self, job: Job, content: bytes, style: bytes | None, mix: bytes | None = None) -> bytes:
+        self.runs.append(job)
+        if self.error is not None:
+            raise self.error
+        return b"strip:" + content
+
     def preset_name(self, preset_id: str, language: str) -> str:
         return f"{preset_id}-{language}"
 

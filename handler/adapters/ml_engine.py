@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from handler.core.images import check_image
-from handler.core.job import Job
+from handler.core.job import Job, Strength
 from handler.core.ports import BadPicture, ProgressReport, Stopped
 from ml import api, imageio, paintings
 from ml.errors import BadImage, JobCancelled
@@ -66,6 +66,29 @@ class MLEngine:
         if job.as_file:
             return imageio.encode_png(result), f"stylebot-{job.job_id}.png"
         return imageio.encode_jpeg(result), f"stylebot-{job.job_id}.jpg"
+
+    def preview(self, job: Job, content: bytes, style: bytes | None, mix: bytes | None = None) -> bytes:
+        """The preview strip: the photo at each strength (labelled with its share, which needs no translation)."""
+        for picture in (content, style, mix):
+            problem = check_image(picture) if picture is not None else None
+            if problem is not None:
+                raise BadPicture(problem.reason, problem.values)
+        style = paintings.picture_bytes(job.painting) if job.painting else style
+        mix = paintings.picture_bytes(job.mix_painting) if job.mix_painting else mix
+        assert style is not None
+        try:
+            strip = api.preview_strip(
+                imageio.open_image(content),
+                imageio.open_image(style),
+                strengths=[s.weight for s in Strength],
+                labels=[f"{round(s.weight * 100)} %" for s in Strength],
+                keep_colors=job.keep_colors,
+                mix=None if mix is None else imageio.open_image(mix),
+                mix_share=job.mix_ratio.second_share if job.mix_ratio else 0.5,
+            )
+        except BadImage as error:
+            raise BadPicture("unusable") from error
+        return imageio.encode_jpeg(strip)
 
     def preset_name(self, preset_id: str, language: str) -> str:
         from handler.adapters.presets import preset_catalog

@@ -169,7 +169,7 @@ async def _hand_over(d: Deps, outcome: Outcome, base: Situation) -> None:
     back on its options screen (photo, style and options kept, Start under them) and say why."""
     assert outcome.job is not None
     job = outcome.job.model_copy(update={"worker_cap": d.concurrency})
-    taken = admission.take_quota(d.usage, d.limits, job, d.clock())
+    taken = job.preview or admission.take_quota(d.usage, d.limits, job, d.clock())  # a preview takes no quota
     d.store.put_job(job, JobStatus.QUEUED if taken else JobStatus.FAILED)
     try:
         if not taken:

@@ -229,7 +229,7 @@ def _style_chosen(
 ) -> Outcome:
     """A style picture (sent, sent before, or a painting) chosen: the options; or, for a mix's second style, the
     question of how much of each."""
-    flow = state.flow
+    flow = replace(state.flow, previewed=False)  # other styles: their preview is yet to be seen
     if flow.picking_mix:
         flow = replace(flow, mix_style_file_id=file_id, mix_painting=painting, picking_mix=False)
         new = _moved(state, step=Step.MIX_RATIO, flow=flow)
@@ -314,6 +314,8 @@ def _tap_option(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
         return None
     if name == "mix" and state.step == Step.NST_OPTIONS:
         return _mix(state, ctx, value == "1")
+    if name == "prev" and state.step == Step.NST_OPTIONS and flow.quality == Quality.QUICK and not flow.previewed:
+        return _preview(state, ctx)
     if name == "go":
         return _start_job(state, ctx)
     if name == "x":
@@ -336,10 +338,41 @@ def _tap_option(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
     return Outcome(new, _options_reply(new, ctx, edit=True))
 
 
+def _preview(state: UserState, ctx: Situation) -> Outcome:
+    """The preview strip: a small quick job that sends the photo at each strength, its buttons setting one. It
+    takes no quota (it is tiny, and asked for once for these styles: the button goes) and leaves the user free."""
+    if ctx.allowance.refusal(QuotaKind.QUICK) is not None:
+        return Outcome(state, toast=_t(state, ctx, "preview_unavailable"), write=False)
+    flow = state.flow
+    assert flow.content_file_id is not None
+    job = Job(
+        job_id=ctx.new_job_id,
+        user_id=state.user_id,
+        chat_id=ctx.chat_id,
+        kind=Kind.NST,
+        content_file_id=flow.content_file_id,
+        style_file_id=flow.style_file_id,
+        painting=flow.painting,
+        mix_style_file_id=flow.mix_style_file_id,
+        mix_painting=flow.mix_painting,
+        mix_ratio=flow.mix_ratio,
+        preview=True,
+        quality=Quality.QUICK,
+        size=flow.size or state.size,
+        strength=flow.strength,
+        keep_colors=flow.keep_colors,
+        as_file=False,
+        language=_lang(state, ctx),
+        enqueued_at=ctx.now,
+    )
+    new = _moved(state, flow=replace(flow, previewed=True), recent_jobs=(*state.recent_jobs, job.job_id)[-10:])
+    return Outcome(new, _options_reply(new, ctx, edit=True), toast=_t(new, ctx, "preview_coming"), job=job)
+
+
 def _mix(state: UserState, ctx: Situation, wanted: bool) -> Outcome:
     """Mix another style in (ask for it: a picture, a recent one or a painting), or drop the mix."""
     if not wanted:
-        flow = replace(state.flow, mix_style_file_id=None, mix_painting=None, mix_ratio=None)
+        flow = replace(state.flow, mix_style_file_id=None, mix_painting=None, mix_ratio=None, previewed=False)
         new = _moved(state, flow=flow)
         return Outcome(new, _options_reply(new, ctx, edit=True))
     new = _moved(state, step=Step.NST_STYLE, flow=replace(state.flow, picking_mix=True))
@@ -385,6 +418,12 @@ def _tap_again(state: UserState, arg: str, ctx: Situation) -> Outcome:
         return Outcome(new, _ask_style_reply(new, ctx, edit=False))
     if what == keyboards.AGAIN_STYLE:
         return _to_gallery(state, ctx, replace(flow, preset=None), previews=False)
+    strength = what.removeprefix(keyboards.AGAIN_STRENGTH)
+    if what.startswith(keyboards.AGAIN_STRENGTH) and strength in tuple(Strength) and job.kind == Kind.NST:
+        # A strength under a preview strip: that photo and those styles, at that strength (previewed already).
+        flow = replace(flow, strength=Strength(strength), previewed=True)
+        new = _moved(state, step=Step.NST_OPTIONS, flow=flow)
+        return Outcome(new, _options_reply(new, ctx, edit=False))
     if what == keyboards.AGAIN_OPTIONS:
         new = _moved(state, step=Step.NST_OPTIONS if job.kind == Kind.NST else Step.PRESET_OPTIONS, flow=flow)
         return Outcome(new, _options_reply(new, ctx, edit=False))
@@ -579,7 +618,7 @@ def _options_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
     body = "\n".join([*header, "", body]) if header else body
     best_available = ctx.allowance.budget == BudgetLevel.OPEN
     keyboard = keyboards.nst_options(flow, size, lang, ctx.catalogue.qualities, best_available=best_available)
-    return Reply(_with_note(body, note), keyboards.with_mix(keyboard, flow, lang), edit=edit)
+    return Reply(_with_note(body, note), keyboards.own_style_extras(keyboard, flow, lang), edit=edit)
 
 
 def _help_reply(state: UserState, ctx: Situation) -> Reply:

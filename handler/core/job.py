@@ -113,6 +113,8 @@ class Job(BaseModel):
     mix_style_file_id: str | None = Field(default=None, max_length=256)
     mix_painting: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,40}$")
     mix_ratio: MixRatio | None = None
+    # A preview strip (the photo at each strength, small), not a result: quick own style only, no quota.
+    preview: bool = False
     quality: Quality
     size: int
     strength: Strength
@@ -142,6 +144,8 @@ class Job(BaseModel):
             raise ValueError("an own-style job needs a style picture or a painting")
         if self.style_file_id and self.painting:
             raise ValueError("a job has one style picture: the user's or a painting")
+        if self.preview and (self.kind != Kind.NST or self.quality != Quality.QUICK):
+            raise ValueError("a preview strip is made at quick quality, for an own-style job")
         mixes = (self.mix_style_file_id is not None) + (self.mix_painting is not None)
         if mixes > 1 or (mixes == 1) != (self.mix_ratio is not None) or (mixes and self.kind != Kind.NST):
             raise ValueError("a mix is one more style for an own-style job, with its ratio")

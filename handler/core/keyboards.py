@@ -26,6 +26,8 @@ Keyboard = tuple[tuple[Button, ...], ...]
 # The buttons under a result: `r:<what>:<job id>`.
 AGAIN_STYLE = "style"
 AGAIN_OPTIONS = "opts"
+# Under a preview strip: `r:str-<strength>:<job id>` sets that strength on the preview's photo and styles.
+AGAIN_STRENGTH = "str-"
 
 # The famous paintings: the button that opens their gallery (`m:art`), and the prefix of a painting's button.
 PAINTINGS_ACTION = "m:art"
@@ -81,11 +83,19 @@ def mix_ratios() -> Keyboard:
     return (tuple(Button(r.label, f"o:ratio:{r}") for r in MixRatio),)
 
 
-def with_mix(keyboard: Keyboard, flow: Flow, language: str) -> Keyboard:
-    """The own-style options with a row to mix in another style (or to drop the mix), above Start and Cancel."""
+def own_style_extras(keyboard: Keyboard, flow: Flow, language: str) -> Keyboard:
+    """The own-style options with, above Start and Cancel, the preview strip (at quick quality, once for these
+    styles) and a row to mix in another style (or to drop the mix)."""
     mixed = flow.mix_ratio is not None
-    row = (Button(text("btn_unmix" if mixed else "btn_mix", language), f"o:mix:{0 if mixed else 1}"),)
-    return (*keyboard[:-1], row, keyboard[-1])
+    rows: Keyboard = ((Button(text("btn_unmix" if mixed else "btn_mix", language), f"o:mix:{0 if mixed else 1}"),),)
+    if flow.quality == Quality.QUICK and not flow.previewed:
+        rows = ((Button(text("btn_preview", language), "o:prev"),), *rows)
+    return (*keyboard[:-1], *rows, keyboard[-1])
+
+
+def strip_keyboard(language: str, job_id: str) -> Keyboard:
+    """Under a preview strip: one button a strength, in the strip's order; a tap sets it (bound to the job)."""
+    return (tuple(Button(text(f"strength_{s}", language), f"r:{AGAIN_STRENGTH}{s}:{job_id}") for s in Strength),)
 
 
 def settings(language: str, size: int, as_file: bool) -> Keyboard:

@@ -295,6 +295,10 @@ class Engine(Protocol):
         as the second style (None where the job mixes in a painting, or nothing)."""
         ...
 
+    def preview(self, job: Job, content: bytes, style: bytes | None, mix: bytes | None = None) -> bytes:
+        """The preview strip of an own-style job (`job.preview`): the photo at each strength, labelled (a JPEG)."""
+        ...
+
     def preset_name(self, preset_id: str, language: str) -> str: ...
 
     def painting_title(self, painting_id: str, language: str) -> str:

@@ -48,6 +48,7 @@ class Flow:
     mix_painting: str | None = None
     mix_ratio: MixRatio | None = None
     picking_mix: bool = False
+    previewed: bool = False  # the preview strip of these styles was asked for (the button is not offered again)
     # An album holding content and style arrives as several updates: collected here by message id.
     album_id: str | None = None
     album: dict[str, str] = field(default_factory=dict)

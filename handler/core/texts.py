@@ -176,6 +176,12 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "style_yours_second": "your second style",
         "painting_name": "{title}",
         "result_details_mix": "{first} + {second} ({ratio}), {quality}, {size} px, strength {strength}, {colors}.",
+        # The preview strip
+        "btn_preview": "👀 Preview",
+        "preview_coming": "A preview of three strengths is on its way…",
+        "preview_caption": "Your photo at three strengths. Tap the one you like, then ▶️ Start.",
+        "preview_failed": "Sorry, I couldn't make the preview. ▶️ Start still works.",
+        "preview_unavailable": "The preview isn't available right now.",
     },
     "ru": {
         "start": (
@@ -344,6 +350,12 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "style_yours_second": "второй свой стиль",
         "painting_name": "«{title}»",
         "result_details_mix": "{first} + {second} ({ratio}), качество {quality}, {size} пикс., стиль {strength}, {colors}.",
+        # The preview strip
+        "btn_preview": "👀 Предпросмотр",
+        "preview_coming": "Сейчас пришлю три варианта силы стиля…",
+        "preview_caption": "Ваше фото с тремя вариантами силы стиля. Выберите понравившийся и нажмите ▶️ Старт.",
+        "preview_failed": "Не получилось сделать предпросмотр, но ▶️ Старт работает как обычно.",
+        "preview_unavailable": "Предпросмотр сейчас недоступен.",
     },
 }
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from handler.core.freeing import free_user
 from handler.core.job import CANCELLABLE, Job, JobStatus, Kind, Untouched
-from handler.core.keyboards import result_keyboard
+from handler.core.keyboards import result_keyboard, strip_keyboard
 from handler.core.limits import ASYNC_EVENT_MAX_AGE_SECONDS, LOST_JOB_GRACE_SECONDS
 from handler.core.metric_names import Dimension, Metric
 from handler.core.ports import BadPicture, Engine, MaybeSent, Messenger, StateStore, Stopped, TelegramFailed
@@ -102,6 +102,8 @@ class JobRunner:
         return status or Untouched.GONE
 
     def _work(self, job: Job, deadline: float, started: float) -> JobStatus | Untouched:
+        if job.preview:
+            return self._preview(job)
         preset_name = self.engine.preset_name(job.preset, job.language) if job.preset else ""
         progress = self._progress_message(job, preset_name)
         checks = _CancelCheck(self.store, job, self.clock, deadline, self.wall)
@@ -122,6 +124,35 @@ class JobRunner:
             logger.exception("job failed", extra={"job_id": job.job_id})
             return self.fail(job, "job_failed", progress=progress)
         return self._deliver(job, result, filename, progress, preset_name, started)
+
+    def _preview(self, job: Job) -> JobStatus | Untouched:
+        """The preview strip: no progress (it takes about a second), the picture with one button a strength."""
+        try:
+            content = self.messenger.download(job.content_file_id)
+            style = self.messenger.download(job.style_file_id) if job.style_file_id else None
+            mix = self.messenger.download(job.mix_style_file_id) if job.mix_style_file_id else None
+            strip = self.engine.preview(job, content, style, mix)
+        except Exception:
+            logger.exception("the preview failed", extra={"job_id": job.job_id})
+            return self.fail(job, "preview_failed")
+        if not self.store.set_job_status(job.user_id, job.job_id, JobStatus.SENDING, only_from=(JobStatus.RUNNING,)):
+            return self.store.job_status(job.user_id, job.job_id) or Untouched.GONE
+        try:
+            self.messenger.send_picture(
+                job.chat_id,
+                strip,
+                as_file=False,
+                filename=f"stylebot-preview-{job.job_id}.jpg",
+                caption=text("preview_caption", job.language),
+                keyboard=strip_keyboard(job.language, job.job_id),
+            )
+        except MaybeSent:
+            logger.warning("the preview got no answer in time; taken as delivered", extra={"job_id": job.job_id})
+        except Exception:
+            logger.exception("the preview could not be sent", extra={"job_id": job.job_id})
+            return self.fail(job, "preview_failed", only_from=(JobStatus.SENDING,))
+        self.store.set_job_status(job.user_id, job.job_id, JobStatus.DONE, only_from=(JobStatus.SENDING,))
+        return JobStatus.DONE
 
     def _progress_message(self, job: Job, preset_name: str) -> ProgressMessage:
         message_id = job.progress_message_id
@@ -181,7 +212,8 @@ class JobRunner:
         """Mark the job FAILED, free the user and tell them, once: only the caller whose write lands speaks."""
         if not self.store.set_job_status(job.user_id, job.job_id, JobStatus.FAILED, only_from=only_from):
             return self.store.job_status(job.user_id, job.job_id) or Untouched.GONE
-        free_user(self.store, job.user_id, job.job_id)
+        if not job.preview:  # a preview never made the user busy, and its options screen stays current
+            free_user(self.store, job.user_id, job.job_id)
         message = text(key, job.language, **values)
         if progress is not None:
             progress.close(message)
@@ -265,6 +297,9 @@ class NoEngine:
     """The engine of the functions that run no models (the failure destination, local mode's bot process)."""
 
     def run(self, *args: Any, **kwargs: Any) -> tuple[bytes, str]:
+        raise RuntimeError("this function runs no models")
+
+    def preview(self, *args: Any, **kwargs: Any) -> bytes:
         raise RuntimeError("this function runs no models")
 
     def preset_name(self, preset_id: str, language: str) -> str:
