@@ -64,7 +64,6 @@ def render(
         if keep_colors:
             out = color.keep_colors(out, photo, "luminance")
         panel = imageio.to_image(out)
-        panels.append(
-            panel.resize((panel_width, max(1, round(panel.height * panel_width / panel.width))), Image.LANCZOS)
-        )
+        height = max(1, round(panel.height * panel_width / panel.width))
+        panels.append(panel.resize((panel_width, height), Image.Resampling.LANCZOS))
     return compose(panels, labels)

@@ -34,7 +34,7 @@ from handler.core.inputs import (
     Text,
 )
 from handler.core.inputs import Picture as Pic
-from handler.core.job import FINISHED, Job, JobStatus, Kind
+from handler.core.job import FINISHED, Job, JobStatus, Kind, Quality
 from handler.core.keyboards import Keyboard
 from handler.core.state import Step, UserState
 
@@ -205,6 +205,11 @@ class Conversation(RuleBasedStateMachine):
             return
         user, _, before, outcome = self.last
         job: Job = outcome.job  # type: ignore[assignment]
+        if job.preview:  # a preview strip: a small quick job of the options shown; the user stays where they were
+            assert before.step == outcome.state.step == Step.NST_OPTIONS and job.quality == Quality.QUICK
+            assert outcome.state.active_job in (before.active_job, None)  # a lost job may expire meanwhile
+            assert job.content_file_id == before.flow.content_file_id
+            return
         running = before.active_job is not None and self.chats[user].jobs.get(before.active_job) not in FINISHED
         assert not (running and before.job_is_running(self.now))
         assert job.user_id == user == job.chat_id and outcome.state.active_job == job.job_id
