@@ -1,11 +1,17 @@
-"""Local mode: the same handlers with long polling and the embedded state store. No AWS account needed."""
+"""Local mode: the same handlers with long polling and the embedded state store. No AWS account needed.
+
+Ctrl+C or SIGTERM stops it cleanly: the pictures still being made (or queued) are cancelled, each user told so
+once and freed, and the worker processes exit before the bot does.
+"""
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 from handler import credentials
+from handler.adapters.presets import weights_notice
 from handler.bot.application import ALLOWED_UPDATES
 from handler.settings import get_settings
 from handler.wiring.local import local_bot
@@ -16,7 +22,7 @@ HOW_TO_GET_A_BOT = (
 
 
 def main() -> int:
-    """Run the bot with long polling until Ctrl+C."""
+    """Run the bot with long polling until Ctrl+C or SIGTERM."""
     settings = get_settings()
     try:
         credentials.bot_token(settings)
@@ -24,12 +30,23 @@ def main() -> int:
         print(HOW_TO_GET_A_BOT, file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app, dispatcher = local_bot(settings)
+    try:
+        bot = local_bot(settings)
+    except KeyboardInterrupt:  # Ctrl+C while starting: nothing runs yet
+        return 130
+    notice = weights_notice(bot.offer)
+    if notice is not None:
+        print(notice, file=sys.stderr)
     print("Stylebot is running with long polling. Press Ctrl+C to stop.", file=sys.stderr)
     try:
-        app.run_polling(allowed_updates=ALLOWED_UPDATES)
+        bot.app.run_polling(allowed_updates=ALLOWED_UPDATES)  # returns on SIGINT, SIGTERM or SIGABRT
     finally:
-        dispatcher.shutdown()
+        # A second Ctrl+C must not cut the stop short: the jobs are told to stop and end within seconds.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stopped = bot.dispatcher.shutdown()
+        told = f": {stopped} unfinished picture(s) cancelled, their users told" if stopped else ""
+        print(f"Stylebot stopped{told}.", file=sys.stderr)
     return 0
 
 

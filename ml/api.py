@@ -106,11 +106,12 @@ def stylize(
     if not 0.0 <= mix_share <= 1.0:
         raise ValueError(f"mix_share must be between 0 and 1, not {mix_share}")
     # The first progress report comes before any heavy work (importing torch and loading weights included), with
-    # the prior's ETA.
+    # the prior's ETA; the engine blends the same prior with the rate it measures.
     if should_cancel is not None and should_cancel():
         raise JobCancelled("the job was cancelled")
+    prior = priors.expected_seconds(quality, size, aspect=_aspect(content))
     if progress is not None:
-        progress(Progress(fraction=0.0, eta_seconds=priors.expected_seconds(quality, size)))
+        progress(Progress(fraction=0.0, eta_seconds=prior + _loading_seconds()))
     engine = preload()
     # A check after the import (which takes seconds on a cold worker): the caller's check is also its heartbeat.
     if should_cancel is not None and should_cancel():
@@ -130,7 +131,17 @@ def stylize(
         quick_min_internal=QUICK_MIN_INTERNAL,
         mix=mix,
         mix_share=mix_share,
+        prior_seconds=prior,
     )
+
+
+def _aspect(image: Image.Image) -> float:
+    return max(image.size) / max(1, min(image.size))
+
+
+def _loading_seconds() -> float:
+    """What is left of a worker's start before the model runs: importing the engine (and torch), unless done."""
+    return 0.0 if "ml.engine" in sys.modules else priors.ENGINE_LOAD_SECONDS
 
 
 def preview_strip(
@@ -173,12 +184,18 @@ def apply_preset(
     """
     from ml import registry
 
-    tracker = Tracker(1.0, progress, should_cancel)
-    tracker.check_cancel()
+    if should_cancel is not None and should_cancel():
+        raise JobCancelled("the job was cancelled")
     preset = registry.get_preset(preset_id)
-    if progress is not None:  # before torch is imported and the generator loaded, with the prior's ETA
-        eta = priors.expected_seconds("preset", max(content.size), architecture=preset.architecture)
-        progress(Progress(fraction=0.0, eta_seconds=eta))
+    prior = (
+        priors.expected_seconds("preset", max(content.size), architecture=preset.architecture, aspect=_aspect(content))
+        + _loading_seconds()
+    )
+    # Before torch is imported and the generator loaded, with the prior's ETA (which the tracker blends on with
+    # the rate it measures, the import included).
+    tracker = Tracker(1.0, progress, should_cancel, prior_seconds=prior)
+    if progress is not None:
+        progress(Progress(fraction=0.0, eta_seconds=prior))
     engine = preload()
     tracker.check_cancel()  # after the import, which takes seconds on a cold worker (the check is its heartbeat)
     return engine.apply_preset(content, preset_id, strength=strength, tracker=tracker)

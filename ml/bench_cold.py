@@ -8,7 +8,8 @@ needs and reports progress. Measured: from the moment the worker's environment i
 progress edit the fake Bot API receives (and to the result). Weights are seeded random files in the official
 layouts written to a temporary folder (on disk, usually in the page cache).
 
-A development tool (it drives ``infra.local`` and ``tests.driver``); the worker never imports it.
+A development tool (it drives ``infra.local`` and ``tests.driver``): the worker never imports it, and the image
+leaves the benchmarks out (``.dockerignore``).
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     # The loopback stand-ins and the simulated person of the tests, loaded by name: they are development tools
-    # outside the packages the type check covers (and boto3 must not become an import of ml/).
+    # outside the packages the type check covers (and boto3 must not become an import of ml/). The image leaves
+    # this file out (.dockerignore), and the architecture test sees these imports by name.
     start_local_stack = importlib.import_module("infra.local.stack").start_local_stack
     EmulatorPool = importlib.import_module("infra.local.lambda_emulator").EmulatorPool
     Route = importlib.import_module("infra.local.lambda_service").Route

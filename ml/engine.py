@@ -32,8 +32,10 @@ def stylize(
     quick_min_internal: int = 512,
     mix: Image.Image | None = None,
     mix_share: float = 0.5,
+    prior_seconds: float | None = None,
 ) -> Image.Image:
-    """:func:`ml.api.stylize` after its first progress report (arguments checked there)."""
+    """:func:`ml.api.stylize` after its first progress report (arguments checked there); ``prior_seconds``: what
+    the job was expected to take (the progress reports' time left blends it with the measured rate)."""
     device.configure_threads()
     content_img = imageio.resize_long_side(content.convert("RGB"), size)
     content_t = imageio.to_tensor(content_img)
@@ -68,6 +70,7 @@ def stylize(
             should_cancel=should_cancel,
             mix=mix_t,
             mix_share=mix_share,
+            prior_seconds=prior_seconds,
         )
         out = result.image
     if keep_colors and color_method == "luminance":

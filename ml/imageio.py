@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ml.errors import BadImage
+from ml.errors import BadImage, BadImageKind
 
 if TYPE_CHECKING:  # torch is imported where a tensor is made: decoding a picture needs only PIL
     import torch
@@ -44,9 +44,9 @@ def _as_buffer(data: bytes | bytearray | memoryview | Path | str) -> io.BytesIO:
         try:
             raw = Path(data).read_bytes()
         except OSError as exc:
-            raise BadImage(f"The file could not be read ({exc.strerror or exc}).") from exc
+            raise BadImage(f"The file could not be read ({exc.strerror or exc}).", BadImageKind.UNREADABLE) from exc
     if not raw:
-        raise BadImage("The file is empty.")
+        raise BadImage("The file is empty.", BadImageKind.EMPTY)
     return io.BytesIO(raw)
 
 
@@ -66,6 +66,11 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         background = Image.new("RGBA", rgba.size, (*_BACKGROUND, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
     return img.convert("RGB")
+
+
+def _too_many_pixels(max_pixels: int) -> BadImage:
+    limit = max_pixels // 1_000_000
+    return BadImage("The image has too many pixels.", BadImageKind.TOO_MANY_PIXELS, limit=limit)
 
 
 def open_image(
@@ -88,22 +93,38 @@ def open_image(
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(buf)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise BadImage("The image has too many pixels.") from exc
+        raise _too_many_pixels(max_pixels) from exc
     except UnidentifiedImageError as exc:
-        raise BadImage("This file is not an image I can read (JPEG, PNG, WebP, GIF, BMP or TIFF).") from exc
+        raise BadImage(
+            "This file is not an image I can read (JPEG, PNG, WebP, GIF, BMP or TIFF).", BadImageKind.NOT_AN_IMAGE
+        ) from exc
     except (OSError, ValueError, SyntaxError) as exc:
-        raise BadImage("The image file is damaged and cannot be read.") from exc
+        raise BadImage("The image file is damaged and cannot be read.", BadImageKind.DAMAGED) from exc
 
     width, height = img.size
     if width * height > max_pixels:
+        limit = max_pixels // 1_000_000
         raise BadImage(
-            f"The image is too large ({width}x{height} pixels); the limit is {max_pixels // 1_000_000} megapixels."
+            f"The image is too large ({width}x{height} pixels); the limit is {limit} megapixels.",
+            BadImageKind.TOO_MANY_PIXELS,
+            limit=limit,
+            megapixels=width * height // 1_000_000,
         )
     if min(width, height) < min_side:
-        raise BadImage(f"The image is too small ({width}x{height}); it needs at least {min_side} px per side.")
+        raise BadImage(
+            f"The image is too small ({width}x{height}); it needs at least {min_side} px per side.",
+            BadImageKind.TOO_SMALL,
+            width=width,
+            height=height,
+            min_side=min_side,
+        )
     if max(width, height) / min(width, height) > max_aspect:
         raise BadImage(
-            f"The image is too narrow ({width}x{height}); the longest side may be {max_aspect:g}x the shortest."
+            f"The image is too narrow ({width}x{height}); the longest side may be {max_aspect:g}x the shortest.",
+            BadImageKind.TOO_NARROW,
+            width=width,
+            height=height,
+            ratio=f"{max_aspect:g}",
         )
 
     try:
@@ -114,9 +135,9 @@ def open_image(
         rgb = _to_rgb(oriented)
         rgb.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise BadImage("The image has too many pixels.") from exc
+        raise _too_many_pixels(max_pixels) from exc
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise BadImage("The image file is truncated or damaged and cannot be read.") from exc
+        raise BadImage("The image file is truncated or damaged and cannot be read.", BadImageKind.DAMAGED) from exc
     # A fresh image: no ``info`` (EXIF, ICC, comments) survives into our pipeline.
     clean = Image.new("RGB", rgb.size)
     clean.paste(rgb)
@@ -172,6 +193,19 @@ def encode_jpeg(img: Image.Image, *, max_bytes: int = TELEGRAM_PHOTO_MAX_BYTES, 
         if max(img.size) <= 64:
             raise ValueError(f"cannot encode a JPEG within {max_bytes} bytes")
         img = resize_long_side(img, int(max(img.size) * 0.8))
+
+
+#: A progress preview (the picture as it forms) is at most this large on its long side, and a JPEG of this
+#: quality: a few tens of kB, quick to upload while the job goes on.
+PREVIEW_MAX_SIDE = 512
+PREVIEW_QUALITY = 80
+
+
+def encode_preview(img: Image.Image) -> bytes:
+    """A small JPEG of a progress preview: at most :data:`PREVIEW_MAX_SIDE` px, quality :data:`PREVIEW_QUALITY`."""
+    if max(img.size) > PREVIEW_MAX_SIDE:
+        img = resize_long_side(img, PREVIEW_MAX_SIDE)
+    return encode_jpeg(img, quality=PREVIEW_QUALITY)
 
 
 def encode_png(img: Image.Image, *, max_bytes: int = TELEGRAM_DOCUMENT_MAX_BYTES) -> bytes:

@@ -207,14 +207,17 @@ def run_nst(
     tracker: Tracker | None = None,
     mix: torch.Tensor | None = None,
     mix_share: float = 0.5,
+    prior_seconds: float | None = None,
 ) -> NSTResult:
     """Stylise ``content`` (1, 3, H, W in [0, 1], already at the output size) with ``style``.
 
     ``warm_start(content, style)`` gives the starting image at full size (the MicroAST result); without it
     (or with ``config.warm_start=False``) optimisation starts from the content image. ``progress`` is called
     after every L-BFGS evaluation (with a preview at the end of each level); ``should_cancel`` is checked
-    before every evaluation and stops the job with :class:`~ml.errors.JobCancelled`. Same inputs and seed,
-    same result. ``mix``: a second style picture, ``mix_share`` of the Gram targets (:class:`Objective`).
+    before every evaluation and stops the job with :class:`~ml.errors.JobCancelled`; the reports' time left
+    blends ``prior_seconds`` (what the run was expected to take, :mod:`ml.priors`) with the measured rate. Same
+    inputs and seed, same result. ``mix``: a second style picture, ``mix_share`` of the Gram targets
+    (:class:`Objective`).
     """
     cfg = config or NSTConfig()
     if not 0.0 <= strength <= 1.0:
@@ -232,7 +235,7 @@ def run_nst(
     sizes = level_sizes(height, width, len(cfg.evals), cfg.min_level_side, cfg.level_scale)
     evals = list(cfg.evals[len(cfg.evals) - len(sizes) :])
     units = [n * h * w for n, (h, w) in zip(evals, sizes, strict=True)]
-    track = tracker or Tracker(sum(units), progress, should_cancel)
+    track = tracker or Tracker(sum(units), progress, should_cancel, prior_seconds=prior_seconds)
     track.check_cancel()
 
     generator = torch.Generator().manual_seed(seed)

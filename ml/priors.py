@@ -19,8 +19,9 @@ from typing import Literal
 Kind = Literal["quick", "best", "preset"]
 ComputePath = Literal["bf16", "fp32+nnpack", "fp32"]
 
-#: The size the table's figures were measured at (long side, px; a 3:2 or 4:3 photo).
+#: The size the table's figures were measured at (long side, px) and the photo's shape then (long side / short).
 REFERENCE_SIZE = 512
+REFERENCE_ASPECT = 1.5
 #: *quick* never runs below this size (it stylises at 512 px and scales down): no saving under it.
 QUICK_MIN_SIZE = 512
 
@@ -38,6 +39,10 @@ SECONDS_AT_512: dict[str, dict[ComputePath, float]] = {
 #: now comes after the first progress edit, ``ml.api``) and claiming the job (``python -m ml.bench cold-start``,
 #: the AVX2 machine above, under the Lambda emulator: result time less the model's).
 COLD_START_SECONDS: dict[Kind, float] = {"quick": 3.5, "preset": 3.4, "best": 3.0}
+#: The part of that start that comes after the job's first progress report, in a worker that has not run a job
+#: yet: importing the model code and torch (1.60-1.75 s, ``python -X importtime``; ml/README.md) and reading the
+#: weights (memory-mapped: milliseconds). The first report's time left includes it.
+ENGINE_LOAD_SECONDS = 1.7
 
 
 def current_path() -> ComputePath:
@@ -64,8 +69,10 @@ def expected_seconds(
     path: ComputePath | None = None,
     architecture: str | None = None,
     cold: bool = False,
+    aspect: float = REFERENCE_ASPECT,
 ) -> float:
-    """Expected seconds of a ``kind`` job whose result is ``size`` px on its long side.
+    """Expected seconds of a ``kind`` job whose result is ``size`` px on its long side and ``aspect`` times as
+    long as it is wide (or high): the work is proportional to the pixels.
 
     Presets need their ``architecture`` (``ml.registry.Preset.architecture``); ``path=None`` asks this machine;
     ``cold=True`` adds a fresh worker's start.
@@ -83,5 +90,6 @@ def expected_seconds(
     chosen = path or current_path()
     if kind == "quick":
         size = max(size, QUICK_MIN_SIZE)
-    seconds = SECONDS_AT_512[key][chosen] * (size / REFERENCE_SIZE) ** 2  # the work grows with the pixels
+    pixels = size * size / max(aspect, 1.0)
+    seconds = SECONDS_AT_512[key][chosen] * pixels / (REFERENCE_SIZE * REFERENCE_SIZE / REFERENCE_ASPECT)
     return seconds + (COLD_START_SECONDS[kind] if cold else 0.0)

@@ -22,6 +22,16 @@ if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
     os.environ.setdefault("STYLEBOT_THREADS", str(_share))
     os.environ.setdefault("OMP_NUM_THREADS", str(_share))
 
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-transcripts",
+        action="store_true",
+        default=False,
+        help="rewrite docs/conversation.<language>.md from this run instead of comparing (make transcripts)",
+    )
+
+
 BOT_TOKEN = "123456789:AAtest-token-for-the-fake-bot-api_00"
 WEBHOOK_SECRET = "webhook-secret-" + uuid.uuid4().hex
 

@@ -19,14 +19,27 @@ class Invoker(Protocol):
     def invoke(self, event: dict[str, Any]) -> Any: ...
 
 
-def bot_message(chat_id: int, message_id: int, text_: str, reply_markup: dict[str, Any] | None) -> dict[str, Any]:
+# The calls that show a photo message (a best job's progress, once it shows its picture)
+PHOTO_CALLS = ("sendPhoto", "editMessageMedia", "editMessageCaption")
+
+
+def bot_message(
+    chat_id: int, message_id: int, text_: str, reply_markup: dict[str, Any] | None, *, photo: bool = False
+) -> dict[str, Any]:
+    """The bot's message as a callback query carries it: text, or a photo with `text_` as its caption."""
     message: dict[str, Any] = {
         "message_id": message_id,
         "date": int(time.time()),
         "chat": {"id": chat_id, "type": "private"},
         "from": {"id": BOT_ID, "is_bot": True, "first_name": "Stylebot", "username": BOT_USERNAME},
-        "text": text_,
     }
+    if photo:
+        message["photo"] = [
+            {"file_id": f"SENT{message_id}", "file_unique_id": f"U{message_id}", "width": 1, "height": 1}
+        ]
+        message["caption"] = text_
+    else:
+        message["text"] = text_
     if reply_markup:
         message["reply_markup"] = reply_markup
     return message
@@ -114,9 +127,7 @@ class Person:
             matches = [b for b in buttons if label is not None and label in b["text"]]
             assert matches, f"no button {label!r} in {[b['text'] for b in buttons]}"
             data = matches[0]["callback_data"]
-        message_id = (
-            message.result["message_id"] if isinstance(message.result, dict) else int(message.params["message_id"])
-        )
+        message_id = message_id_of(message)
         callback_id = str(next(_callback_ids))
         self.callback_ids.add(callback_id)
         return {
@@ -126,7 +137,11 @@ class Person:
                 "from": user(self.user_id, language_code=self.language),
                 "chat_instance": f"ci{self.user_id}",
                 "data": data,
-                "message": bot_message(self.user_id, message_id, message.text or "", markup),
+                "message": (
+                    bot_message(self.user_id, message_id, message.caption or "", markup, photo=True)
+                    if message.method in PHOTO_CALLS
+                    else bot_message(self.user_id, message_id, message.text or "", markup)
+                ),
             },
         }
 
@@ -156,8 +171,19 @@ class Person:
     def last_text(self) -> str:
         return self.last().text or ""
 
+    def progress_photos(self) -> list[Call]:
+        """The photos (sent and edited) of a best job's progress, which carry its Cancel button."""
+        return [c for c in self.calls() if c.method in PHOTO_CALLS and is_progress(c)]
+
     def latest_keyboard_message(self) -> Call:
-        with_keyboard = [c for c in self.shown() if c.reply_markup]
+        """The newest message with buttons that is still in the chat (a text, or a job's progress photo)."""
+        deleted = {int(c.params["message_id"]) for c in self.calls() if c.method == "deleteMessage"}
+        with_keyboard = [
+            c
+            for c in [*self.shown(), *self.progress_photos()]
+            if c.reply_markup and (c.result is None or message_id_of(c) not in deleted)
+        ]
+        with_keyboard.sort(key=lambda c: c.at)
         assert with_keyboard, "no keyboard was shown"
         return with_keyboard[-1]
 
@@ -167,3 +193,14 @@ class Person:
 
     def t(self, key: str, **values: object) -> str:
         return text(key, self.language, **values)
+
+
+def message_id_of(call: Call) -> int:
+    """The id of the message a call sent (from Telegram's answer) or edited."""
+    return int(call.result["message_id"]) if isinstance(call.result, dict) else int(call.params["message_id"])
+
+
+def is_progress(call: Call) -> bool:
+    """A message whose buttons are a job's Cancel (its progress)."""
+    buttons = [b for row in (call.reply_markup or {}).get("inline_keyboard", []) for b in row]
+    return any(str(b.get("callback_data", "")).startswith("j:") for b in buttons)

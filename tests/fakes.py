@@ -15,7 +15,7 @@ from typing import Any
 from handler.core.job import ClaimState, Job, JobStatus
 from handler.core.keyboards import Keyboard
 from handler.core.limits import CLAIM_STALE_SECONDS
-from handler.core.ports import ActiveJob, ProgressReport, RateLimited, Stopped, UpdateInProgress
+from handler.core.ports import ActiveJob, PositionLease, ProgressReport, RateLimited, Stopped, UpdateInProgress
 from handler.core.quotas import QuotaKind
 from handler.core.state import UserState
 from handler.core.stats import DaySummary, JobRecord
@@ -107,34 +107,88 @@ class MemoryStore:
 class Sent:
     """One thing the messenger was asked to show: a new message, an edit, or a picture."""
 
-    kind: str  # "text", "edit", "picture"
+    # "text", "edit", "picture"; a progress photo's "preview", "media" (its picture swapped) and "caption"; "delete"
+    kind: str
     chat_id: int
     text: str
     message_id: int
     keyboard: Keyboard | None = None
     generation: int = 0
     as_file: bool = False
+    reply_to: int | None = None
+    data: bytes = b""
 
 
 @dataclass
 class FakeMessenger:
-    """The Messenger port: serves files by id and records what was sent; failures are queued by the test."""
+    """The Messenger port: serves files by id and records what was sent; failures are queued by the test.
+
+    Like Telegram, it refuses (False) a text edit of a photo message, a caption or picture edit of a text
+    message (any id it did not send as a photo is text), and any edit of a deleted message."""
 
     files: dict[str, bytes] = field(default_factory=dict)
     sent: list[Sent] = field(default_factory=list)
     rate_limit_edits: list[float] = field(default_factory=list)  # the next edits answer 429 with these waits
     picture_error: Exception | None = None
+    preview_error: Exception | None = None  # what the next send_preview raises
+    photos: set[int] = field(default_factory=set)
+    deleted: set[int] = field(default_factory=set)
     _next_id: int = 100
 
     def download(self, file_id: str) -> bytes:
         return self.files[file_id]
 
+    def _editable(self, message_id: int, *, photo: bool) -> bool:
+        if self.rate_limit_edits:
+            raise RateLimited(self.rate_limit_edits.pop(0))
+        return message_id not in self.deleted and (message_id in self.photos) == photo
+
     def edit_text(
         self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None = None, generation: int = 0
     ) -> bool:
-        if self.rate_limit_edits:
-            raise RateLimited(self.rate_limit_edits.pop(0))
+        if not self._editable(message_id, photo=False):
+            return False
         self.sent.append(Sent("edit", chat_id, text, message_id, keyboard, generation))
+        return True
+
+    def send_preview(
+        self, chat_id: int, jpeg: bytes, caption: str, keyboard: Keyboard | None = None, generation: int = 0
+    ) -> int:
+        if self.preview_error is not None:
+            error, self.preview_error = self.preview_error, None
+            raise error
+        self._next_id += 1
+        self.photos.add(self._next_id)
+        self.sent.append(Sent("preview", chat_id, caption, self._next_id, keyboard, generation, data=jpeg))
+        return self._next_id
+
+    def edit_preview(
+        self,
+        chat_id: int,
+        message_id: int,
+        jpeg: bytes,
+        caption: str,
+        keyboard: Keyboard | None = None,
+        generation: int = 0,
+    ) -> bool:
+        if not self._editable(message_id, photo=True):
+            return False
+        self.sent.append(Sent("media", chat_id, caption, message_id, keyboard, generation, data=jpeg))
+        return True
+
+    def edit_caption(
+        self, chat_id: int, message_id: int, caption: str, keyboard: Keyboard | None = None, generation: int = 0
+    ) -> bool:
+        if not self._editable(message_id, photo=True):
+            return False
+        self.sent.append(Sent("caption", chat_id, caption, message_id, keyboard, generation))
+        return True
+
+    def delete_message(self, chat_id: int, message_id: int) -> bool:
+        if message_id in self.deleted:
+            return False
+        self.deleted.add(message_id)
+        self.sent.append(Sent("delete", chat_id, "", message_id))
         return True
 
     def send_text(self, chat_id: int, text: str, keyboard: Keyboard | None = None, generation: int = 0) -> int:
@@ -155,11 +209,12 @@ class FakeMessenger:
         caption: str,
         keyboard: Keyboard | None = None,
         generation: int = 0,
+        reply_to: int | None = None,
     ) -> None:
         if self.picture_error is not None:
             raise self.picture_error
         self._next_id += 1
-        self.sent.append(Sent("picture", chat_id, caption, self._next_id, keyboard, generation, as_file))
+        self.sent.append(Sent("picture", chat_id, caption, self._next_id, keyboard, generation, as_file, reply_to))
 
     def of_kind(self, kind: str) -> list[Sent]:
         return [s for s in self.sent if s.kind == kind]
@@ -188,6 +243,7 @@ class ScriptedEngine:
     step_seconds: float = 1.0
     error: Exception | None = None
     on_step: Callable[[int], None] | None = None  # a hook run at each step (e.g. a cancel from the user)
+    previews: dict[int, bytes] = field(default_factory=dict)  # step -> the preview reported with it
     runs: list[Job] = field(default_factory=list)
     mixes: list[bytes | None] = field(default_factory=list)  # the second style picture of each run
 
@@ -208,7 +264,7 @@ class ScriptedEngine:
             if should_cancel():
                 raise Stopped()
             self.clock.sleep(self.step_seconds)
-            progress(fraction, self.step_seconds * (len(self.fractions) - step - 1))
+            progress(fraction, self.step_seconds * (len(self.fractions) - step - 1), self.previews.get(step))
         if self.error is not None:
             raise self.error
         return b"result:" + content, f"stylebot-{job.job_id}.jpg"
@@ -251,7 +307,7 @@ class MemoryUsage:
         self.seconds: dict[str, float] = {}
         self.gb_seconds: dict[str, float] = {}
         self.records: dict[str, list[JobRecord]] = {}
-        self.shown: dict[str, int] = {}
+        self.positions: dict[str, dict[str, Any]] = {}  # job -> wanted, shown, holder, until
 
     def todays_counts(self, user_id: int, day: str) -> tuple[dict[QuotaKind, int], float]:
         with self._lock:
@@ -291,14 +347,44 @@ class MemoryUsage:
                 self.gb_seconds.get(day, 0.0),
             )
 
-    def show_position(self, user_id: int, job_id: str, ahead: int) -> bool:
+    def _queued(self, user_id: int, job_id: str) -> bool:
         assert self._store is not None
+        item = self._store.jobs.get((user_id, job_id))
+        return item is not None and item["status"] == JobStatus.QUEUED
+
+    def want_position(self, user_id: int, job_id: str, ahead: int) -> bool:
         with self._lock:
-            item = self._store.jobs.get((user_id, job_id))
-            if item is None or item["status"] != JobStatus.QUEUED or self.shown.get(job_id, ahead + 1) <= ahead:
+            position = self.positions.get(job_id, {})
+            if not self._queued(user_id, job_id) or position.get("wanted", ahead + 1) <= ahead:
                 return False
-            self.shown[job_id] = ahead
+            self.positions[job_id] = position | {"wanted": ahead}
             return True
+
+    def take_refresh(self, user_id: int, job_id: str, holder: str, *, now: float, until: float) -> PositionLease | None:
+        with self._lock:
+            position = self.positions.get(job_id)
+            if position is None or not self._queued(user_id, job_id) or position.get("until", now - 1) >= now:
+                return None  # nothing wanted, the job left the queue, or someone holds the lease
+            position.update(holder=holder, until=until)
+            return PositionLease(position["wanted"], position.get("shown"))
+
+    def end_refresh(self, user_id: int, job_id: str, holder: str, shown: int, *, until: float) -> PositionLease | None:
+        with self._lock:
+            position = self.positions.get(job_id)
+            if position is None or position.get("holder") != holder:
+                return None
+            position["shown"] = shown
+            if position["wanted"] == shown or not self._queued(user_id, job_id):
+                del position["holder"], position["until"]
+                return None
+            position["until"] = until
+            return PositionLease(position["wanted"], shown)
+
+    def release_refresh(self, user_id: int, job_id: str, holder: str) -> None:
+        with self._lock:
+            position = self.positions.get(job_id)
+            if position is not None and position.get("holder") == holder:
+                del position["holder"], position["until"]
 
     def active_jobs(self, since: float) -> list[ActiveJob]:
         assert self._store is not None

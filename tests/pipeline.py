@@ -16,7 +16,7 @@ from infra.local.fake_bot_api import Call, FakeBotApi
 from infra.local.lambda_emulator import EmulatorPool
 from infra.local.lambda_service import LocalLambdaService, Route
 from infra.local.template import event_invoke_config
-from tests.driver import Person
+from tests.driver import Person, is_progress
 from tests.ml_helpers import write_test_weights
 
 FIXTURES = Path(__file__).parent / "fixtures" / "images"
@@ -71,16 +71,21 @@ def running_pipeline(
         failures.stop()
 
 
-def start_own_style(p: Person, *, quality: str = "quick", content: bytes = CAT) -> None:
-    own_style_options(p, quality=quality, content=content)
+def start_own_style(
+    p: Person, *, quality: str = "quick", content: bytes = CAT, photo_message_id: int | None = None
+) -> None:
+    own_style_options(p, quality=quality, content=content, photo_message_id=photo_message_id)
     p.tap(p.t("btn_start"))
 
 
-def own_style_options(p: Person, *, quality: str = "quick", content: bytes = CAT) -> None:
-    """Own style up to the options, set to a small size (and best quality if asked), not started."""
+def own_style_options(
+    p: Person, *, quality: str = "quick", content: bytes = CAT, photo_message_id: int | None = None
+) -> None:
+    """Own style up to the options, set to a small size (and best quality if asked), not started; the photo is
+    the message `photo_message_id` if given."""
     p.send("/start")
     p.tap(p.t("btn_nst"))
-    p.send_photo(content)
+    p.send_photo(content, message_id=photo_message_id)
     p.send_document(BRICK, "image/png", file_name="brick.png")
     p.tap("📐")  # 512 -> 1024
     p.tap("📐")  # 1024 -> 256: small, so that the tests stay quick
@@ -99,8 +104,8 @@ def wait_for_progress(telegram: FakeBotApi, p: Person) -> None:
 
 
 def results(p: Person) -> list[Call]:
-    """Every attempt to send the person a result (answered or not)."""
-    return [c for c in p.calls() if c.method in ("sendPhoto", "sendDocument")]
+    """Every attempt to send the person a result (answered or not); not the photos of a best job's progress."""
+    return [c for c in p.calls() if c.method in ("sendPhoto", "sendDocument") and not is_progress(c)]
 
 
 def wait_finished(p: Person, store: DynamoDBStore, timeout: float = 180.0) -> str:

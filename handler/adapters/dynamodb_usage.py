@@ -6,12 +6,16 @@ Counters of a UTC day share one partition, `day#<YYYY-MM-DD>`: `budget` (worker-
 UpdateItem with ADD (atomic), and a quota is taken with a condition on the count, so concurrent webhooks and
 workers never lose or overshoot a count. Items expire after DAILY_COUNTER_TTL_SECONDS.
 
-The queue reads the sparse index of active job items (`handler.adapters.dynamodb.QUEUE_INDEX`).
+The queue reads the sparse index of active job items (`handler.adapters.dynamodb.QUEUE_INDEX`), and keeps on a
+queued job's own item the count its message should show, the count it shows, and the lease of the one writer that
+edits it (`PositionAttribute`), each changed by one conditional UpdateItem.
 """
 
 from __future__ import annotations
 
+import re
 import time
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -19,7 +23,7 @@ from botocore.exceptions import ClientError
 from handler.adapters.dynamodb import ACTIVE_QUEUE, QUEUE_ATTRIBUTE, QUEUE_INDEX, call, job_key
 from handler.core.job import Job, JobStatus
 from handler.core.limits import DAILY_COUNTER_TTL_SECONDS
-from handler.core.ports import ActiveJob
+from handler.core.ports import ActiveJob, PositionLease
 from handler.core.quotas import QuotaKind, user_key
 from handler.core.stats import DaySummary, JobRecord
 
@@ -153,32 +157,104 @@ class DynamoDBUsage:
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+class PositionAttribute(StrEnum):
+    """The attributes of a queued job's item that order the edits of its "N pictures ahead" message
+    (`handler.core.queue.positions_to_show`): the count wanted, the count shown, and the refresh lease."""
+
+    WANTED = "wanted_ahead"
+    SHOWN = "shown_ahead"
+    HOLDER = "refresh_holder"
+    UNTIL = "refresh_until"
+
+
 class DynamoDBJobQueue:
     """The JobQueue port: one query of the sparse index of active job items (eventually consistent, as every
-    read of a global secondary index is: a position may lag a change by a fraction of a second)."""
+    read of a global secondary index is: a position may lag a change by a fraction of a second), and conditional
+    UpdateItems of a job's position attributes (atomic, so exact however many writers race)."""
 
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client
         self._table = table
 
-    def show_position(self, user_id: int, job_id: str, ahead: int) -> bool:
+    def _update(self, user_id: int, job_id: str, update: str, condition: str, values: dict[str, Any]) -> Any:
+        """One conditional UpdateItem of the job's item, on its position attributes (`#wanted`, `#shown`,
+        `#holder`, `#until`) and status (`#status`, `:queued`): the item as it is after it, or None if the
+        condition failed."""
+        names = {"#status": "status", **{f"#{a.name.lower()}": a.value for a in PositionAttribute}}
+        used = set(re.findall(r"[#:]\w+", update + " " + condition))  # only what is used, as DynamoDB asks
+        values = {":queued": {"S": JobStatus.QUEUED.value}, **values}
         try:
-            call(
+            return call(
                 lambda: self._client.update_item(
                     TableName=self._table,
                     Key=job_key(user_id, job_id),
-                    UpdateExpression="SET shown_ahead = :n",
-                    # Only a job still queued (never one erased by /forget), and only ever downwards.
-                    ConditionExpression="#s = :queued AND (attribute_not_exists(shown_ahead) OR shown_ahead > :n)",
-                    ExpressionAttributeNames={"#s": "status"},
-                    ExpressionAttributeValues={":n": {"N": str(ahead)}, ":queued": {"S": JobStatus.QUEUED.value}},
+                    UpdateExpression=update,
+                    ConditionExpression=condition,
+                    ExpressionAttributeNames={k: v for k, v in names.items() if k in used},
+                    ExpressionAttributeValues={k: v for k, v in values.items() if k in used},
+                    ReturnValues="ALL_NEW",
                 )
-            )
+            ).get("Attributes", {})
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
+                return None
             raise
-        return True
+
+    @staticmethod
+    def _lease(item: dict[str, Any] | None) -> PositionLease | None:
+        if item is None:
+            return None
+        shown = item.get(PositionAttribute.SHOWN)
+        return PositionLease(int(item[PositionAttribute.WANTED]["N"]), None if shown is None else int(shown["N"]))
+
+    def want_position(self, user_id: int, job_id: str, ahead: int) -> bool:
+        return (
+            self._update(
+                user_id,
+                job_id,
+                "SET #wanted = :n",
+                # `#status = :queued` fails on a missing item too: a job erased by /forget is never written back.
+                "#status = :queued AND (attribute_not_exists(#wanted) OR #wanted > :n)",
+                {":n": {"N": str(ahead)}},
+            )
+            is not None
+        )
+
+    def take_refresh(self, user_id: int, job_id: str, holder: str, *, now: float, until: float) -> PositionLease | None:
+        return self._lease(
+            self._update(
+                user_id,
+                job_id,
+                "SET #holder = :me, #until = :until",
+                "#status = :queued AND attribute_exists(#wanted) AND (attribute_not_exists(#until) OR #until < :now)",
+                {":me": {"S": holder}, ":now": {"N": f"{now:.3f}"}, ":until": {"N": f"{until:.3f}"}},
+            )
+        )
+
+    def end_refresh(self, user_id: int, job_id: str, holder: str, shown: int, *, until: float) -> PositionLease | None:
+        values = {":me": {"S": holder}, ":shown": {"N": str(shown)}}
+        released = self._update(
+            user_id,
+            job_id,
+            "SET #shown = :shown REMOVE #holder, #until",
+            "#holder = :me AND (#wanted = :shown OR #status <> :queued)",
+            values,
+        )
+        if released is not None:
+            return None
+        # Not released: a lower count is wanted (keep the lease and show it), or the lease is no longer ours.
+        return self._lease(
+            self._update(
+                user_id,
+                job_id,
+                "SET #shown = :shown, #until = :until",
+                "#holder = :me AND #status = :queued",
+                values | {":until": {"N": f"{until:.3f}"}},
+            )
+        )
+
+    def release_refresh(self, user_id: int, job_id: str, holder: str) -> None:
+        self._update(user_id, job_id, "REMOVE #holder, #until", "#holder = :me", {":me": {"S": holder}})
 
     def active_jobs(self, since: float) -> list[ActiveJob]:
         query: dict[str, Any] = {

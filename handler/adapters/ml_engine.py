@@ -8,8 +8,20 @@ from handler.core.images import check_image
 from handler.core.job import Job, Strength
 from handler.core.ports import BadPicture, ProgressReport, Stopped
 from ml import api, imageio, paintings
-from ml.errors import BadImage, JobCancelled
+from ml.errors import BadImage, BadImageKind, JobCancelled
 from ml.progress import Progress
+
+# The ml package words its reasons in English (for the command line); the user reads the core's text of the same
+# kind (`reason_<key>`, in their language), filled in with the numbers ml gives.
+REASONS: dict[BadImageKind, str] = {
+    BadImageKind.UNREADABLE: "corrupt",
+    BadImageKind.EMPTY: "empty",
+    BadImageKind.NOT_AN_IMAGE: "unsupported_format",
+    BadImageKind.DAMAGED: "corrupt",
+    BadImageKind.TOO_MANY_PIXELS: "too_many_pixels",
+    BadImageKind.TOO_SMALL: "too_small",
+    BadImageKind.TOO_NARROW: "too_narrow",
+}
 
 
 class MLEngine:
@@ -25,7 +37,8 @@ class MLEngine:
         mix: bytes | None = None,
     ) -> tuple[bytes, str]:
         def report(p: Progress) -> None:
-            progress(p.fraction, p.eta_seconds)
+            preview = imageio.encode_preview(p.preview) if p.preview is not None else None
+            progress(p.fraction, p.eta_seconds, preview)
 
         for picture in (content, style, mix):
             # The core's check names what is wrong in words the user reads in their language; the ml package's
@@ -60,7 +73,7 @@ class MLEngine:
                     mix_share=job.mix_ratio.second_share if job.mix_ratio else 0.5,
                 )
         except BadImage as error:
-            raise BadPicture("unusable") from error
+            raise BadPicture(REASONS[error.kind], error.values) from error
         except JobCancelled as error:
             raise Stopped() from error
         if job.as_file:

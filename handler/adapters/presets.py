@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from handler.adapters.paintings import painting_catalog
 from handler.core.inputs import Catalogue, PresetInfo
-from handler.core.job import Quality
+from handler.core.job import Language, Quality
 from ml import registry
 from ml.manifest import FETCH_COMMAND
 
@@ -17,6 +17,17 @@ def _info(preset: registry.Preset) -> PresetInfo:
 def preset_catalog() -> tuple[PresetInfo, ...]:
     """The presets this deployment offers and can run (non-commercial ones only where the operator allows)."""
     return tuple(_info(p) for p in registry.runnable())
+
+
+def weights_notice(offer: Catalogue) -> str | None:
+    """For the console of local mode, one line: what is off for want of its weights, and the command that fetches
+    them (None: everything can run)."""
+    if offer.complete:
+        return None
+    missing = [f"{q} quality" for q in Quality if q not in offer.qualities]
+    missing += [p.name(Language.EN) for p in offer.missing_presets]
+    off = ", ".join(missing)
+    return f"Off until their weights are fetched: {off}. To fetch them (needs internet): {offer.fetch_command}"
 
 
 def catalogue() -> Catalogue:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from handler.core.job import Job, JobStatus
 from handler.core.limits import DAILY_COUNTER_TTL_SECONDS
-from handler.core.ports import ActiveJob
+from handler.core.ports import ActiveJob, PositionLease
 from handler.core.quotas import QuotaKind, user_key
 from handler.core.stats import DaySummary, JobRecord
 
@@ -39,8 +39,11 @@ class SQLiteUsage:
             "CREATE TABLE IF NOT EXISTS job_records (day TEXT, record_id TEXT, body TEXT, expires_at INTEGER,"
             " PRIMARY KEY (day, record_id))"
         )
+        # A queued job's position: the count its message should show, the count it shows, and the refresh lease.
+        self._db.execute("DROP TABLE IF EXISTS shown_positions")  # a file made before the lease (counts only)
         self._db.execute(
-            "CREATE TABLE IF NOT EXISTS shown_positions (job_id TEXT PRIMARY KEY, ahead INTEGER, expires_at INTEGER)"
+            "CREATE TABLE IF NOT EXISTS queue_positions (job_id TEXT PRIMARY KEY, wanted INTEGER, shown INTEGER,"
+            " holder TEXT, lease_until REAL, expires_at INTEGER)"
         )
         self._lock = threading.Lock()
 
@@ -50,7 +53,7 @@ class SQLiteUsage:
             now = int(time.time())
             self._db.execute("DELETE FROM counters WHERE expires_at < ?", (now,))
             self._db.execute("DELETE FROM job_records WHERE expires_at < ?", (now,))
-            self._db.execute("DELETE FROM shown_positions WHERE expires_at < ?", (now,))
+            self._db.execute("DELETE FROM queue_positions WHERE expires_at < ?", (now,))
             cursor = self._db.execute(sql, args)
             return cursor.rowcount, cursor.fetchall()
 
@@ -135,19 +138,78 @@ class SQLiteUsage:
             gb_seconds=budget.get("gb_seconds", 0.0),
         )
 
-    def show_position(self, user_id: int, job_id: str, ahead: int) -> bool:
-        """The JobQueue port: one statement (atomic), for a job still queued, only ever downwards."""
+    # The JobQueue port's position writes: each one statement (atomic), and each (but a lease's end) only while the
+    # job's item in the state store is queued (`EXISTS (... status = ?)`, with the values of `_job`).
+    @staticmethod
+    def _job(user_id: int, job_id: str) -> tuple[str, str, JobStatus]:
+        """The values of the condition that the job's item is queued."""
+        return f"user#{user_id}", f"job#{job_id}", JobStatus.QUEUED
+
+    @staticmethod
+    def _lease(rows: list[tuple[object, ...]]) -> PositionLease | None:
+        if not rows:
+            return None
+        wanted, shown = rows[0]
+        return PositionLease(int(wanted), None if shown is None else int(shown))  # type: ignore[call-overload]
+
+    def want_position(self, user_id: int, job_id: str, ahead: int) -> bool:
         changed, _ = self._execute(
-            "INSERT INTO shown_positions (job_id, ahead, expires_at)"
-            " SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM items WHERE sk = ? AND status = ?)"
-            " ON CONFLICT (job_id) DO UPDATE SET ahead = excluded.ahead WHERE shown_positions.ahead > excluded.ahead",
+            "INSERT INTO queue_positions (job_id, wanted, expires_at) SELECT ?, ?, ?"
+            " WHERE EXISTS (SELECT 1 FROM items WHERE pk = ? AND sk = ? AND status = ?)"
+            " ON CONFLICT (job_id) DO UPDATE SET wanted = excluded.wanted"
+            " WHERE queue_positions.wanted IS NULL OR queue_positions.wanted > excluded.wanted",
             job_id,
             ahead,
             int(time.time()) + DAILY_COUNTER_TTL_SECONDS,
-            f"job#{job_id}",
-            JobStatus.QUEUED,
+            *self._job(user_id, job_id),
         )
         return changed == 1
+
+    def take_refresh(self, user_id: int, job_id: str, holder: str, *, now: float, until: float) -> PositionLease | None:
+        _, rows = self._execute(
+            "UPDATE queue_positions SET holder = ?, lease_until = ? WHERE job_id = ? AND wanted IS NOT NULL"
+            " AND (lease_until IS NULL OR lease_until < ?)"
+            " AND EXISTS (SELECT 1 FROM items WHERE pk = ? AND sk = ? AND status = ?) RETURNING wanted, shown",
+            holder,
+            until,
+            job_id,
+            now,
+            *self._job(user_id, job_id),
+        )
+        return self._lease(rows)
+
+    def end_refresh(self, user_id: int, job_id: str, holder: str, shown: int, *, until: float) -> PositionLease | None:
+        released, _ = self._execute(
+            "UPDATE queue_positions SET shown = ?, holder = NULL, lease_until = NULL"
+            " WHERE job_id = ? AND holder = ?"
+            " AND (wanted = ? OR NOT EXISTS (SELECT 1 FROM items WHERE pk = ? AND sk = ? AND status = ?))",
+            shown,
+            job_id,
+            holder,
+            shown,
+            *self._job(user_id, job_id),
+        )
+        if released == 1:
+            return None
+        # Not released: a lower count is wanted (keep the lease and show it), or the lease is no longer ours.
+        _, rows = self._execute(
+            "UPDATE queue_positions SET shown = ?, lease_until = ?"
+            " WHERE job_id = ? AND holder = ?"
+            " AND EXISTS (SELECT 1 FROM items WHERE pk = ? AND sk = ? AND status = ?) RETURNING wanted, shown",
+            shown,
+            until,
+            job_id,
+            holder,
+            *self._job(user_id, job_id),
+        )
+        return self._lease(rows)
+
+    def release_refresh(self, user_id: int, job_id: str, holder: str) -> None:
+        self._execute(
+            "UPDATE queue_positions SET holder = NULL, lease_until = NULL WHERE job_id = ? AND holder = ?",
+            job_id,
+            holder,
+        )
 
     def active_jobs(self, since: float) -> list[ActiveJob]:
         """The JobQueue port: queued and running job items of the state store, oldest Start first."""

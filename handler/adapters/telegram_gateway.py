@@ -33,7 +33,7 @@ from http import HTTPStatus
 from typing import Any, TypeVar
 
 import httpx
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, InputMediaPhoto
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, InputMediaPhoto, ReplyParameters
 from telegram._utils.types import ODVInput
 from telegram.error import (
     BadRequest,
@@ -58,6 +58,7 @@ T = TypeVar("T")
 
 GATEWAY_TIMEOUT = 504
 NOT_MODIFIED = "message is not modified"
+PREVIEW_FILENAME = "preview.jpg"
 
 
 @dataclass(frozen=True)
@@ -274,14 +275,68 @@ class TelegramGateway:
         caption: str,
         keyboard: Keyboard | None = None,
         generation: int = 0,
+        reply_to: int | None = None,
     ) -> None:
         reply_markup = markup(keyboard, generation)
+        # A reply to a message the user has deleted meanwhile is sent all the same, as a plain message.
+        reply = None if reply_to is None else ReplyParameters(reply_to, allow_sending_without_reply=True)
         send = self._bot.send_document if as_file else self._bot.send_photo
         await self._call(
             "sendDocument" if as_file else "sendPhoto",
-            lambda: send(chat_id, InputFile(data, filename=filename), caption=caption, reply_markup=reply_markup),
+            lambda: send(
+                chat_id,
+                InputFile(data, filename=filename),
+                caption=caption,
+                reply_markup=reply_markup,
+                reply_parameters=reply,
+            ),
             repeatable=False,
         )
+
+    async def send_preview(
+        self, chat_id: int, jpeg: bytes, caption: str, keyboard: Keyboard | None = None, generation: int = 0
+    ) -> int:
+        reply_markup = markup(keyboard, generation)
+        message = await self._call(
+            "sendPhoto",
+            lambda: self._bot.send_photo(
+                chat_id, InputFile(jpeg, filename=PREVIEW_FILENAME), caption=caption, reply_markup=reply_markup
+            ),
+            repeatable=False,
+        )
+        return message.message_id
+
+    async def edit_preview(
+        self,
+        chat_id: int,
+        message_id: int,
+        jpeg: bytes,
+        caption: str,
+        keyboard: Keyboard | None = None,
+        generation: int = 0,
+    ) -> bool:
+        return await self._edit(
+            "editMessageMedia",
+            lambda: self._bot.edit_message_media(
+                InputMediaPhoto(InputFile(jpeg, filename=PREVIEW_FILENAME), caption=caption),
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=markup(keyboard, generation),
+            ),
+        )
+
+    async def edit_caption(
+        self, chat_id: int, message_id: int, caption: str, keyboard: Keyboard | None = None, generation: int = 0
+    ) -> bool:
+        return await self._edit(
+            "editMessageCaption",
+            lambda: self._bot.edit_message_caption(
+                chat_id=chat_id, message_id=message_id, caption=caption, reply_markup=markup(keyboard, generation)
+            ),
+        )
+
+    async def delete_message(self, chat_id: int, message_id: int) -> bool:
+        return await self._edit("deleteMessage", lambda: self._bot.delete_message(chat_id, message_id))
 
     async def send_album(self, chat_id: int, items: Sequence[tuple[bytes | str, str]]) -> list[str | None]:
         media = [InputMediaPhoto(picture, caption=caption) for picture, caption in items]
@@ -304,6 +359,13 @@ class TelegramGateway:
             return bytes(await file.download_as_bytearray())
 
         return await self._call("getFile", fetch, repeatable=True)
+
+    async def set_commands(self, commands: Sequence[tuple[str, str]], language_code: str | None = None) -> None:
+        await self._call(
+            "setMyCommands",
+            lambda: self._bot.set_my_commands(list(commands), language_code=language_code),
+            repeatable=True,
+        )
 
     async def shutdown(self) -> None:
         """Close the HTTP client's connections."""
@@ -353,6 +415,30 @@ class BlockingTelegram:
     def chat_action(self, chat_id: int, action: str) -> None:
         self._run(self._gateway.chat_action(chat_id, action))
 
+    def send_preview(
+        self, chat_id: int, jpeg: bytes, caption: str, keyboard: Keyboard | None = None, generation: int = 0
+    ) -> int:
+        return self._run(self._gateway.send_preview(chat_id, jpeg, caption, keyboard, generation))
+
+    def edit_preview(
+        self,
+        chat_id: int,
+        message_id: int,
+        jpeg: bytes,
+        caption: str,
+        keyboard: Keyboard | None = None,
+        generation: int = 0,
+    ) -> bool:
+        return self._run(self._gateway.edit_preview(chat_id, message_id, jpeg, caption, keyboard, generation))
+
+    def edit_caption(
+        self, chat_id: int, message_id: int, caption: str, keyboard: Keyboard | None = None, generation: int = 0
+    ) -> bool:
+        return self._run(self._gateway.edit_caption(chat_id, message_id, caption, keyboard, generation))
+
+    def delete_message(self, chat_id: int, message_id: int) -> bool:
+        return self._run(self._gateway.delete_message(chat_id, message_id))
+
     def send_picture(
         self,
         chat_id: int,
@@ -363,11 +449,12 @@ class BlockingTelegram:
         caption: str,
         keyboard: Keyboard | None = None,
         generation: int = 0,
+        reply_to: int | None = None,
     ) -> None:
         self._run(
             self._gateway.send_picture(
                 chat_id, data, as_file=as_file, filename=filename, caption=caption, keyboard=keyboard,
-                generation=generation,
+                generation=generation, reply_to=reply_to,
             )
         )  # fmt: skip
 
@@ -376,6 +463,9 @@ class BlockingTelegram:
 
     def delete_webhook(self, *, drop_pending_updates: bool = False) -> None:
         self._run(self._gateway.delete_webhook(drop_pending_updates=drop_pending_updates))
+
+    def set_commands(self, commands: Sequence[tuple[str, str]], language_code: str | None = None) -> None:
+        self._run(self._gateway.set_commands(commands, language_code))
 
     def close(self) -> None:
         """Close the HTTP client and the loop (for callers that make one per use, as the registration does)."""

@@ -13,12 +13,13 @@ from telegram.ext import (
 )
 
 from handler.bot.buttons import on_tap
-from handler.bot.commands import COMMANDS, on_command, on_unknown_command
+from handler.bot.commands import on_command, on_unknown_command
 from handler.bot.dialog import Deps
 from handler.bot.errors import on_error
 from handler.bot.other_input import on_edited, on_group, on_other, on_text
 from handler.bot.pictures import on_picture
 from handler.bot.stats import on_stats
+from handler.core.commands import COMMANDS
 
 # The updates the bot subscribes to (setWebhook / getUpdates `allowed_updates`).
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]

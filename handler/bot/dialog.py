@@ -5,26 +5,29 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from handler.bot import admission
 from handler.bot.gallery import send_previews
 from handler.bot.paintings import send_painting_previews
-from handler.core.decide import cancel_refused, decide
-from handler.core.inputs import Catalogue, Input, NotQueued, Outcome, Situation, Tap
+from handler.core.decide import album_screen, cancel_refused, decide
+from handler.core.inputs import AlbumAnswered, AlbumReply, Catalogue, Input, NotQueued, Outcome, Reply, Situation, Tap
 from handler.core.job import CANCELLABLE, Job, JobStatus
 from handler.core.keyboards import progress_keyboard
 from handler.core.ports import JobDispatcher, JobQueue, StateStore, Telegram, Usage
-from handler.core.queue import waiting_text
+from handler.core.queue import positions_to_show, waiting_text
 from handler.core.quotas import Limits, QuotaKind, quota_kind
 from handler.core.state import UserState
 from handler.core.texts import language_of
 from handler.observability import logger
 
 MAX_ATTEMPTS = 8
+# How many newer states of an album one picture's handler shows before leaving the rest to the newer handlers.
+ALBUM_CATCH_UP = 3
 
 
 class ConcurrentUpdateConflict(RuntimeError):
@@ -149,12 +152,16 @@ async def carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome:
     if outcome.show_paintings:
         await send_painting_previews(telegram, base.chat_id, d.catalogue.paintings, _language(outcome, base))
     reply = outcome.reply
-    if reply is not None:
+    if reply is not None and reply.album is not None:
+        await _answer_album(d, outcome, base)
+    elif reply is not None:
         generation = outcome.state.generation
+        # A tapped photo (a best job's progress, showing its picture) takes the reply as its caption.
+        edit = telegram.edit_caption if isinstance(tapped, Message) and tapped.photo else telegram.edit_text
         edited = (
             reply.edit
             and tapped is not None
-            and await telegram.edit_text(tapped.chat.id, tapped.message_id, reply.text, reply.keyboard, generation)
+            and await edit(tapped.chat.id, tapped.message_id, reply.text, reply.keyboard, generation)
         )
         if not edited:
             await telegram.send_text(base.chat_id, reply.text, reply.keyboard, generation)
@@ -162,6 +169,35 @@ async def carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome:
         admission.count_refusal(d.usage, outcome.refused, d.clock())
     if outcome.job is not None:
         await _hand_over(d, outcome, base)
+
+
+async def _answer_album(d: Deps, outcome: Outcome, base: Situation) -> None:
+    """The one message of an album (see `handler.core.decide`, albums): sent for its first picture and
+    remembered, edited for the later ones."""
+    reply, state = outcome.reply, outcome.state
+    assert reply is not None and state.flow.album_id is not None
+    if state.flow.album_answer is not None:
+        await _show_album(d, base, state, state.flow.album_answer, reply)
+    elif reply.album == AlbumReply.FIRST:
+        message_id = await d.telegram.send_text(base.chat_id, reply.text, reply.keyboard, state.generation)
+        noted = transition(d, state.user_id, AlbumAnswered(state.flow.album_id, message_id, state.generation), base)
+        if noted.reply is not None:  # another picture of the album changed it meanwhile (another container)
+            await _show_album(d, base, noted.state, message_id, noted.reply)
+    # Else the album's first message is still on its way (another container): its sender catches up with this.
+
+
+async def _show_album(d: Deps, base: Situation, state: UserState, message_id: int, reply: Reply) -> None:
+    """Edit the album's message to `reply` (the screen of `state`); should the album move on under the edit (its
+    next picture handled at the same moment elsewhere), show the newer state too, so that the last edit wins."""
+    album_id = state.flow.album_id
+    for _ in range(ALBUM_CATCH_UP):
+        if not await d.telegram.edit_text(base.chat_id, message_id, reply.text, reply.keyboard, state.generation):
+            return  # the message is gone
+        now = d.store.load(state.user_id)
+        screen = album_screen(now, replace(base, now=d.clock()))
+        if now.flow.album_id != album_id or now.generation == state.generation or screen is None:
+            return
+        state, reply = now, screen
 
 
 async def _hand_over(d: Deps, outcome: Outcome, base: Situation) -> None:
@@ -191,19 +227,17 @@ async def _hand_over(d: Deps, outcome: Outcome, base: Situation) -> None:
         return
     logger.info("job dispatched", extra={"job_id": job.job_id, "kind": job.kind})
     ahead = admission.position(d.queue, d.concurrency, job, d.clock())
-    if (
-        ahead is not None
-        and job.progress_message_id is not None
-        and d.queue is not None
-        and d.queue.show_position(job.user_id, job.job_id, ahead)
-    ):
-        await d.telegram.edit_text(
-            job.chat_id,
-            job.progress_message_id,
-            waiting_text(ahead, job.language),
-            progress_keyboard(job.language),
-            outcome.state.generation,
-        )
+    if ahead is None or job.progress_message_id is None or d.queue is None:
+        return
+    # The workers that finish jobs meanwhile edit this message too: one writer at a time, counts only going down.
+    with closing(positions_to_show(d.queue, job.user_id, job.job_id, ahead, d.clock)) as counts:
+        for count in counts:
+            keyboard = progress_keyboard(job.language)
+            text = waiting_text(count, job.language)
+            if not await d.telegram.edit_text(
+                job.chat_id, job.progress_message_id, text, keyboard, outcome.state.generation
+            ):
+                break  # the message is gone
 
 
 class _QuotaTaken(Exception):

@@ -11,6 +11,8 @@ from dataclasses import replace
 from handler.core import keyboards
 from handler.core.flood import take_token, warn_again
 from handler.core.inputs import (
+    AlbumAnswered,
+    AlbumReply,
     Command,
     ForgedTap,
     Input,
@@ -45,6 +47,8 @@ def cancel_refused(outcome: Outcome, status: JobStatus | None, ctx: Situation) -
 
 def decide(state: UserState, event: Input, ctx: Situation) -> Outcome:
     """What to do with one input from the user in `state`."""
+    if isinstance(event, AlbumAnswered):  # the bot's own note, not the user's: no flood token taken
+        return _album_answered(state, event, ctx)
     state, allowed = take_token(state, ctx.now)
     if not allowed:
         if isinstance(event, Tap | ForgedTap):
@@ -134,59 +138,144 @@ def _image(state: UserState, image: Picture, ctx: Situation) -> Outcome:
     flow = state.flow
     if image.album_id is not None and image.album_id == flow.album_id:
         return _album_item(state, image, ctx)
+    if image.album_id is not None and state.step in ALBUM_STEPS:
+        return _album_start(state, image, ctx)
     if state.step == Step.NST_CONTENT:
-        if image.album_id is not None:
-            new = state.with_(flow=replace(flow, album_id=image.album_id, album={str(image.message_id): image.file_id}))
-            return Outcome(new, Reply(_t(new, ctx, "album_first")))
-        new = _moved(state, step=Step.NST_STYLE, flow=replace(flow, content_file_id=image.file_id, album_id=None))
+        photo = replace(flow, content_file_id=image.file_id, content_message_id=image.message_id)
+        new = _moved(state, step=Step.NST_STYLE, flow=photo)
         return Outcome(new, _ask_style_reply(new, ctx, edit=False))
     if state.step in (Step.NST_STYLE, Step.PAINTING_PICK):  # a picture of one's own instead of a painting too
-        return _style_chosen(state.with_(flow=replace(flow, album_id=image.album_id)), ctx, image.file_id, None)
+        return _style_chosen(state, ctx, image.file_id, None)
     if state.step == Step.PRESET_PHOTO:
-        new = _moved(
-            state, step=Step.PRESET_OPTIONS, flow=replace(flow, content_file_id=image.file_id, album_id=image.album_id)
-        )
+        photo = replace(flow, content_file_id=image.file_id, content_message_id=image.message_id)
+        new = _moved(state, step=Step.PRESET_OPTIONS, flow=photo)
         return Outcome(new, _options_reply(new, ctx, edit=False))
     if state.step in (Step.IDLE, Step.PHOTO_CHOICE):
         # A photo first is welcome: kept as the photo to restyle; the user says what to do with it.
-        kept = Flow(
-            content_file_id=image.file_id, album_id=image.album_id, album={str(image.message_id): image.file_id}
-        )
+        kept = Flow(content_file_id=image.file_id, content_message_id=image.message_id)
         new = _moved(state, step=Step.PHOTO_CHOICE, flow=kept)
-        catalogue = ctx.catalogue
-        choice = keyboards.photo_first(
-            _lang(new, ctx), presets=bool(catalogue.presets), paintings=bool(catalogue.paintings)
-        )
-        return Outcome(new, Reply(_t(new, ctx, "photo_first"), choice))
+        return Outcome(new, _photo_choice_reply(new, ctx))
+    if image.album_id is not None:  # an album where no picture is awaited: one answer for all of it
+        new = state.with_(flow=replace(flow, album_id=image.album_id, album={}, album_answer=None))
+        return Outcome(new, Reply(_t(new, ctx, "not_expecting_picture")))
     return Outcome(state, Reply(_t(state, ctx, "not_expecting_picture")))
 
 
+def _photo_choice_reply(state: UserState, ctx: Situation) -> Reply:
+    catalogue = ctx.catalogue
+    choice = keyboards.photo_first(
+        _lang(state, ctx), presets=bool(catalogue.presets), paintings=bool(catalogue.paintings)
+    )
+    return Reply(_t(state, ctx, "photo_first"), choice)
+
+
+# --- albums -----------------------------------------------------------------------------------------------------
+#
+# An album comes as one update per picture, all with its media_group_id, and nothing says how many follow. No
+# update can wait for the next ones: Telegram sends a chat's updates to the webhook one at a time (the Bot API
+# server sends a chat's next update only once the previous one is answered, so a Lambda invocation that waited
+# would wait for nothing), and long polling hands them to the handlers one after the other. So an album gets one
+# message: its first picture sends it, without a keyboard ("got the first picture"), and each later picture
+# edits it to what the album has become: two pictures the options (or the photo-first choice), a third the
+# refusal, the keyboard gone and its buttons outdated by the generation. The message's id is kept in the state
+# (`Flow.album_answer`, a conditional write like every other), so that a picture handled in another container at
+# the same moment edits the same message, or, before the id is known, leaves it to the first picture's handler
+# to catch up with the state it finds after sending (`AlbumAnswered`).
+
+# The pictures an album may bring in these steps; anywhere else it is answered "not now", once.
+ALBUM_STEPS = (Step.NST_CONTENT, Step.NST_STYLE, Step.PRESET_PHOTO, Step.IDLE, Step.PHOTO_CHOICE)
+# In `Flow.album` instead of the pictures: the album had more than two and was refused.
+_OVERFLOW = "overflow"
+
+
+def _album_start(state: UserState, image: Picture, ctx: Situation) -> Outcome:
+    """The first picture of an album: kept, and answered without a keyboard until the album's size is known."""
+    first = {str(image.message_id): image.file_id}
+    if state.step in (Step.IDLE, Step.PHOTO_CHOICE):  # a new album replaces a photo kept before
+        new = _moved(state, step=Step.IDLE, flow=Flow(album_id=image.album_id, album=first))
+    else:
+        new = _moved(state, flow=replace(state.flow, album_id=image.album_id, album=first, album_answer=None))
+    return Outcome(new, _album_reply(new, ctx, AlbumReply.FIRST))
+
+
 def _album_item(state: UserState, image: Picture, ctx: Situation) -> Outcome:
-    """Another picture of the album already being collected."""
-    flow = state.flow
-    album = dict(flow.album)
-    pairs = len(album) == 1 and "overflow" not in album and str(image.message_id) not in album
-    if state.step == Step.PHOTO_CHOICE and pairs:
-        # The album's second picture is the style: kept without a second answer (one per album).
-        album[str(image.message_id)] = image.file_id
-        content, style = (album[k] for k in sorted(album, key=int))
-        return Outcome(state.with_(flow=replace(flow, content_file_id=content, style_file_id=style, album=album)))
-    if state.step == Step.NST_CONTENT and pairs:
-        album[str(image.message_id)] = image.file_id
-        content, style = (album[k] for k in sorted(album, key=int))
-        new = _moved(
-            state,
-            step=Step.NST_OPTIONS,
-            flow=replace(flow, content_file_id=content, style_file_id=style, album=album),
-        )
-        return Outcome(new, _options_reply(new, ctx, edit=False))
+    """A later picture of the album being collected: the album's message shows what the album has become."""
+    album = dict(state.flow.album)
+    if not album or _OVERFLOW in album or str(image.message_id) in album:
+        return Outcome(state, write=False)  # the album was answered for good (refused, or not awaited)
+    album[str(image.message_id)] = image.file_id
     if len(album) == 2:
-        # A third picture of an album that filled both slots: undo the album, back to asking for the photo.
-        new = _moved(state, step=Step.NST_CONTENT, flow=Flow(album_id=flow.album_id, album={"overflow": "1"}))
-        return Outcome(new, Reply(_t(new, ctx, "album_too_big")))
-    if "overflow" in album:
-        return Outcome(state, Reply(_t(state, ctx, "album_too_big")))
-    return Outcome(state, Reply(_t(state, ctx, "one_at_a_time")))
+        return _album_pair(state, album, ctx)
+    # A third picture: the album is refused and the flow goes back to where it was before it.
+    step, flow = _before_album(state)
+    refused = replace(flow, album_id=state.flow.album_id, album={_OVERFLOW: "1"}, album_answer=state.flow.album_answer)
+    new = _moved(state, step=step, flow=refused)
+    return Outcome(new, _album_reply(new, ctx, AlbumReply.UPDATE))
+
+
+def _album_pair(state: UserState, album: dict[str, str], ctx: Situation) -> Outcome:
+    """Two pictures: the first (by message id, whatever order they came in) is the photo, the second the style;
+    where one picture was awaited, the first is taken."""
+    (first_id, first), (_, second) = sorted(album.items(), key=lambda item: int(item[0]))
+    flow = replace(state.flow, album=album)
+    photo = replace(flow, content_file_id=first, content_message_id=int(first_id))
+    if state.step == Step.NST_CONTENT:
+        new = _moved(state, step=Step.NST_OPTIONS, flow=replace(photo, style_file_id=second))
+    elif state.step == Step.IDLE:
+        new = _moved(state, step=Step.PHOTO_CHOICE, flow=replace(photo, style_file_id=second))
+    elif state.step == Step.NST_STYLE:
+        new = _moved(state, step=Step.NST_OPTIONS, flow=replace(flow, style_file_id=first))
+    elif state.step == Step.PRESET_PHOTO:
+        new = _moved(state, step=Step.PRESET_OPTIONS, flow=photo)
+    else:  # the user moved on between the album's pictures
+        return Outcome(state, write=False)
+    return Outcome(new, _album_reply(new, ctx, AlbumReply.UPDATE))
+
+
+def _before_album(state: UserState) -> tuple[Step, Flow]:
+    """The step and flow an album of two left behind, as they were before it."""
+    flow = state.flow
+    if state.step == Step.PRESET_OPTIONS:
+        return Step.PRESET_PHOTO, replace(flow, content_file_id=None, content_message_id=None)
+    if state.step == Step.NST_OPTIONS and flow.content_file_id not in flow.album.values():
+        return Step.NST_STYLE, replace(flow, style_file_id=None)
+    return (Step.IDLE if state.step in (Step.IDLE, Step.PHOTO_CHOICE) else Step.NST_CONTENT), Flow()
+
+
+def _album_reply(state: UserState, ctx: Situation, how: AlbumReply) -> Reply:
+    screen = album_screen(state, ctx)
+    assert screen is not None
+    return replace(screen, album=how)
+
+
+def album_screen(state: UserState, ctx: Situation) -> Reply | None:
+    """What the one message of the state's album shows now (None: the album has no message to keep up to date)."""
+    album = state.flow.album
+    if not album:
+        return None
+    if _OVERFLOW in album:
+        return Reply(_t(state, ctx, "album_too_big"))
+    if len(album) == 1 and state.step in ALBUM_STEPS:
+        return Reply(_t(state, ctx, "album_first"))
+    if state.step == Step.PHOTO_CHOICE:
+        return _photo_choice_reply(state, ctx)
+    if state.step in (Step.NST_OPTIONS, Step.PRESET_OPTIONS):
+        options = _options_reply(state, ctx, edit=False)
+        if state.step == Step.NST_OPTIONS and state.flow.content_file_id in album.values():
+            return options
+        # Two pictures where one was awaited: the first was taken, and the message says so.
+        return replace(options, text=f"{_t(state, ctx, 'one_at_a_time')}\n\n{options.text}")
+    return None
+
+
+def _album_answered(state: UserState, event: AlbumAnswered, ctx: Situation) -> Outcome:
+    """The album's message is out: remember it; if the album moved on meanwhile, it shows the new state."""
+    flow = state.flow
+    if flow.album_id != event.album_id or flow.album_answer is not None:
+        return Outcome(state, write=False)
+    new = state.with_(flow=replace(flow, album_answer=event.message_id))
+    screen = album_screen(new, ctx) if new.generation != event.generation else None
+    return Outcome(new, None if screen is None else replace(screen, album=AlbumReply.UPDATE))
 
 
 # --- taps -----------------------------------------------------------------------------------------------------
@@ -351,6 +440,7 @@ def _preview(state: UserState, ctx: Situation) -> Outcome:
         chat_id=ctx.chat_id,
         kind=Kind.NST,
         content_file_id=flow.content_file_id,
+        content_message_id=flow.content_message_id,
         style_file_id=flow.style_file_id,
         painting=flow.painting,
         mix_style_file_id=flow.mix_style_file_id,
@@ -434,6 +524,7 @@ def _flow_of(job: Job) -> Flow:
     """The choices a job was made with, as a flow to start from."""
     return Flow(
         content_file_id=job.content_file_id,
+        content_message_id=job.content_message_id,
         style_file_id=job.style_file_id,
         painting=job.painting,
         mix_style_file_id=job.mix_style_file_id,
@@ -516,6 +607,7 @@ def _start_job(state: UserState, ctx: Situation) -> Outcome:
         as_file=state.as_file,
         language=_lang(state, ctx),
         progress_message_id=ctx.tapped_message_id,
+        content_message_id=flow.content_message_id,
         enqueued_at=ctx.now,
     )
     new = _moved(

@@ -59,3 +59,13 @@ def check_image(data: bytes) -> Problem | None:
     except (OSError, SyntaxError, ValueError, EOFError):
         return Problem("corrupt")
     return None
+
+
+def pixel_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height of an encoded picture, from its header alone (None: not a picture Pillow reads)."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        return None
+    return width, height

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from handler.core.job import Job, JobStatus, Language, Quality
 from handler.core.keyboards import Keyboard
@@ -67,7 +68,17 @@ class NotQueued:
     quota: QuotaKind | None = None
 
 
-Input = Command | Text | Picture | Rejected | Tap | ForgedTap | NotQueued
+@dataclass(frozen=True)
+class AlbumAnswered:
+    """The one answer to the album `album_id` went out as the message `message_id`, showing the state of
+    `generation`: remembered, so that the album's later pictures edit it."""
+
+    album_id: str
+    message_id: int
+    generation: int
+
+
+Input = Command | Text | Picture | Rejected | Tap | ForgedTap | NotQueued | AlbumAnswered
 
 
 # --- the situation around an input ----------------------------------------------------------------------------
@@ -145,11 +156,19 @@ class Situation:
 # --- outcomes -------------------------------------------------------------------------------------------------
 
 
+class AlbumReply(StrEnum):
+    """How a reply to a picture of an album reaches the user: as the album's one message."""
+
+    FIRST = "first"  # sent as the album's message, which is then remembered (`AlbumAnswered`)
+    UPDATE = "update"  # the album's message is edited to show it
+
+
 @dataclass(frozen=True)
 class Reply:
     text: str
     keyboard: Keyboard | None = None
     edit: bool = False  # replace the tapped message instead of sending a new one
+    album: AlbumReply | None = None  # the answer to an album's picture (its one message)
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,8 @@ class Job(BaseModel):
     as_file: bool
     language: Language
     progress_message_id: int | None = None
+    # The user's message of the photo: the result is sent as a reply to it (None: a job of an older release).
+    content_message_id: int | None = None
     # When the user tapped Start (seconds since the epoch): the job's place in the queue, and its queue wait.
     enqueued_at: float | None = None
     # The worker cap the stack applied (what the account allowed of the one asked for; 0: none), as the webhook

@@ -30,3 +30,9 @@ IDEMPOTENCY_TTL_SECONDS = 6 * 3600
 ASYNC_EVENT_MAX_AGE_SECONDS = 1800
 # The daily counters (quotas, budget, job records for /stats) live for the seven days /stats shows and today.
 DAILY_COUNTER_TTL_SECONDS = 8 * 24 * 3600
+# A queued job's "N pictures ahead" message is edited by one writer at a time, the holder of a lease on the job's
+# item (`handler.core.queue.positions_to_show`). The lease must outlast the slowest edit, or a second writer could
+# edit while the first one's edit is still on its way: the worker's road to Telegram makes an edit at most four
+# times, each within 16 s (PTB's 1 s for a connection from the pool, 5 s each to connect, write and read), with 7 s
+# of pauses: 71 s. A writer that dies holding it holds that job's count still for at most this long.
+POSITION_LEASE_SECONDS = 90.0

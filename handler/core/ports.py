@@ -117,17 +117,47 @@ class ActiveJob:
     enqueued_at: float
 
 
+@dataclass(frozen=True)
+class PositionLease:
+    """A queued job's message as the holder of its refresh lease reads it: the lowest count any writer wants it to
+    show, and the count it was last edited to (None: none yet)."""
+
+    wanted: int
+    shown: int | None
+
+
 class JobQueue(Protocol):
-    """The jobs handed to the worker and not finished yet, in the order they were started."""
+    """The jobs handed to the worker and not finished yet, in the order they were started; and, per queued job,
+    the count of pictures ahead that its message should show and a short lease on editing it
+    (`handler.core.queue.positions_to_show` is the protocol that uses them).
+
+    Every method is one atomic conditional write on the job's item, and each applies only while the job is
+    queued (never to a job that started, ended, or was erased by /forget)."""
 
     def active_jobs(self, since: float) -> list[ActiveJob]:
         """Queued and running jobs started at or after `since`, oldest first."""
         ...
 
-    def show_position(self, user_id: int, job_id: str, ahead: int) -> bool:
-        """Record that a queued job is shown `ahead` pictures before it, if that is lower than what it was shown
-        (atomic): True if the caller should show it. Two workers finishing at once read the queue at different
-        moments; without this, the later edit could show a position higher than the one before."""
+    def want_position(self, user_id: int, job_id: str, ahead: int) -> bool:
+        """Lower the count the job's message should show to `ahead`: True if it was lowered, False if the job
+        is not queued or a count as low or lower is wanted already. Never raises the count."""
+        ...
+
+    def take_refresh(self, user_id: int, job_id: str, holder: str, *, now: float, until: float) -> PositionLease | None:
+        """Take the job's refresh lease for `holder` until `until`, if nobody holds it (or the lease of whoever
+        held it ended before `now`): the counts wanted and shown; None if someone else holds it or the job is
+        not queued."""
+        ...
+
+    def end_refresh(self, user_id: int, job_id: str, holder: str, shown: int, *, until: float) -> PositionLease | None:
+        """`holder` edited the message to `shown`: record it, and let the lease go if no lower count is wanted
+        (None). If a lower one is wanted, keep the lease (until `until`) and return the counts: the holder edits
+        again. None too if `holder` no longer holds the lease (it ran out and was taken) or the job left the
+        queue."""
+        ...
+
+    def release_refresh(self, user_id: int, job_id: str, holder: str) -> None:
+        """Let `holder`'s lease go without recording an edit (its edit failed); nothing if it does not hold it."""
         ...
 
 
@@ -199,13 +229,46 @@ class Telegram(Protocol):
         caption: str,
         keyboard: Keyboard | None = None,
         generation: int = 0,
+        reply_to: int | None = None,
     ) -> None:
-        """Send a picture as a photo or as a file. MaybeSent as for `send_text`."""
+        """Send a picture as a photo or as a file, as a reply to the message `reply_to` where it still exists
+        (sent all the same where it does not). MaybeSent as for `send_text`."""
         ...
 
     async def send_album(self, chat_id: int, items: Sequence[tuple[bytes | str, str]]) -> list[str | None]:
         """Send pictures (bytes, or the file id of one sent before) with captions as one album; the file id of
         each picture as sent (None where Telegram gave none)."""
+        ...
+
+    async def send_preview(
+        self, chat_id: int, jpeg: bytes, caption: str, keyboard: Keyboard | None = None, generation: int = 0
+    ) -> int:
+        """Send a photo message that later edits replace (picture and caption: a job's live progress); its id.
+        MaybeSent as for `send_text`."""
+        ...
+
+    async def edit_preview(
+        self,
+        chat_id: int,
+        message_id: int,
+        jpeg: bytes,
+        caption: str,
+        keyboard: Keyboard | None = None,
+        generation: int = 0,
+    ) -> bool:
+        """Swap the picture of a photo message and set its caption (`editMessageMedia`); False when Telegram
+        refuses (a text message cannot become a photo; the message is gone). RateLimited on 429."""
+        ...
+
+    async def edit_caption(
+        self, chat_id: int, message_id: int, caption: str, keyboard: Keyboard | None = None, generation: int = 0
+    ) -> bool:
+        """Show `caption` under a photo message, as `edit_text` does for a text message (False where Telegram
+        refuses: the message has no caption to edit, or is gone)."""
+        ...
+
+    async def delete_message(self, chat_id: int, message_id: int) -> bool:
+        """Delete one of the bot's messages; False when Telegram refuses (gone already, or too old)."""
         ...
 
     async def answer_tap(self, query_id: str, toast: str | None = None) -> None:
@@ -218,6 +281,11 @@ class Telegram(Protocol):
 
     async def download(self, file_id: str) -> bytes:
         """The content of a file a user sent."""
+        ...
+
+    async def set_commands(self, commands: Sequence[tuple[str, str]], language_code: str | None = None) -> None:
+        """Register the command menu (command, description) for users of `language_code` (None: everyone
+        whose language has no menu of its own)."""
         ...
 
 
@@ -235,6 +303,26 @@ class Messenger(Protocol):
 
     def chat_action(self, chat_id: int, action: str) -> None: ...
 
+    def send_preview(
+        self, chat_id: int, jpeg: bytes, caption: str, keyboard: Keyboard | None = None, generation: int = 0
+    ) -> int: ...
+
+    def edit_preview(
+        self,
+        chat_id: int,
+        message_id: int,
+        jpeg: bytes,
+        caption: str,
+        keyboard: Keyboard | None = None,
+        generation: int = 0,
+    ) -> bool: ...
+
+    def edit_caption(
+        self, chat_id: int, message_id: int, caption: str, keyboard: Keyboard | None = None, generation: int = 0
+    ) -> bool: ...
+
+    def delete_message(self, chat_id: int, message_id: int) -> bool: ...
+
     def send_picture(
         self,
         chat_id: int,
@@ -245,17 +333,21 @@ class Messenger(Protocol):
         caption: str,
         keyboard: Keyboard | None = None,
         generation: int = 0,
+        reply_to: int | None = None,
     ) -> None: ...
 
 
 class WebhookRegistry(Protocol):
-    """The two Bot API calls the stack's webhook registration makes, blocking, through the same gateway."""
+    """The Bot API calls the stack's webhook registration makes (the webhook, the command menus), blocking,
+    through the same gateway."""
 
     def set_webhook(
         self, url: str, secret_token: str, allowed_updates: Sequence[str], max_connections: int
     ) -> None: ...
 
     def delete_webhook(self, *, drop_pending_updates: bool = False) -> None: ...
+
+    def set_commands(self, commands: Sequence[tuple[str, str]], language_code: str | None = None) -> None: ...
 
     def close(self) -> None:
         """Let go of the connections (the registry of one request is not used again)."""
@@ -276,7 +368,11 @@ class Stopped(Exception):
     """The engine stopped because `should_cancel` said so (a cancel, or the time budget)."""
 
 
-ProgressReport = Callable[[float, "float | None"], None]
+class ProgressReport(Protocol):
+    """How the engine tells how far a job is: the fraction done, the seconds left (None: not known yet) and, now
+    and then, a preview of the picture as it forms (a small JPEG)."""
+
+    def __call__(self, fraction: float, eta_seconds: float | None, preview: bytes | None = None) -> None: ...
 
 
 class Engine(Protocol):

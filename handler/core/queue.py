@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Generator, Sequence
 
 from handler.core.job import JobStatus
-from handler.core.limits import ASYNC_EVENT_MAX_AGE_SECONDS, WORKER_TIMEOUT_SECONDS
-from handler.core.ports import ActiveJob
+from handler.core.limits import ASYNC_EVENT_MAX_AGE_SECONDS, POSITION_LEASE_SECONDS, WORKER_TIMEOUT_SECONDS
+from handler.core.ports import ActiveJob, JobQueue, PositionLease
 from handler.core.texts import pictures, text
 
 # A job item still marked active after this long is a leftover (its event was dropped and its worker died before
@@ -39,3 +40,39 @@ def waiting(active: Sequence[ActiveJob], concurrency: int) -> list[tuple[ActiveJ
 
 def waiting_text(ahead: int, language: str) -> str:
     return text("job_waiting", language, ahead=pictures(ahead, language))
+
+
+def positions_to_show(
+    queue: JobQueue, user_id: int, job_id: str, ahead: int, clock: Callable[[], float]
+) -> Generator[int, None, None]:
+    """The counts this writer must now show on a queued job's message, one at a time, each lower than the one
+    before; the caller edits the message to each before it asks for the next, and closes the iterator if an edit
+    fails (`contextlib.closing`).
+
+    Several writers compute a job's position at once (the webhook after Start, every worker that finishes a job),
+    from readings of the queue taken at different moments, and each edit takes a while to reach Telegram. So that
+    the user never sees the count go up, one writer at a time edits: the holder of the job's refresh lease.
+    A writer first lowers the count the job wants (`want_position`; nothing to do if a count as low is wanted
+    already), then takes the lease; if someone holds it, that holder shows the new count: before letting the lease
+    go it checks, in the same atomic write, that nothing lower is wanted than what it showed, and else edits again.
+    A lowering always lands before its writer tries the lease, so it is never lost between the two. The lease
+    runs out (POSITION_LEASE_SECONDS, longer than any edit takes), so a writer that dies holding it stops nobody
+    for long.
+    """
+    if not queue.want_position(user_id, job_id, ahead):
+        return  # this count, or a lower one, is being shown by whoever wanted it
+    holder = uuid.uuid4().hex
+    now = clock()
+    lease: PositionLease | None = queue.take_refresh(
+        user_id, job_id, holder, now=now, until=now + POSITION_LEASE_SECONDS
+    )
+    try:
+        while lease is not None:
+            shown = lease.shown
+            if shown is None or lease.wanted < shown:
+                shown = lease.wanted
+                yield shown
+            lease = queue.end_refresh(user_id, job_id, holder, shown, until=clock() + POSITION_LEASE_SECONDS)
+    finally:
+        if lease is not None:  # the caller stopped at an edit that failed: let the next writer edit at once
+            queue.release_refresh(user_id, job_id, holder)

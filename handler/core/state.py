@@ -35,6 +35,7 @@ class Flow:
     """What the user has chosen so far in the current flow. Telegram file ids only, never images."""
 
     content_file_id: str | None = None
+    content_message_id: int | None = None  # the user's message of the photo: the result replies to it
     style_file_id: str | None = None
     painting: str | None = None  # a famous painting as the style picture, instead of style_file_id
     preset: str | None = None
@@ -52,6 +53,7 @@ class Flow:
     # An album holding content and style arrives as several updates: collected here by message id.
     album_id: str | None = None
     album: dict[str, str] = field(default_factory=dict)
+    album_answer: int | None = None  # the message of the album's one answer, once it is sent
 
 
 @dataclass(frozen=True)

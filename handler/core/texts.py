@@ -107,6 +107,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "outdated": "This menu is outdated.",
         "progress": "{title}\n{bar} {percent}%{eta}",
         "progress_eta": " · about {seconds} s left",
+        "progress_eta_minutes": " · about {minutes} min left",
         "progress_title_nst": "🎨 Painting your photo in your style…",
         "progress_title_preset": "🖼 Applying {preset}…",
         "progress_starting": "🎨 Starting…",
@@ -122,7 +123,9 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "reason_corrupt": "it looks damaged or incomplete",
         "reason_unsupported_format": "it is not a JPEG, PNG or WebP picture",
         "reason_too_many_pixels": "it has over {limit} megapixels",
-        "reason_unusable": "it is empty, too small or not a picture",
+        "reason_empty": "the file is empty",
+        "reason_too_small": "it is only {width}×{height} px; I need at least {min_side} px on each side",
+        "reason_too_narrow": "at {width}×{height} px it is too narrow: the long side may be at most {ratio} times the short one",
         "job_failed_timeout": "That took too long and I had to stop. Try a smaller size or the quick quality.",
         "job_failed": "Sorry, I couldn't finish your picture. Please try again.",
         "job_too_late": "The picture is already on its way.",
@@ -156,6 +159,13 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "stats_refusals": "Quota refusals — {values}",
         "stats_budget": "Budget used: {used} of {budget} worker-seconds{share}",
         "stats_cost": "Estimated cost: ${cost} ({gb_seconds} GB-s × ${price} per GB-s)",
+        "cmd_start": "Main menu",
+        "cmd_styles": "Preset styles",
+        "cmd_cancel": "Stop what is going on",
+        "cmd_settings": "Language, size, photo or file",
+        "cmd_help": "What I can do",
+        "cmd_forget": "Erase everything stored about you",
+        "job_stopped": "The bot was stopped before your picture was finished. Please send it again once the bot is back.",
         # The famous paintings
         "btn_paintings": "🖼 Famous paintings",
         "paintings_gallery": "Pick a painting to lend your photo its style, or send a picture of your own:",
@@ -193,7 +203,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "help": (
             "Я перерисовываю фотографии — двумя способами:\n"
             "• Свой стиль: пришлите фото, а затем любую картинку, в стиле которой его нарисовать.\n"
-            "• Готовые стили: выберите стиль и пришлите фото — результат будет через несколько секунд.\n"
+            "• Готовые стили: выберите стиль и пришлите фото — результат будет готов за секунды.\n"
             "• Альбомом: пришлите обе картинки сразу — первая станет фото, вторая задаст стиль.\n"
             "• Файлом: картинки-файлы не теряют в качестве; результат файлом — в /settings.\n\n"
             "/start — главное меню\n"
@@ -281,6 +291,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "outdated": "Это меню устарело.",
         "progress": "{title}\n{bar} {percent}%{eta}",
         "progress_eta": " · осталось около {seconds} с",
+        "progress_eta_minutes": " · осталось около {minutes} мин",
         "progress_title_nst": "🎨 Рисую ваше фото в вашем стиле…",
         "progress_title_preset": "🖼 Применяю стиль «{preset}»…",
         "progress_starting": "🎨 Начинаю…",
@@ -296,7 +307,9 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "reason_corrupt": "похоже, файл повреждён или неполный",
         "reason_unsupported_format": "это не JPEG, PNG или WebP",
         "reason_too_many_pixels": "в ней больше {limit} Мпикс.",
-        "reason_unusable": "она пустая, слишком маленькая или это не картинка",
+        "reason_empty": "файл пустой",
+        "reason_too_small": "она слишком маленькая: {width}×{height} пикс., а нужно хотя бы {min_side} пикс. по каждой стороне",
+        "reason_too_narrow": "она слишком вытянутая: {width}×{height} пикс., а длинная сторона может быть больше короткой не более чем в {ratio} раз",
         "job_failed_timeout": "Это заняло слишком много времени, пришлось остановиться. Попробуйте размер поменьше или быстрое качество.",
         "job_failed": "Извините, не получилось закончить картинку. Попробуйте ещё раз.",
         "job_too_late": "Картинка уже в пути.",
@@ -330,6 +343,13 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "stats_refusals": "Отказы по лимиту — {values}",
         "stats_budget": "Бюджет: израсходовано {used} из {budget} с работы воркеров{share}",
         "stats_cost": "Оценка стоимости: ${cost} ({gb_seconds} ГБ·с × ${price} за ГБ·с)",
+        "cmd_start": "Главное меню",
+        "cmd_styles": "Готовые стили",
+        "cmd_cancel": "Остановить текущее действие",
+        "cmd_settings": "Язык, размер, фото или файл",
+        "cmd_help": "Что я умею",
+        "cmd_forget": "Удалить всё, что я о вас храню",
+        "job_stopped": "Бота остановили, и картинка не успела дорисоваться. Пришлите её ещё раз, когда бот снова заработает.",
         # The famous paintings
         "btn_paintings": "🖼 Знаменитые картины",
         "paintings_gallery": "Выберите картину, в стиле которой нарисовать фото, или пришлите свою:",

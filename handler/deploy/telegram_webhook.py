@@ -2,7 +2,8 @@
 
 Create and Update: make sure the stack's webhook secret exists (a random token in an SSM SecureString whose name
 the template derives from the stack; a new one on Create and whenever `SecretVersion` changes), then call
-`setWebhook` with the URL, that secret, `allowed_updates` and `max_connections`. Delete: `deleteWebhook` and
+`setWebhook` with the URL, that secret, `allowed_updates` and `max_connections`, and `setMyCommands` for the
+command menu in each language (English for everyone, Russian for Russian users). Delete: `deleteWebhook` and
 remove the secret, best effort, so that tearing the stack down never gets stuck on Telegram.
 
 The physical id never changes, so CloudFormation never sends a Delete for a webhook an Update has just set.
@@ -20,6 +21,7 @@ from aws_lambda_powertools.utilities.data_classes import CloudFormationCustomRes
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from handler.core.commands import command_menus
 from handler.core.ports import RateLimited, TelegramFailed, TelegramRefused, WebhookRegistry
 from handler.deploy.cloudformation import Outcome, ResourceFailed, default_physical_id
 from handler.observability import logger
@@ -107,6 +109,8 @@ class TelegramWebhook:
         secret = self._secret(props.secret_parameter, rotate=rotate)
         with _telegram(self._registry, token) as bot:
             bot.set_webhook(props.webhook_url, secret, props.allowed_updates, props.max_connections)
+            for language_code, commands in command_menus():
+                bot.set_commands(commands, language_code)
         logger.info(
             "webhook registered",
             extra={

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -18,7 +19,7 @@ from handler.core.job import Job, JobStatus, Untouched
 from handler.core.keyboards import progress_keyboard
 from handler.core.metric_names import FINAL, Dimension, Metric
 from handler.core.ports import JobQueue, Messenger, RateLimited, StateStore, Usage
-from handler.core.queue import QUEUE_WINDOW_SECONDS, waiting, waiting_text
+from handler.core.queue import QUEUE_WINDOW_SECONDS, positions_to_show, waiting, waiting_text
 from handler.core.quotas import day_key, quota_kind
 from handler.core.stats import JobRecord
 from handler.observability import emit, logger
@@ -82,20 +83,27 @@ class Accounting:
         active = [a for a in self.queue.active_jobs(self.wall() - QUEUE_WINDOW_SECONDS) if a.job.job_id != finished]
         updated = 0
         for entry, ahead in waiting(active, self.concurrency if cap is None else cap):
-            job = entry.job
-            if job.progress_message_id is None or not self.queue.show_position(job.user_id, job.job_id, ahead):
-                continue  # no message to edit, or it already shows this position or a lower one
-            generation = self.store.load(job.user_id).generation
             try:
-                self.messenger.edit_text(
-                    job.chat_id,
-                    job.progress_message_id,
-                    waiting_text(ahead, job.language),
-                    progress_keyboard(job.language),
-                    generation,
-                )
+                updated += self._show_position(entry.job, ahead)
             except RateLimited:
                 logger.info("queue positions paused by Telegram")
                 break
-            updated += 1
         return updated
+
+    def _show_position(self, job: Job, ahead: int) -> bool:
+        """Edit the job's message to `ahead` pictures, and to any lower count wanted meanwhile, if this worker is
+        the one to edit it (`positions_to_show`); whether it edited."""
+        if job.progress_message_id is None:
+            return False
+        edited = False
+        with closing(positions_to_show(self.queue, job.user_id, job.job_id, ahead, self.wall)) as counts:
+            generation = None
+            for count in counts:
+                if generation is None:
+                    generation = self.store.load(job.user_id).generation
+                keyboard = progress_keyboard(job.language)
+                text = waiting_text(count, job.language)
+                if not self.messenger.edit_text(job.chat_id, job.progress_message_id, text, keyboard, generation):
+                    break  # the message is gone
+                edited = True
+        return edited

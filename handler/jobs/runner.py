@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handler.core.freeing import free_user
+from handler.core.images import pixel_size
 from handler.core.job import CANCELLABLE, Job, JobStatus, Kind, Untouched
 from handler.core.keyboards import result_keyboard, strip_keyboard
 from handler.core.limits import ASYNC_EVENT_MAX_AGE_SECONDS, LOST_JOB_GRACE_SECONDS
@@ -15,7 +16,7 @@ from handler.core.metric_names import Dimension, Metric
 from handler.core.ports import BadPicture, Engine, MaybeSent, Messenger, StateStore, Stopped, TelegramFailed
 from handler.core.quotas import quota_kind
 from handler.core.texts import text
-from handler.jobs.progress import ProgressMessage
+from handler.jobs.progress import EDIT_INTERVAL_SECONDS, PREVIEW_INTERVAL_SECONDS, ProgressMessage, show_final
 from handler.observability import emit, logger
 
 CANCEL_CHECK_INTERVAL = 1.0
@@ -28,31 +29,39 @@ UPLOAD_PHOTO = "upload_photo"
 UPLOAD_FILE = "upload_document"
 
 
-def result_details(job: Job, preset_name: str, titles: Mapping[str, str] | None = None) -> str:
-    """What was made, in one line: the style (or the two mixed), quality, size, strength and colours of the job.
-    `titles`: the titles of the job's paintings, by id."""
+def result_details(
+    job: Job, preset_name: str, pixels: tuple[int, int] | None = None, titles: Mapping[str, str] | None = None
+) -> str:
+    """What was made, in one line: the style (or the two mixed), quality, size, strength and colours of the job;
+    `pixels` (the result's width and height) gives the size it really has, and a file names them; `titles`: the
+    titles of the job's paintings, by id."""
     strength = text(f"strength_{job.strength}", job.language)
+    size = max(pixels) if pixels else job.size  # a preset keeps the photo's own size
     if job.kind == Kind.PRESET:
-        return text("result_details_preset", job.language, preset=preset_name, size=job.size, strength=strength)
-    titles = titles or {}
+        line = text("result_details_preset", job.language, preset=preset_name, size=size, strength=strength)
+    else:
+        found = titles or {}
 
-    def name(painting: str | None, own: str) -> str:
-        title = titles.get(painting or "", painting or "")
-        return text("painting_name", job.language, title=title) if painting else text(own, job.language)
+        def name(painting: str | None, own: str) -> str:
+            title = found.get(painting or "", painting or "")
+            return text("painting_name", job.language, title=title) if painting else text(own, job.language)
 
-    mixed = job.mix_ratio is not None
-    return text(
-        "result_details_mix" if mixed else "result_details_painting" if job.painting else "result_details_nst",
-        job.language,
-        painting=titles.get(job.painting or "", job.painting),
-        first=name(job.painting, "style_yours"),
-        second=name(job.mix_painting, "style_yours_second"),
-        ratio=job.mix_ratio.label if job.mix_ratio else "",
-        quality=text(f"quality_{job.quality}", job.language),
-        size=job.size,
-        strength=strength,
-        colors=text("colors_kept" if job.keep_colors else "colors_styled", job.language),
-    )
+        mixed = job.mix_ratio is not None
+        line = text(
+            "result_details_mix" if mixed else "result_details_painting" if job.painting else "result_details_nst",
+            job.language,
+            painting=found.get(job.painting or "", job.painting),
+            first=name(job.painting, "style_yours"),
+            second=name(job.mix_painting, "style_yours_second"),
+            ratio=job.mix_ratio.label if job.mix_ratio else "",
+            quality=text(f"quality_{job.quality}", job.language),
+            size=size,
+            strength=strength,
+            colors=text("colors_kept" if job.keep_colors else "colors_styled", job.language),
+        )
+    if job.as_file and pixels:
+        line = f"{line} {text('result_file', job.language, width=pixels[0], height=pixels[1])}"
+    return line
 
 
 @dataclass
@@ -63,11 +72,16 @@ class JobRunner:
     clock: Callable[[], float] = time.monotonic
     wall: Callable[[], float] = time.time  # heartbeats are compared across processes
     sleep: Callable[[float], None] = time.sleep
-    progress_interval: float = 2.0
+    progress_interval: float = EDIT_INTERVAL_SECONDS
+    # At most one new preview picture in the progress message this often.
+    preview_interval: float = PREVIEW_INTERVAL_SECONDS
     # How long a heartbeat may stand still before its worker is taken for dead.
     lost_grace: float = LOST_JOB_GRACE_SECONDS
     # Told of every job this runner claims (the worker's accounting: start and queue-wait metrics).
     on_claim: Callable[[Job], None] | None = None
+    # True once the process that runs the jobs is going away (local mode stops): a running job stops at its next
+    # cancel check, and its user is told so.
+    stopping: Callable[[], bool] = lambda: False
 
     def run(self, job: Job, seconds_left: float) -> JobStatus | Untouched:
         """Run `job` within `seconds_left`; the user hears back exactly once. Returns the final status."""
@@ -106,7 +120,7 @@ class JobRunner:
             return self._preview(job)
         preset_name = self.engine.preset_name(job.preset, job.language) if job.preset else ""
         progress = self._progress_message(job, preset_name)
-        checks = _CancelCheck(self.store, job, self.clock, deadline, self.wall)
+        checks = _CancelCheck(self.store, job, self.clock, deadline, self.wall, self.stopping)
         try:
             content = self.messenger.download(job.content_file_id)
             style = self.messenger.download(job.style_file_id) if job.style_file_id else None
@@ -115,6 +129,8 @@ class JobRunner:
         except Stopped:
             if checks.timed_out:
                 return self.fail(job, "job_failed_timeout", progress=progress)
+            if checks.stopping:
+                return self.fail(job, "job_stopped", progress=progress)
             progress.close(text("job_cancelled", job.language))
             return JobStatus.CANCELLED
         except BadPicture as bad:
@@ -145,6 +161,7 @@ class JobRunner:
                 filename=f"stylebot-preview-{job.job_id}.jpg",
                 caption=text("preview_caption", job.language),
                 keyboard=strip_keyboard(job.language, job.job_id),
+                reply_to=job.content_message_id,
             )
         except MaybeSent:
             logger.warning("the preview got no answer in time; taken as delivered", extra={"job_id": job.job_id})
@@ -160,7 +177,7 @@ class JobRunner:
             message_id = self.messenger.send_text(job.chat_id, text("progress_starting", job.language))
         return ProgressMessage(
             self.messenger, self.store, job, message_id, clock=self.clock, preset_name=preset_name,
-            interval=self.progress_interval,
+            interval=self.progress_interval, preview_interval=self.preview_interval,
         )  # fmt: skip
 
     def _deliver(
@@ -173,10 +190,11 @@ class JobRunner:
         generation = free_user(self.store, job.user_id, job.job_id)
         paintings = [p for p in (job.painting, job.mix_painting) if p]
         titles = {p: self.engine.painting_title(p, job.language) for p in paintings}
-        details = result_details(job, preset_name, titles)
-        # One summary: the progress message becomes the line of what was made; the picture's caption says it too.
+        details = result_details(job, preset_name, pixel_size(result), titles)
+        # One summary: the progress message becomes the line of what was made (a progress photo makes way for it);
+        # the picture's caption says it too.
         seconds = max(1, round(self.clock() - started))
-        progress.close(text("result_summary", job.language, seconds=seconds, details=details))
+        progress.close(text("result_summary", job.language, seconds=seconds, details=details), keep_picture=False)
         try:
             self.messenger.chat_action(job.chat_id, UPLOAD_FILE if job.as_file else UPLOAD_PHOTO)
             self.messenger.send_picture(
@@ -187,6 +205,7 @@ class JobRunner:
                 caption=details[:1].upper() + details[1:],
                 keyboard=result_keyboard(job.language, job.job_id) if generation is not None else None,
                 generation=generation or 0,
+                reply_to=job.content_message_id,
             )
         except MaybeSent:
             # Telegram got the picture but did not say so in time: it most likely arrived. Sending it again could
@@ -219,13 +238,18 @@ class JobRunner:
             progress.close(message)
         elif job.progress_message_id is not None:
             try:
-                self.messenger.edit_text(job.chat_id, job.progress_message_id, message)
+                show_final(self.messenger, job.chat_id, job.progress_message_id, message)
             except TelegramFailed as error:  # as a progress message's last edit: best effort
                 logger.warning("the failure could not be shown", extra={"job_id": job.job_id, "reason": str(error)})
         else:
             self.messenger.send_text(job.chat_id, message)
         logger.info("job failed", extra={"job_id": job.job_id, "reason": key})
         return JobStatus.FAILED
+
+    def stop(self, job: Job) -> JobStatus | Untouched:
+        """A job no worker took, dropped because local mode stops: fail it and tell the user, once (a job a worker
+        took is stopped by that worker, through `stopping`)."""
+        return self.fail(job, "job_stopped", only_from=(JobStatus.QUEUED,))
 
     def fail_lost(self, job: Job, error_type: str | None = None, *, expired: bool = False) -> JobStatus | Untouched:
         """An invocation of the job failed for good: tell the user (once) unless the job is in fact alive.
@@ -258,7 +282,8 @@ class JobRunner:
 
 
 class _CancelCheck:
-    """`should_cancel` for the engine: the job was cancelled (or erased), or the time budget ran out."""
+    """`should_cancel` for the engine: the job was cancelled (or erased), the time budget ran out, or the process
+    is going away."""
 
     def __init__(
         self,
@@ -267,21 +292,27 @@ class _CancelCheck:
         clock: Callable[[], float],
         deadline: float,
         wall: Callable[[], float],
+        stopping: Callable[[], bool],
     ) -> None:
         self._store = store
         self._job = job
         self._clock = clock
         self._deadline = deadline
         self._wall = wall
+        self._stopping = stopping
         self._next_read = 0.0
         self._next_beat = 0.0
         self.timed_out = False
         self.cancelled = False
+        self.stopping = False
 
     def __call__(self) -> bool:
         now = self._clock()
         if now >= self._deadline:
             self.timed_out = True
+            return True
+        if self._stopping():
+            self.stopping = True
             return True
         if now >= self._next_beat:
             self._next_beat = now + BEAT_INTERVAL

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 from telegram.ext import Application
 
 from handler import credentials
-from handler.adapters.local_dispatch import LocalPoolDispatcher
+from handler.adapters.local_dispatch import LocalPoolDispatcher, stop_requested
 from handler.adapters.presets import catalogue
 from handler.adapters.sqlite import SQLiteStore
 from handler.adapters.sqlite_usage import SQLiteUsage
 from handler.adapters.telegram_gateway import WEBHOOK
 from handler.bot.application import build_application
+from handler.bot.commands import register_menus
 from handler.bot.dialog import Deps
+from handler.core.inputs import Catalogue
 from handler.core.job import Job
 from handler.core.limits import JOB_BUDGET_SECONDS
 from handler.jobs.accounting import Accounting
@@ -36,7 +39,7 @@ def _worker_runner() -> tuple[JobRunner, Accounting]:
     from handler.adapters.ml_engine import MLEngine
 
     settings = get_settings()
-    runner = job_runner(settings, sqlite_store(settings), MLEngine())
+    runner = job_runner(settings, sqlite_store(settings), MLEngine(), stopping=stop_requested)
     usage = SQLiteUsage(settings.local_state_path)
     return runner, accounting(settings, runner, usage, usage, settings.local_workers)
 
@@ -48,20 +51,31 @@ def run_local_job(job: str) -> str:
     return run_job(runner, books, Job.model_validate_json(job), JOB_BUDGET_SECONDS, memory_mb=0)["status"]
 
 
-def local_bot(settings: Settings) -> tuple[Application, LocalPoolDispatcher]:  # type: ignore[type-arg]
-    """The long-polling Application and the pool its jobs run in (shut it down when the bot stops)."""
+@dataclass(frozen=True)
+class LocalBot:
+    """What `make run` runs: the bot, its pool of workers, and what it offers."""
+
+    app: Application  # type: ignore[type-arg]
+    dispatcher: LocalPoolDispatcher  # shut it down when the bot stops: it stops the jobs not finished
+    offer: Catalogue  # what can run here, from the weights present
+
+
+def local_bot(settings: Settings) -> LocalBot:
+    """The long-polling Application (it registers the command menus as it starts) and the pool its jobs run in."""
     store = sqlite_store(settings)
-    # A job whose worker process died is failed and the user told, as the Lambda failure destination does.
+    # A job whose worker process died is failed and the user told, as the Lambda failure destination does; so is a
+    # job no worker took when the bot stops (a running one is stopped by its worker).
     notifier = job_runner(settings, store, NoEngine())
-    dispatcher = LocalPoolDispatcher(run_local_job, notifier.fail_lost, settings.local_workers)
+    dispatcher = LocalPoolDispatcher(run_local_job, notifier.fail_lost, settings.local_workers, notifier.stop)
     bot = telegram_bot(settings, credentials.bot_token(settings).get_secret_value())
     usage = SQLiteUsage(settings.local_state_path)
+    offer = catalogue()
     deps = Deps(
         store=store,
         dispatcher=dispatcher,
         # The bot's replies take the webhook's road: a person waits for them in both modes.
         telegram=telegram_gateway(bot, WEBHOOK),
-        catalogue=catalogue(),
+        catalogue=offer,
         usage=usage,
         queue=usage,
         limits=settings.operator_limits,
@@ -69,4 +83,9 @@ def local_bot(settings: Settings) -> tuple[Application, LocalPoolDispatcher]:  #
         price_per_gb_second=settings.lambda_price_per_gb_second,
     )
     app = build_application(bot, deps, with_updater=True)
-    return app, dispatcher
+
+    async def at_start(_: Application) -> None:  # type: ignore[type-arg]
+        await register_menus(deps.telegram)
+
+    app.post_init = at_start
+    return LocalBot(app, dispatcher, offer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,11 @@ def bot_messenger(settings: Settings) -> BlockingTelegram:
     return blocking_telegram(settings, credentials.bot_token(settings).get_secret_value())
 
 
-def job_runner(settings: Settings, store: StateStore, engine: Engine) -> JobRunner:
-    """The job pipeline on its ports."""
-    return JobRunner(store, bot_messenger(settings), engine, lost_grace=settings.lost_job_grace_seconds)
+def job_runner(
+    settings: Settings, store: StateStore, engine: Engine, *, stopping: Callable[[], bool] = lambda: False
+) -> JobRunner:
+    """The job pipeline on its ports; `stopping` says when the process that runs the jobs is going away (local
+    mode's workers; a Lambda worker never is)."""
+    return JobRunner(
+        store, bot_messenger(settings), engine, lost_grace=settings.lost_job_grace_seconds, stopping=stopping
+    )

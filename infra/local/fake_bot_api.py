@@ -3,9 +3,10 @@
 It speaks HTTP/1.1 with keep-alive (like api.telegram.org) and Nagle's algorithm off, answers the methods the
 bot uses the way Telegram does, records every call (method, parameters, uploaded files), serves files for
 `getFile` and the file download URL, and answers with Telegram's errors (400 "message is not modified", 429 with
-`retry_after`, 5xx) when a test asks for them. It can also answer late (a call carried out, its answer held back
-past the client's timeout) and drop every open connection (as a server does with idle keep-alive connections).
-Point python-telegram-bot at it with `base_url` and
+`retry_after`, 5xx) when a test asks for them. Like Telegram, it refuses to edit the text of a photo it sent,
+the caption or picture of a text message it sent, or any message deleted (`deleteMessage`). It can also answer
+late (a call carried out, its answer held back past the client's timeout) and drop every open connection (as a
+server does with idle keep-alive connections). Point python-telegram-bot at it with `base_url` and
 `base_file_url`; nothing in the bot knows it is fake.
 """
 
@@ -16,6 +17,7 @@ import email.parser
 import email.policy
 import itertools
 import json
+import re
 import socket
 import threading
 import time
@@ -47,6 +49,15 @@ class Call:
     @property
     def text(self) -> str | None:
         value = self.params.get("text")
+        return str(value) if value is not None else None
+
+    @property
+    def caption(self) -> str | None:
+        """The caption of a photo sent, or set by an edit (`editMessageCaption`, or in `editMessageMedia`'s media)."""
+        value = self.params.get("caption")
+        media = self.params.get("media")
+        if value is None and self.method == "editMessageMedia" and media is not None:
+            value = (json.loads(media) if isinstance(media, str) else media).get("caption")
         return str(value) if value is not None else None
 
     @property
@@ -83,11 +94,16 @@ class FakeBotApi:
         self.files: dict[str, bytes] = {}
         self.unauthorized_requests = 0
         self.pending_updates: list[dict[str, Any]] = []
+        # The command menus set with setMyCommands, by language_code ("" for everyone): (command, description).
+        self.commands: dict[str, list[tuple[str, str]]] = {}
         self._failures: list[_Failure] = []
         self._delays: list[_Delay] = []
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._message_ids = itertools.count(1000)
+        # What each message the bot sent holds ("text", "photo", "document"), and the ids of those it deleted.
+        self._kinds: dict[int, str] = {}
+        self._deleted: set[int] = set()
         self._file_ids = itertools.count(1)
         self._server = _Server((host, port), _Handler)
         self._server.api = self
@@ -114,7 +130,10 @@ class FakeBotApi:
             self._failures.clear()
             self._delays.clear()
             self.pending_updates.clear()
+            self.commands.clear()
             self.unauthorized_requests = 0
+            self._kinds.clear()
+            self._deleted.clear()
 
     def calls_to(self, method: str, chat_id: int | None = None) -> list[Call]:
         with self._lock:
@@ -196,8 +215,9 @@ class FakeBotApi:
 
     def _message(self, params: dict[str, Any], **extra: Any) -> dict[str, Any]:
         chat_id = int(params.get("chat_id", 0))
+        message_id = int(extra.pop("message_id", 0)) or next(self._message_ids)
         message: dict[str, Any] = {
-            "message_id": next(self._message_ids),
+            "message_id": message_id,
             "date": int(time.time()),
             "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
             "from": {"id": BOT_ID, "is_bot": True, "first_name": "Stylebot", "username": BOT_USERNAME},
@@ -206,7 +226,28 @@ class FakeBotApi:
             markup = params["reply_markup"]
             message["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
         message.update(extra)
+        with self._lock:
+            for kind in ("text", "photo", "document"):
+                if kind in extra:
+                    self._kinds.setdefault(message_id, kind)
         return message
+
+    def _refusal(self, method: str, params: dict[str, Any]) -> str | None:
+        """Telegram's description of why it refuses an edit or a deletion of one of the messages the bot sent."""
+        message_id = int(params.get("message_id") or 0)
+        with self._lock:
+            kind = self._kinds.get(message_id)
+            if message_id in self._deleted:
+                return f"Bad Request: message to {'delete' if method == 'deleteMessage' else 'edit'} not found"
+            if method == "deleteMessage":
+                self._deleted.add(message_id)
+        if kind == "text" and method == "editMessageCaption":
+            return "Bad Request: there is no caption in the message to edit"
+        if kind == "text" and method == "editMessageMedia":
+            return "Bad Request: there is no media in the message to edit"
+        if kind in ("photo", "document") and method == "editMessageText":
+            return "Bad Request: there is no text in the message to edit"
+        return None
 
     def _delay(self, method: str) -> float:
         with self._lock:
@@ -227,6 +268,25 @@ class FakeBotApi:
         time.sleep(late)
         return status, body
 
+    def _set_commands(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """setMyCommands, with Telegram's checks of the commands and their descriptions (default scope only)."""
+        raw = params.get("commands", "[]")
+        commands = json.loads(raw) if isinstance(raw, str) else raw
+        menu = []
+        for item in commands:
+            command, description = str(item.get("command", "")), str(item.get("description", ""))
+            if not _COMMAND.match(command):
+                return _bad_request("BOT_COMMAND_INVALID")
+            if not 1 <= len(description) <= 256:
+                return _bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
+            menu.append((command, description))
+        language = str(params.get("language_code") or "")
+        if language and not re.fullmatch(r"[a-z]{2}", language):
+            return _bad_request("invalid language code specified")
+        with self._lock:
+            self.commands[language] = menu
+        return 200, {"ok": True, "result": True}
+
     def _answer(self, method: str, params: dict[str, Any], files: dict[str, bytes]) -> tuple[int, dict[str, Any]]:
         result: Any = True
         if method == "getMe":
@@ -242,12 +302,25 @@ class FakeBotApi:
         elif method == "sendMessage":
             result = self._message(params, text=params.get("text", ""))
         elif method in ("editMessageText", "editMessageCaption", "editMessageReplyMarkup", "editMessageMedia"):
+            refusal = self._refusal(method, params)
+            if refusal is not None:
+                return 400, {"ok": False, "error_code": 400, "description": refusal}
             if "inline_message_id" in params:
                 result = True
             else:
-                result = self._message(params, message_id=int(params.get("message_id", 0)))
-                result["text"] = params.get("text", "")
+                message_id = int(params.get("message_id", 0))
+                if method in ("editMessageCaption", "editMessageMedia"):
+                    uid = f"U{next(self._file_ids):06d}"
+                    photo = [{"file_id": f"SENT{uid}", "file_unique_id": uid, "width": 1, "height": 1}]
+                    caption = Call(method, params).caption
+                    result = self._message(params, message_id=message_id, photo=photo, caption=caption)
+                else:
+                    result = self._message(params, message_id=message_id, text=params.get("text", ""))
                 result["edit_date"] = int(time.time())
+        elif method == "deleteMessage":
+            refusal = self._refusal(method, params)
+            if refusal is not None:
+                return 400, {"ok": False, "error_code": 400, "description": refusal}
         elif method in ("sendPhoto", "sendDocument"):
             kind = "photo" if method == "sendPhoto" else "document"
             size = len(files.get(kind, b""))
@@ -277,6 +350,12 @@ class FakeBotApi:
                 "file_size": len(self.files[file_id]),
                 "file_path": f"photos/{file_id}.jpg",
             }
+        elif method == "setMyCommands":
+            return self._set_commands(params)
+        elif method == "getMyCommands":
+            with self._lock:
+                menu = self.commands.get(str(params.get("language_code") or ""), [])
+            result = [{"command": command, "description": description} for command, description in menu]
         elif method == "getWebhookInfo":
             result = {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
         elif method == "getUpdates":
@@ -287,6 +366,13 @@ class FakeBotApi:
             if not result:
                 time.sleep(min(float(params.get("timeout") or 0), 0.2))
         return 200, {"ok": True, "result": result}
+
+
+_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
+
+
+def _bad_request(description: str) -> tuple[int, dict[str, Any]]:
+    return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {description}"}
 
 
 class _Server(ThreadingHTTPServer):

@@ -18,6 +18,7 @@ Two commands stand in for the image's own, because this host is not the image:
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import shlex
 import shutil
@@ -29,6 +30,7 @@ from pathlib import Path
 from infra.local.lambda_emulator import ROOT
 
 DOCKERFILE = ROOT / "Dockerfile.lambda"
+DOCKERIGNORE = ROOT / ".dockerignore"
 BASE_IMAGE_COMMANDS = ROOT / "infra" / "image" / "base-image-commands.txt"
 WHEEL_CACHE = ROOT / ".cache" / "image-wheels"
 STAND_IN_PIP = Path(__file__).with_name("rehearsal_pip.py")
@@ -205,13 +207,40 @@ def rehearse(root: Path, *, extra_env: dict[str, str], until_failure: bool = Tru
     return rehearsal, status
 
 
+def left_out_of_the_image(path: str) -> bool:
+    """Whether .dockerignore keeps `path` (relative to the repository, with /) out of the build context: the
+    last rule that matches it decides, as in Docker (`!` lets back in; `**/` matches any folders)."""
+    excluded = False
+    for line in DOCKERIGNORE.read_text().splitlines():
+        rule = line.strip()
+        if not rule or rule.startswith("#"):
+            continue
+        keep, pattern = rule.startswith("!"), rule.lstrip("!").rstrip("/")
+        parts = path.split("/")
+        candidates = ["/".join(parts[: i + 1]) for i in range(len(parts))]  # a rule on a folder covers its files
+        if pattern.startswith("**/"):
+            candidates += ["/".join(parts[i : j + 1]) for i in range(len(parts)) for j in range(i, len(parts))]
+            pattern = pattern[3:]
+        if any(fnmatch.fnmatchcase(candidate, pattern) for candidate in candidates):
+            excluded = not keep
+    return excluded
+
+
 def _copy(sources: list[str], destination: str, workdir: Path, rehearsal: Rehearsal) -> None:
-    """COPY as Docker does it: files into a folder (trailing slash or several sources), a folder's content."""
+    """COPY as Docker does it, from the build context (.dockerignore applied): files into a folder (trailing
+    slash or several sources), a folder's content."""
     target = Path(rehearsal.map_paths(destination)) if destination.startswith("/") else workdir / destination
+
+    def ignored(folder: str, names: list[str]) -> set[str]:
+        relative = Path(folder).resolve().relative_to(ROOT).as_posix()
+        return {name for name in names if left_out_of_the_image(f"{relative}/{name}")}
+
     for source in sources:
         path = ROOT / source
+        if left_out_of_the_image(source):
+            raise FileNotFoundError(f"COPY {source}: .dockerignore leaves it out of the build context")
         if path.is_dir():
-            shutil.copytree(path, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True)
+            shutil.copytree(path, target, ignore=ignored, dirs_exist_ok=True)
         elif destination.endswith("/") or len(sources) > 1:
             target.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target / path.name)

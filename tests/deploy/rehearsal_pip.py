@@ -2,16 +2,19 @@
 
 For each lock file: the locked wheels are installed for the image's platform (CPython 3.12, manylinux x86_64,
 hash-checked where the file has hashes) into REHEARSAL_PLATFORM_TARGET, from the wheel cache REHEARSAL_WHEEL_CACHE,
-which is filled from the file's index when a wheel is missing. Then this host's installed copies of the same
+which is filled from the file's index when a wheel is missing; an install made before from the same lock,
+options and platform is reused, as a Docker layer is. Then this host's installed copies of the same
 distributions are linked into the --target folder, for the later steps that run on this host's Python. A lock
 file whose `--index-url` cannot be reached from here is said so and installed from this host alone.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import os
 import re
+import shutil
 import subprocess
 import sys
 import urllib.error
@@ -51,10 +54,32 @@ def reachable(url: str) -> bool:
 
 
 def install_for_the_image(options: list[str], lock: Path) -> bool:
-    """The locked wheels for the image's platform, from the cache (filled first if needed)."""
+    """The locked wheels for the image's platform, from the cache (filled first if needed).
+
+    An install is a function of the lock file, the options and the platform alone, so, as Docker's layer cache
+    does, one made before from the same three is reused (its files linked into the target) instead of being
+    made again; any change to them makes a new one."""
     cache = Path(os.environ["REHEARSAL_WHEEL_CACHE"])
-    target = os.environ["REHEARSAL_PLATFORM_TARGET"]
+    target = Path(os.environ["REHEARSAL_PLATFORM_TARGET"])
     cache.mkdir(parents=True, exist_ok=True)
+    key = hashlib.sha256("\0".join([lock.read_text(), *options, *IMAGE_PLATFORM]).encode()).hexdigest()[:16]
+    layer = cache.parent / f"{cache.name}-installed" / key
+    if not layer.is_dir():
+        building = layer.with_name(f"{key}.{os.getpid()}.partial")
+        shutil.rmtree(building, ignore_errors=True)
+        if not _install(options, lock, cache, building):
+            return False
+        try:
+            building.rename(layer)
+        except OSError:  # another test process made the same layer meanwhile
+            shutil.rmtree(building, ignore_errors=True)
+    else:
+        say(f"the locked wheels of {lock.name} were installed for the image's platform before: layer {key} reused")
+    shutil.copytree(layer, target, copy_function=os.link, dirs_exist_ok=True)
+    return True
+
+
+def _install(options: list[str], lock: Path, cache: Path, target: Path) -> bool:
     install = [
         "install",
         *options,
@@ -62,7 +87,7 @@ def install_for_the_image(options: list[str], lock: Path) -> bool:
         "--find-links",
         str(cache),
         "--target",
-        target,
+        str(target),
         "--upgrade",
         *IMAGE_PLATFORM,
         "-r",

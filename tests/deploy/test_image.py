@@ -6,6 +6,7 @@ import re
 import tomllib
 
 from infra.local.lambda_emulator import ROOT
+from tests.deploy.rehearsal import left_out_of_the_image
 
 DOCKERFILE = (ROOT / "Dockerfile.lambda").read_text()
 
@@ -65,6 +66,8 @@ def test_image_is_lean_multi_stage_from_the_lambda_base_with_verified_weights() 
     let_in = {"!handler/", "!ml/", "!requirements-lambda.txt", "!requirements-torch-cpu.txt"}
     assert rules[0] == "*", f".dockerignore must start by leaving everything out, not with {rules[0]!r}"
     assert let_in <= set(rules[1:]), f"the image's inputs are not let back in: {let_in - set(rules)}"
+    # and the benchmarks, development tools that import the tests' simulated user, stay out of it
+    assert left_out_of_the_image("ml/bench_cold.py") and not left_out_of_the_image("ml/nst.py")
 
 
 def test_the_famous_paintings_and_their_previews_travel_with_the_image_and_the_install() -> None:

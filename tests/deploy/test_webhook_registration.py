@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from handler.core.commands import COMMANDS
+from handler.core.texts import text
 from infra.local.cloudformation import CloudFormationResponses
 from infra.local.fake_bot_api import FakeBotApi
 from infra.local.lambda_emulator import EmulatedFunction
@@ -82,6 +84,27 @@ def test_create_registers_the_webhook_with_a_generated_secret(
     logs = registration.logs()
     assert "webhook registered" in logs
     assert BOT_TOKEN not in logs and secret not in logs
+
+
+def test_create_registers_the_command_menus_in_english_and_russian(
+    registration: EmulatedFunction,
+    telegram: FakeBotApi,
+    cfn_responses: CloudFormationResponses,
+    token_parameter: str,
+    secret_parameter: str,
+) -> None:
+    # Given CloudFormation creating the TelegramWebhook resource
+    event = cfn_event(
+        "create", cfn_responses, BotTokenParameterName=token_parameter, SecretParameterName=secret_parameter
+    )
+    # When the function handles the request
+    registration.invoke(event)
+    assert cfn_responses.wait_for(event["RequestId"]).body["Status"] == "SUCCESS"
+    # Then the bot's command menu is set for everyone in English, and for Russian users in Russian
+    assert set(telegram.commands) == {"", "ru"}
+    for code, language in (("", "en"), ("ru", "ru")):
+        assert telegram.commands[code] == [(name, text(f"cmd_{name}", language)) for name in COMMANDS]
+    assert [name for name, _ in telegram.commands["ru"]] == ["start", "styles", "cancel", "settings", "help", "forget"]
 
 
 def test_update_keeps_the_secret_and_applies_new_settings(

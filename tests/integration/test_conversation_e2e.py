@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PIL import Image
 
 from handler.adapters.dynamodb import DynamoDBStore
@@ -209,6 +210,7 @@ def test_album_arriving_in_two_containers_at_once_ends_consistent(
     second_container = EmulatedFunction("WebhookFunction", function_env).start()
     try:
         updates = [p.photo_update(album="alb2", message_id=9101), p.photo_update(album="alb2", message_id=9102)]
+        before = len(p.shown())
         # When the album's two updates are handled at the same moment, one in each container
         threads = [
             threading.Thread(target=p.deliver, args=(update, container))
@@ -227,23 +229,47 @@ def test_album_arriving_in_two_containers_at_once_ends_consistent(
     assert state.step == Step.NST_OPTIONS
     assert state.flow.content_file_id == updates[0]["message"]["photo"][-1]["file_id"]
     assert state.flow.style_file_id == updates[1]["message"]["photo"][-1]["file_id"]
+    # And the album got one message, which shows the options for both pictures, with the current buttons
+    album = p.shown()[before:]
+    sent = [c for c in album if c.method == "sendMessage"]
+    assert len(sent) == 1
+    final = [c for c in album if c is sent[0] or c.params.get("message_id") == str(sent[0].result["message_id"])]
+    assert "options" in (final[-1].text or "") and final[-1].reply_markup
+    generations = {b["callback_data"].split(":")[1] for row in final[-1].reply_markup["inline_keyboard"] for b in row}
+    assert generations == {str(state.generation)}
 
 
-def test_album_of_three_is_refused_and_the_flow_restarts_at_the_photo(person: MakePerson, store: DynamoDBStore) -> None:
-    # Given a user asked for the content photo
+@pytest.mark.parametrize("asked", [True, False], ids=["photo-asked-for", "photo-first"])
+def test_album_of_three_gets_one_message_the_refusal_and_no_keyboard_survives(
+    asked: bool, person: MakePerson, store: DynamoDBStore
+) -> None:
+    # Given a user asked for the content photo, or one who has not started anything
     p = person()
     p.send("/start")
-    p.tap(p.t("btn_nst"))
-    # When they send an album of three pictures
+    if asked:
+        p.tap(p.t("btn_nst"))
+    before = len(p.shown())
+    # When they send an album of three pictures (one update each, as Telegram delivers them)
     for message_id in (9201, 9202, 9203):
         p.deliver(p.photo_update(album="alb3", message_id=message_id))
-    # Then they are told to send two at most, and the bot is waiting for the photo again
-    assert p.last_text() == p.t("album_too_big")
+    # Then the album got one message: no options, no choice of flows, only the refusal
+    album = p.shown()[before:]
+    assert [c.method for c in album if c.method == "sendMessage"] == ["sendMessage"]
+    first = album[0]
+    assert first.reply_markup is None and first.text == p.t("album_first")
+    assert album[-1].method == "editMessageText" and album[-1].text == p.t("album_too_big")
+    assert not album[-1].reply_markup
+    # And a keyboard the second picture showed in the meantime does nothing: its buttons are outdated
+    shown = [c for c in album if c.reply_markup]
+    for keyboard in shown:
+        p.tap(keyboard.reply_markup["inline_keyboard"][0][0]["text"], message=keyboard)  # type: ignore[index]
+        assert p.answers()[-1].params.get("text") == p.t("outdated")
+    # And the bot waits for what it waited for before the album
     state = store.load(p.user_id)
-    assert state.step == Step.NST_CONTENT and state.flow.content_file_id is None
+    assert state.step == (Step.NST_CONTENT if asked else Step.IDLE) and state.flow.content_file_id is None
     # And the next photo is taken normally
     p.send_photo(jpeg())
-    assert p.last_text() == p.t("ask_style")
+    assert p.last_text() == (p.t("ask_style") if asked else p.t("photo_first"))
 
 
 # --- stale and forged buttons, double taps ----------------------------------------------------------------------

@@ -16,7 +16,7 @@ from handler.adapters.dynamodb_usage import DynamoDBJobQueue, DynamoDBUsage
 from handler.adapters.sqlite import SQLiteStore
 from handler.adapters.sqlite_usage import SQLiteUsage
 from handler.core.job import JobStatus
-from handler.core.ports import JobQueue, StateStore, Usage
+from handler.core.ports import JobQueue, PositionLease, StateStore, Usage
 from handler.core.quotas import QuotaKind
 from handler.core.stats import JobRecord
 from tests.unit.jobs.test_runner import make_job
@@ -101,7 +101,7 @@ def queue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Stat
     store.close()
 
 
-def test_a_waiting_position_is_shown_once_per_step_down_and_never_for_a_job_that_left_the_queue(
+def test_a_waiting_position_is_lowered_once_per_step_down_and_edited_by_one_writer_at_a_time(
     queue: tuple[StateStore, JobQueue],
 ) -> None:
     # Given a queued job
@@ -109,14 +109,17 @@ def test_a_waiting_position_is_shown_once_per_step_down_and_never_for_a_job_that
     user_id = 4242
     job = make_job(job_id=uuid.uuid4().hex[:16], user_id=user_id, chat_id=user_id)
     store.put_job(job, JobStatus.QUEUED)
-    # When 40 finishing workers race to show it three pictures ahead
-    shown = race(lambda: jobs.show_position(user_id, job.job_id, 3))
-    # Then exactly one shows it
-    assert shown.count(True) == 1
-    # And a higher count is never shown after it, a lower one is, once
-    assert not jobs.show_position(user_id, job.job_id, 4)
-    assert jobs.show_position(user_id, job.job_id, 2)
-    assert not jobs.show_position(user_id, job.job_id, 2)
-    # And once its worker has started it, no position is shown any more
+    # When 40 finishing workers race to lower its count to three pictures ahead
+    lowered = race(lambda: jobs.want_position(user_id, job.job_id, 3))
+    # Then exactly one lowers it
+    assert lowered.count(True) == 1
+    # And when 40 race for the lease to edit its message, exactly one gets it
+    holders = race(lambda: jobs.take_refresh(user_id, job.job_id, uuid.uuid4().hex, now=1.0, until=100.0))
+    assert [h for h in holders if h is not None] == [PositionLease(3, None)]
+    # And a higher count is never wanted after it, a lower one is, once
+    assert not jobs.want_position(user_id, job.job_id, 4)
+    assert jobs.want_position(user_id, job.job_id, 2)
+    assert not jobs.want_position(user_id, job.job_id, 2)
+    # And once its worker has started it, no position is wanted any more
     store.set_job_status(user_id, job.job_id, JobStatus.RUNNING, only_from=(JobStatus.QUEUED,))
-    assert not jobs.show_position(user_id, job.job_id, 1)
+    assert not jobs.want_position(user_id, job.job_id, 1)

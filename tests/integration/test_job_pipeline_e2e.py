@@ -7,6 +7,7 @@ destination that template.yaml configures, to the worker and the failure notifie
 from __future__ import annotations
 
 import io
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -18,17 +19,20 @@ from handler.core.job import JobStatus
 from infra.local.fake_bot_api import FakeBotApi
 from infra.local.lambda_emulator import EmulatorPool
 from tests.driver import Person
-from tests.pipeline import CAT, Pipeline, results, start_own_style, wait_finished, wait_for_progress
+from tests.pipeline import BRICK, CAT, Pipeline, results, start_own_style, wait_finished, wait_for_progress
 
 MakePerson = Callable[..., Person]
+# Long enough for a second delivery to arrive, be refused and reach the failure destination while the first
+# delivery still runs its job (the failure destination watches a job for 8 s before taking it for dead).
+SLOW_UPLOAD_SECONDS = 5.0
 
 
 def test_quick_job_delivers_a_photo_with_progress_and_frees_the_user(
     pipeline: Pipeline, person: MakePerson, store: DynamoDBStore
 ) -> None:
-    # Given a user who starts a quick own-style job at 256 px
+    # Given a user who starts a quick own-style job at 256 px, their photo being their message 4711
     p = person()
-    start_own_style(p)
+    start_own_style(p, photo_message_id=4711)
     p.last_job = store.load(p.user_id).active_job
     # When the worker has run it
     assert wait_finished(p, store) == JobStatus.DONE
@@ -48,6 +52,8 @@ def test_quick_job_delivers_a_photo_with_progress_and_frees_the_user(
     edits = [c for c in p.calls() if c.method == "editMessageText"]
     assert any("%" in (c.text or "") for c in edits)
     assert (edits[-1].text or "").startswith("✅ Done in ") and (edits[-1].text or "").endswith(caption[1:])
+    # And the picture is a reply to the user's photo, sent all the same should they have deleted it
+    assert json.loads(result.params["reply_parameters"]) == {"message_id": 4711, "allow_sending_without_reply": True}
     # And the user is free for the next job
     assert store.load(p.user_id).active_job is None
 
@@ -67,22 +73,34 @@ def test_preset_job_returns_a_photo_of_the_photos_own_size(
     # Then the result has the photo's own size
     (result,) = results(p)
     assert Image.open(io.BytesIO(result.files["photo"])).size == (451, 300)
+    # And its caption names the size it has, not the 512 px of the settings
+    assert (result.params.get("caption") or "").startswith("Monet, 451 px,")
 
 
-def test_result_as_a_full_resolution_file_when_the_user_chose_so(
+def test_result_as_a_full_resolution_file_has_the_jobs_size_and_says_so(
     pipeline: Pipeline, person: MakePerson, store: DynamoDBStore
 ) -> None:
-    # Given a user whose settings say "as file"
+    # Given a user whose settings say "as file", who starts a quick own-style job at the size shown, 512 px
     p = person()
     p.send("/settings")
     p.tap(p.t("set_output_file"))
-    start_own_style(p)
+    p.send("/start")
+    p.tap(p.t("btn_nst"))
+    p.send_photo(CAT)
+    p.send_document(BRICK, "image/png", file_name="brick.png")
+    assert "📐 Size: 512 ▸" in [b["text"] for b in p.buttons()]
+    p.tap(p.t("btn_start"))
     p.last_job = store.load(p.user_id).active_job
     assert wait_finished(p, store) == JobStatus.DONE
-    # Then the result is a PNG document
+    # Then the result is a PNG document 512 px on its long side, the photo's aspect ratio kept
     (result,) = results(p)
     assert result.method == "sendDocument"
-    assert Image.open(io.BytesIO(result.files["document"])).format == "PNG"
+    image = Image.open(io.BytesIO(result.files["document"]))
+    assert image.format == "PNG" and image.size == (512, 341)
+    # And its caption and the job's summary line name the file's pixel size
+    named = p.t("result_file", width=512, height=341)
+    assert named in (result.params.get("caption") or "")
+    assert named in p.last_text() and p.last_text().startswith("✅")
 
 
 def test_another_user_is_answered_quickly_while_a_long_job_runs(
@@ -128,15 +146,52 @@ def test_cancel_stops_a_running_job_within_seconds_and_no_result_follows(
     assert results(p) == []
 
 
-def test_same_async_event_delivered_twice_yields_one_result(
+def test_a_best_job_shows_the_picture_forming_with_cancel_under_it(
     pipeline: Pipeline, person: MakePerson, store: DynamoDBStore, telegram: FakeBotApi
 ) -> None:
-    # Given a job the webhook handed to the worker, which is running it
+    # Given a best-quality job at 256 px (three pyramid levels, a preview at the end of each)
     p = person()
     start_own_style(p, quality="best")
     p.last_job = store.load(p.user_id).active_job
+    assert p.last_job is not None
+    job = store.load_job(p.user_id, p.last_job)
+    assert job is not None
+    # When its levels end, the worker swaps the new picture into the progress message (or the job ends without)
+    telegram.wait_for(lambda calls: any(c.method == "editMessageMedia" for c in p.calls()) or results(p), timeout=240)
+    # Then the progress became one photo with the bar in its caption (the text message it started as is gone) ...
+    (photo,) = [c for c in p.progress_photos() if c.method == "sendPhoto"]
+    (deleted,) = [c for c in p.calls() if c.method == "deleteMessage"]
+    assert int(deleted.params["message_id"]) == job.progress_message_id
+    # ... and the picture was swapped in with editMessageMedia: a small JPEG, with the bar, and Cancel under it
+    swap = next(c for c in p.progress_photos() if c.method == "editMessageMedia")
+    assert int(swap.params["message_id"]) == photo.result["message_id"]
+    (picture,) = swap.files.values()
+    image = Image.open(io.BytesIO(picture))
+    assert image.format == "JPEG" and max(image.size) <= 512
+    assert "%" in (swap.caption or "")
+    assert [b["text"] for row in (swap.reply_markup or {})["inline_keyboard"] for b in row] == [p.t("btn_cancel_job")]
+    # When the user taps Cancel under the picture
+    p.tap(p.t("btn_cancel_job"))
+    # Then the job stops, no result follows, and the photo keeps its picture with "cancelled" and no button
+    assert wait_finished(p, store) == JobStatus.CANCELLED
+    pipeline.service.wait_idle(timeout=60)
+    last = [c for c in p.calls() if c.method == "editMessageCaption"][-1]
+    assert (last.caption, last.reply_markup) == (p.t("job_cancelled"), None)
+    assert results(p) == []
+
+
+def test_same_async_event_delivered_twice_yields_one_result(
+    pipeline: Pipeline, person: MakePerson, store: DynamoDBStore, telegram: FakeBotApi
+) -> None:
+    # Given a job the webhook handed to the worker, which is running it (its upload of the result is slow, so
+    # that it is still running a few seconds from now)
+    telegram.delay_next("sendPhoto", SLOW_UPLOAD_SECONDS)
+    p = person()
+    start_own_style(p)
+    p.last_job = store.load(p.user_id).active_job
     (invocation,) = pipeline.service.invocations_of("WorkerFunction")[-1:]
     wait_for_progress(telegram, p)
+    assert store.job_status(p.user_id, p.last_job or "") == JobStatus.RUNNING
     # When Lambda's at-least-once queue delivers the same event again meanwhile (it is refused while the first
     # runs, retried, and handed to the failure destination, which must see that the job is alive)
     import json
@@ -151,6 +206,7 @@ def test_same_async_event_delivered_twice_yields_one_result(
     assert wait_finished(p, store) == JobStatus.DONE
     assert len(results(p)) == 1
     assert [c for c in p.shown() if c.text == p.t("job_failed")] == []
+    assert [i.payload for i in pipeline.service.invocations_of("WorkerFunction")].count(invocation.payload) == 2
 
 
 def test_a_worker_killed_mid_job_yields_one_failure_message_and_a_free_user(

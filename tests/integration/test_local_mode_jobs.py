@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -15,11 +16,14 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from handler.adapters.sqlite import SQLiteStore
+from handler.core.job import JobStatus
 from infra.local.fake_bot_api import FakeBotApi
 from infra.local.lambda_emulator import ROOT
 from tests.conftest import BOT_TOKEN
-from tests.driver import Person
+from tests.driver import Person, is_progress
 from tests.ml_helpers import write_test_weights
+from tests.pipeline import results
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "images"
 ANSWERS = ("sendMessage", "editMessageText", "answerCallbackQuery")
@@ -78,3 +82,83 @@ def test_local_mode_runs_a_preset_job_and_sends_the_result(
     import io
 
     assert Image.open(io.BytesIO(result.files["photo"])).size == (451, 300)
+
+
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm"])
+def test_stopping_local_mode_cancels_the_running_job_tells_its_user_and_prints_no_traceback(
+    stop: str, telegram: FakeBotApi, tmp_path: Path
+) -> None:
+    # Given local mode with every weight present, in a session of its own (as in a terminal)
+    weights = tmp_path / "weights"
+    manifest = write_test_weights(weights)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "AWS_"))}
+    env |= {
+        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+        "TELEGRAM_API_BASE_URL": telegram.url,
+        "LOCAL_STATE_PATH": str(tmp_path / "state.sqlite3"),
+        "STYLEBOT_WEIGHTS_DIR": str(weights),
+        "STYLEBOT_MANIFEST": str(manifest),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "handler.local"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        # And a person whose best-quality picture is being made (a minute or more of work)
+        p = Person(Polling(telegram), telegram, 6200)
+        p.send("/start")
+        p.tap(p.t("btn_nst"))
+        p.send_photo((FIXTURES / "chelsea.png").read_bytes())
+        p.send_document((FIXTURES / "brick.png").read_bytes(), "image/png", file_name="brick.png")
+        p.tap("⚡")  # quick -> best
+        p.tap(p.t("btn_start"))
+        if stop == "ctrl-c":  # stopped while its progress is text
+            telegram.wait_for(lambda calls: any("%" in (c.text or "") for c in calls if c.chat_id == 6200), timeout=120)
+        else:  # stopped once its progress is a photo of the picture forming (from the first pyramid level's end)
+            telegram.wait_for(lambda calls: any(c.method == "sendPhoto" and is_progress(c) for c in calls), timeout=180)
+        # When the bot is stopped: Ctrl+C interrupts every process of the terminal's group, SIGTERM the bot alone
+        if stop == "ctrl-c":
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    output = out.decode() + err.decode()
+    # Then it ends cleanly: exit code 0, no traceback, and it says what it did
+    assert process.returncode == 0, output[-3000:]
+    assert "Traceback" not in output and "Errno" not in output, output[-3000:]
+    assert "1 unfinished picture(s) cancelled" in err.decode()
+    # And the job was cancelled, not finished: its progress message (text, or the photo of the picture forming)
+    # ended as "the bot was stopped", Cancel gone, the only such word; no result went out; the user is free
+    said = [c for c in p.calls() if c.method in ("sendMessage", "editMessageText", "editMessageCaption")]
+    words = [c.params.get("text") or c.params.get("caption") for c in said]
+    assert words[-1] == p.t("job_stopped") and words.count(p.t("job_stopped")) == 1 and not said[-1].reply_markup
+    assert results(p) == []
+    store = SQLiteStore(tmp_path / "state.sqlite3", claim_ttl_seconds=3600)
+    state = store.load(6200)
+    assert state.active_job is None and store.job_status(6200, state.recent_jobs[-1]) == JobStatus.FAILED
+    # And no worker process is left behind
+    assert left_in_group(process.pid) == []
+
+
+def left_in_group(pgid: int, within: float = 10.0) -> list[str]:
+    """The command lines of the processes of the group `pgid` still running after `within` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        left = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[2]) == pgid and fields[0] != "Z":
+                    left.append((stat.parent / "cmdline").read_text().replace("\0", " "))
+            except (OSError, IndexError, ValueError):
+                continue  # gone meanwhile
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)

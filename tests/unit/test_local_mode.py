@@ -7,8 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from handler.core.commands import COMMANDS
+from handler.core.texts import text
 from infra.local.fake_bot_api import FakeBotApi
 from infra.local.lambda_emulator import ROOT
+from ml.manifest import FETCH_COMMAND
 from tests.conftest import BOT_TOKEN
 from tests.factories import message_update
 
@@ -50,3 +53,35 @@ def test_local_mode_answers_through_long_polling(telegram: FakeBotApi, tmp_path:
         output = process.communicate(timeout=30)[0].decode()
     # And the token never shows up in what local mode prints
     assert BOT_TOKEN not in output
+
+
+def test_without_weights_local_mode_says_in_one_line_what_is_off_and_registers_its_command_menus(
+    telegram: FakeBotApi, tmp_path: Path
+) -> None:
+    # Given a fresh clone: no weights downloaded (an empty weights folder), no manifest of test weights
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "AWS_", "STYLEBOT_"))}
+    env |= {
+        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+        "TELEGRAM_API_BASE_URL": telegram.url,
+        "LOCAL_STATE_PATH": str(tmp_path / "state.sqlite3"),
+        "STYLEBOT_WEIGHTS_DIR": str(tmp_path / "weights"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "handler.local"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        # When it has started (it registers the command menus as it does)
+        telegram.wait_for(lambda calls: sum(c.method == "setMyCommands" for c in calls) >= 2, timeout=60)
+    finally:
+        process.terminate()
+        err = process.communicate(timeout=60)[1].decode()
+    # Then one line on the console says what is off, that fetching needs the internet, and the command
+    lines = [line for line in err.splitlines() if FETCH_COMMAND in line]
+    assert len(lines) == 1, err
+    assert "best quality" in lines[0] and "Monet" in lines[0] and "internet" in lines[0]
+    # And Telegram has the command menu, in English for everyone and in Russian for Russian users
+    assert telegram.commands == {
+        "": [(name, text(f"cmd_{name}", "en")) for name in COMMANDS],
+        "ru": [(name, text(f"cmd_{name}", "ru")) for name in COMMANDS],
+    }
+    assert process.returncode == 0 and "Traceback" not in err

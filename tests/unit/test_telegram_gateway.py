@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 
 import httpx
 import pytest
@@ -57,6 +57,9 @@ OK_RESULTS: dict[str, Any] = {
         message(2, photo=[{"file_id": "A2", "file_unique_id": "a2", "width": 1, "height": 1}]),
     ],
     "getFile": {"file_id": "F1", "file_unique_id": "uF1", "file_size": 3, "file_path": "photos/F1.jpg"},
+    "editMessageMedia": message(photo=[{"file_id": "P2", "file_unique_id": "u2", "width": 1, "height": 1}]),
+    "editMessageCaption": message(photo=[{"file_id": "P2", "file_unique_id": "u2", "width": 1, "height": 1}]),
+    "deleteMessage": True,
     "answerCallbackQuery": True,
     "sendChatAction": True,
     "setWebhook": True,
@@ -281,6 +284,31 @@ def test_keyboards_are_stamped_with_the_generation_and_albums_return_their_file_
     h.run(lambda g: g.answer_tap("query-1", "menu is outdated"))
     h.run(lambda g: g.chat_action(CHAT, "upload_photo"))
     assert h.api.calls[-2:] == ["answerCallbackQuery", "sendChatAction"]
+
+
+def test_a_progress_photo_is_sent_swapped_captioned_and_deleted_with_cancel_under_it() -> None:
+    # Given the worker's view of the gateway
+    h = harness()
+    blocking = BlockingTelegram(h.gateway)
+    cancel = ((Button("Cancel", "j:cancel"),),)
+    # When a best job's progress becomes a photo, takes a new picture, a new caption, and goes
+    assert blocking.send_preview(CHAT, b"\xff\xd8first", "10%", cancel, generation=4) == 77
+    assert blocking.edit_preview(CHAT, 77, b"\xff\xd8second", "40%", cancel, generation=4)
+    assert blocking.edit_caption(CHAT, 77, "60%", cancel, generation=4)
+    assert blocking.delete_message(CHAT, 77)
+    # Then each is its Bot API method, the picture travels as a file, and Cancel is stamped under it
+    assert h.api.calls == ["sendPhoto", "editMessageMedia", "editMessageCaption", "deleteMessage"]
+    assert b"\xff\xd8first" in h.api.bodies[0] and b"\xff\xd8second" in h.api.bodies[1]
+    assert all("j:4:cancel" in unquote_plus(body.decode("latin-1")) for body in h.api.bodies[:3])
+    # And a message that is gone (or a text one, which cannot take a picture) is refused without trying again
+    h.api.then("editMessageMedia", error(400, "Bad Request: there is no media in the message to edit"))
+    h.api.then("editMessageCaption", error(400, "Bad Request: message to edit not found"))
+    h.api.then("deleteMessage", error(400, "Bad Request: message to delete not found"))
+    assert not blocking.edit_preview(CHAT, 78, b"\xff\xd8", "50%", cancel)
+    assert not blocking.edit_caption(CHAT, 78, "50%")
+    assert not blocking.delete_message(CHAT, 78)
+    assert h.api.calls[4:] == ["editMessageMedia", "editMessageCaption", "deleteMessage"]
+    blocking.close()
 
 
 def test_blocking_code_gets_the_same_policy() -> None:

@@ -14,7 +14,7 @@ import pytest
 from handler.adapters.presets import catalogue
 from handler.core.callbacks import callback_data, parse_callback
 from handler.core.decide import decide
-from handler.core.inputs import Catalogue, Command, NotQueued, Picture, PresetInfo, Situation, Tap
+from handler.core.inputs import AlbumReply, Catalogue, Command, NotQueued, Picture, PresetInfo, Situation, Tap
 from handler.core.job import Job, Kind, Language, Quality, Strength
 from handler.core.keyboards import result_keyboard
 from handler.core.state import Flow, Step, UserState
@@ -150,10 +150,12 @@ def test_help_comes_as_a_new_message_and_explains_the_flows(language: Language) 
 def test_a_photo_first_is_kept_and_an_album_of_two_gets_one_answer() -> None:
     idle = UserState(user_id=1)
     first = decide(idle, Picture("P", 10, album_id="g1"), CTX)
-    assert first.state.step == Step.PHOTO_CHOICE and first.state.flow.content_file_id == "P"
-    assert labels(first) == [text("btn_use_own_style", "en"), text("btn_apply_preset", "en")]
+    assert first.reply is not None and first.reply.album == AlbumReply.FIRST and first.reply.keyboard is None
     second = decide(first.state, Picture("S", 11, album_id="g1"), CTX)
-    assert second.reply is None  # one answer per album
+    assert second.state.step == Step.PHOTO_CHOICE and second.state.flow.content_file_id == "P"
+    # One answer per album: the second picture edits the first one's message into the choice
+    assert second.reply is not None and second.reply.album == AlbumReply.UPDATE
+    assert labels(second) == [text("btn_use_own_style", "en"), text("btn_apply_preset", "en")]
     own = decide(second.state, Tap("m", second.state.generation, "own"), CTX)
     assert own.state.step == Step.NST_OPTIONS and own.state.flow.style_file_id == "S"
 

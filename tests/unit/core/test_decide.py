@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from handler.core.callbacks import callback_data, parse_callback
 from handler.core.decide import decide
-from handler.core.inputs import Catalogue, Command, Picture, PresetInfo, Situation, Tap
+from handler.core.inputs import AlbumAnswered, AlbumReply, Catalogue, Command, Picture, PresetInfo, Situation, Tap
 from handler.core.job import JobStatus
 from handler.core.limits import JOB_STALE_SECONDS
-from handler.core.state import Step, UserState
+from handler.core.state import Flow, Step, UserState
+from handler.core.texts import text
 
 PRESETS = (PresetInfo("monet", {"en": "Monet", "ru": "Моне"}), PresetInfo("anime_paprika", {"en": "Anime (Paprika)"}))
 CTX = Situation(
@@ -59,3 +62,59 @@ def test_every_transition_makes_older_keyboards_stale() -> None:
     outcome = decide(state, Picture("F1", 10), CTX)
     assert outcome.state.step == Step.NST_STYLE
     assert outcome.state.generation == state.generation + 1
+
+
+def test_every_job_knows_the_message_of_its_photo_so_that_the_result_replies_to_it() -> None:
+    # Given a preset picked, and a photo sent as the user's message 314
+    state = decide(UserState(user_id=1), Command("styles"), CTX).state
+    state = decide(state, Tap("p", state.generation, "monet"), CTX).state
+    state = decide(state, Picture("PHOTO", 314), CTX).state
+    # When they start the job
+    job = decide(state, Tap("o", state.generation, "go"), CTX).job
+    # Then the job names that message
+    assert job is not None and job.content_message_id == 314
+    # And "Change options" under its result starts from the same photo, message and all
+    again = decide(state.with_(step=Step.IDLE), Tap("r", 0, f"opts:{job.job_id}"), replace(CTX, tapped_job=job))
+    restarted = decide(again.state, Tap("o", again.state.generation, "go"), replace(CTX, new_job_id="k" * 16)).job
+    assert restarted is not None and restarted.content_message_id == 314
+
+
+def test_an_album_where_one_picture_is_awaited_takes_the_first_and_answers_once() -> None:
+    # Given a user asked for the style picture
+    state = UserState(user_id=1, step=Step.NST_STYLE, flow=Flow(content_file_id="PHOTO"))
+    # When an album of two comes, its second picture first
+    first = decide(state, Picture("B", 21, album_id="g"), CTX)
+    second = decide(first.state, Picture("A", 20, album_id="g"), CTX)
+    # Then the first answer has no keyboard, and the second edits it into the options, the first picture taken
+    assert first.reply is not None and first.reply.album == AlbumReply.FIRST and first.reply.keyboard is None
+    assert second.reply is not None and second.reply.album == AlbumReply.UPDATE
+    assert second.state.step == Step.NST_OPTIONS and second.state.flow.style_file_id == "A"
+    assert second.reply.text.startswith(text("one_at_a_time", "en"))
+
+
+def test_an_album_where_no_picture_is_awaited_is_answered_once() -> None:
+    # Given a user on the options screen
+    state = UserState(user_id=1, step=Step.NST_OPTIONS, flow=Flow(content_file_id="P", style_file_id="S"))
+    # When an album of three comes
+    outcomes = []
+    for n in (30, 31, 32):
+        outcomes.append(decide(state, Picture(f"F{n}", n, album_id="g"), CTX))
+        state = outcomes[-1].state
+    # Then only its first picture is answered, and the options screen's buttons still work
+    assert [o.reply.text if o.reply else None for o in outcomes] == [text("not_expecting_picture", "en"), None, None]
+    assert state.generation == 0 and state.flow.style_file_id == "S"
+
+
+def test_the_albums_first_message_catches_up_with_a_picture_handled_meanwhile() -> None:
+    # Given an album's first picture answered, and its second handled elsewhere before the answer was noted
+    first = decide(UserState(user_id=1, step=Step.NST_CONTENT), Picture("A", 40, album_id="g"), CTX)
+    second = decide(first.state, Picture("B", 41, album_id="g"), CTX)
+    assert second.state.flow.album_answer is None
+    # When the first picture's handler notes the message it sent
+    noted = decide(second.state, AlbumAnswered("g", 777, first.state.generation), CTX)
+    # Then the message is remembered and edited into what the album became: the options
+    assert noted.state.flow.album_answer == 777
+    assert noted.reply is not None and noted.reply.album == AlbumReply.UPDATE and noted.reply.keyboard
+    # And a note for a state nobody changed edits nothing
+    quiet = decide(first.state, AlbumAnswered("g", 777, first.state.generation), CTX)
+    assert quiet.reply is None and quiet.state.flow.album_answer == 777

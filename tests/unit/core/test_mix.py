@@ -72,7 +72,7 @@ def test_mix_a_picture_of_ones_own_with_a_painting(language: Language) -> None:
     )  # fmt: skip
     assert job.mix_ratio == MixRatio.SECOND and job.mix_ratio.second_share == pytest.approx(0.7)
     # And the result's caption names both
-    details = result_details(job, "", {"the_scream": SCREAM.title(language)})
+    details = result_details(job, "", titles={"the_scream": SCREAM.title(language)})
     assert details.startswith(f"{first} + {second} (30/70)")
 
 

@@ -117,7 +117,7 @@ def test_every_option_works_with_a_painting_as_with_a_picture_sent() -> None:
     assert (job.kind, job.painting, job.style_file_id, job.content_file_id) == (Kind.NST, "udnie", None, "PHOTO")
     assert (job.size, job.strength, job.keep_colors, job.quality) == (1024, Strength.LOW, True, Quality.BEST)
     # And it says so when it is done: the painting's title in place of "your style"
-    details = result_details(job, "", {"udnie": "Udnie"})
+    details = result_details(job, "", titles={"udnie": "Udnie"})
     assert details == "Udnie, best, 1024 px, strength low, original colours kept."
 
 

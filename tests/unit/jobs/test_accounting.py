@@ -4,18 +4,19 @@ positions waiting users see, and jobs that waited past the async event age."""
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
 from handler.core.job import JobStatus, Language
-from handler.core.keyboards import progress_keyboard
+from handler.core.keyboards import Keyboard, progress_keyboard
 from handler.core.limits import ASYNC_EVENT_MAX_AGE_SECONDS
 from handler.core.metric_names import Metric
 from handler.core.quotas import QuotaKind, day_key
-from handler.core.texts import text
+from handler.core.texts import pictures, text
 from handler.jobs.accounting import Accounting
 from handler.jobs.invocation import notify_lost_job, run_job
-from tests.fakes import MemoryUsage
+from tests.fakes import FakeMessenger, MemoryUsage, Sent
 from tests.unit.jobs.test_runner import JOB_ID, USER, World, make_job, world
 
 
@@ -143,6 +144,58 @@ def test_a_refresh_from_an_older_reading_of_the_queue_never_shows_a_higher_count
     accounting.refresh_queue()
     # Then C's message is not edited back up to two
     assert [(s.chat_id, s.text) for s in w.messenger.of_kind("edit")] == []
+
+
+class SlowRoad(FakeMessenger):
+    """A worker's road to Telegram on which the first edit of one chat is slow: it reaches Telegram (the shared
+    `sent` list, in the order Telegram applies edits) only when the test opens the gate."""
+
+    def __init__(self, sent: list[Sent], slow_chat: int) -> None:
+        super().__init__(sent=sent)
+        self.slow_chat = slow_chat
+        self.on_the_way = threading.Event()
+        self.gate = threading.Event()
+
+    def edit_text(
+        self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None = None, generation: int = 0
+    ) -> bool:
+        if chat_id == self.slow_chat and not self.on_the_way.is_set():
+            self.on_the_way.set()
+            assert self.gate.wait(10)
+        return super().edit_text(chat_id, message_id, text, keyboard, generation)
+
+
+def test_two_workers_finishing_at_once_never_show_a_waiting_user_a_higher_count_than_before() -> None:
+    # Given a worker cap of 1: P running, Q and C waiting (C two pictures ahead), never shown a position yet
+    w = world()
+    usage = MemoryUsage(w.store)
+    slow = SlowRoad(w.messenger.sent, slow_chat=102)
+    first = Accounting(usage, usage, w.store, slow, 100.0, 1, wall=w.clock)
+    second = Accounting(usage, usage, w.store, w.messenger, 100.0, 1, wall=w.clock)
+    jobs = [
+        make_job(job_id=f"job{i:013d}", user_id=100 + i, chat_id=100 + i, progress_message_id=10 + i,
+                 enqueued_at=w.clock() + i)
+        for i in range(3)
+    ]  # fmt: skip
+    for job in jobs:
+        w.store.put_job(job, JobStatus.QUEUED)
+    w.store.set_job_status(100, jobs[0].job_id, JobStatus.RUNNING, only_from=(JobStatus.QUEUED,))
+    # When one worker reads the queue and edits C's message to "2", and that edit is slow on its way
+    reading = threading.Thread(target=first.refresh_queue)
+    reading.start()
+    assert slow.on_the_way.wait(10)
+    # And meanwhile P ends, Q starts, and a second worker shows C its new place
+    w.store.set_job_status(100, jobs[0].job_id, JobStatus.DONE, only_from=(JobStatus.RUNNING,))
+    w.store.set_job_status(101, jobs[1].job_id, JobStatus.RUNNING, only_from=(JobStatus.QUEUED,))
+    second.refresh_queue(finished=jobs[0].job_id)
+    # And only then the slow edit reaches Telegram
+    slow.gate.set()
+    reading.join(10)
+    # Then C's message never counted up, and it ends showing one picture ahead
+    counts = {text("job_waiting", "en", ahead=pictures(n, "en")): n for n in range(4)}
+    seen = [counts[s.text] for s in w.messenger.of_kind("edit") if s.chat_id == 102]
+    assert seen == sorted(seen, reverse=True), f"C saw {seen}"
+    assert seen[-1] == 1
 
 
 @pytest.mark.parametrize("language", list(Language))

@@ -4,15 +4,19 @@ the same pipeline is proven end to end in tests/integration/test_job_pipeline_e2
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import pytest
+from PIL import Image
 
+from handler.adapters.ml_engine import REASONS, MLEngine
 from handler.core.job import Job, JobStatus, Kind, Language, Quality, Strength, Untouched
 from handler.core.keyboards import progress_keyboard, result_keyboard, strip_keyboard
 from handler.core.ports import BadPicture, MaybeSent
-from handler.core.texts import text
+from handler.core.texts import TEXTS, text
 from handler.jobs.runner import IN_PROGRESS_ERROR, JobRunner, result_details
+from ml.errors import BadImageKind
 from tests.fakes import FakeMessenger, ManualClock, MemoryStore, ScriptedEngine
 
 USER = 4242
@@ -256,6 +260,78 @@ def test_a_duplicate_whose_worker_stopped_beating_is_taken_for_dead_after_the_gr
     assert w.texts() == [text("job_failed", "en")]
 
 
+def png(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (90, 140, 200)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("language", list(Language))
+@pytest.mark.parametrize(
+    ("picture", "key", "values"),
+    [
+        (png(8, 8), "reason_too_small", {"width": 8, "height": 8, "min_side": 16}),
+        (png(2100, 20), "reason_too_narrow", {"width": 2100, "height": 20, "ratio": 20}),
+    ],
+    ids=["tiny", "sliver"],
+)
+def test_a_picture_the_models_refuse_is_explained_in_the_users_language(
+    picture: bytes, key: str, values: dict[str, object], language: Language
+) -> None:
+    # Given a job whose photo passes the webhook's checks but not the model's (the real engine)
+    clock = ManualClock()
+    store = MemoryStore(clock)
+    messenger = FakeMessenger(files={"PHOTO": picture, "STYLE": png(64, 64)})
+    runner = JobRunner(store, messenger, MLEngine(), clock=clock, wall=clock, sleep=clock.sleep)
+    job = make_job(language=language)
+    store.put_job(job, JobStatus.QUEUED)
+    # When the worker runs it
+    assert runner.run(job, seconds_left=60) == JobStatus.FAILED
+    # Then the user reads what is wrong with it, in their language, with its numbers: no English of the models
+    reason = text(key, language, **values)
+    assert messenger.sent[-1].text == text("job_failed_image", language, reason=reason)
+
+
+def test_every_kind_of_picture_the_models_refuse_has_a_text_in_both_languages() -> None:
+    # Given every kind of bad picture the ml package tells apart
+    for kind in BadImageKind:
+        # Then the engine names a text of the core for it, which both languages have
+        key = f"reason_{REASONS[kind]}"
+        assert all(key in TEXTS[language] for language in Language), key
+
+
+def test_a_job_stopped_with_local_mode_is_told_once_by_its_worker_in_its_progress_message() -> None:
+    # Given a running job, and the process that runs it going away halfway (local mode stops)
+    w = world(make_job(language=Language.RU))
+    w.queue()
+    going_away = False
+
+    def stop_at_step(step: int) -> None:
+        nonlocal going_away
+        going_away = going_away or step == 2
+        # The bot's process stops only jobs no worker took: this one is the worker's to stop
+        assert w.runner.stop(w.job) == JobStatus.RUNNING
+
+    w.runner.stopping = lambda: going_away
+    w.engine.on_step = stop_at_step
+    # When the worker's runner meets the stop at its next cancel check
+    assert w.runner.run(w.job, seconds_left=60) == JobStatus.FAILED
+    # Then its progress message became "the bot was stopped", once, in the user's language: no "cancelled"
+    assert w.texts()[-1] == text("job_stopped", "ru") and w.texts().count(text("job_stopped", "ru")) == 1
+    assert text("job_cancelled", "ru") not in w.texts() and w.messenger.of_kind("picture") == []
+    assert w.messenger.sent[-1].message_id == 77  # the job's own progress message
+    assert w.store.load(USER).active_job is None and w.store.job_status(USER, JOB_ID) == JobStatus.FAILED
+
+
+def test_a_queued_job_no_worker_took_is_stopped_and_its_user_told_once() -> None:
+    w = world(make_job(language=Language.EN))
+    w.queue()
+    assert w.runner.stop(w.job) == JobStatus.FAILED
+    assert w.texts() == [text("job_stopped", "en")] and w.store.load(USER).active_job is None
+    # And a worker that gets it afterwards does not run it
+    assert w.runner.run(w.job, seconds_left=60) == JobStatus.FAILED and w.engine.runs == []
+
+
 def test_a_mix_downloads_the_second_picture_and_its_caption_names_both_styles() -> None:
     # Given a job mixing the user's style picture with a second one of theirs, 30/70, and one mixing a painting
     w = world(make_job(mix_style_file_id="SECOND", mix_ratio="30", language=Language.RU))
@@ -268,7 +344,7 @@ def test_a_mix_downloads_the_second_picture_and_its_caption_names_both_styles() 
     (picture,) = w.messenger.of_kind("picture")
     assert picture.text.startswith("Свой стиль + второй свой стиль (30/70), качество быстрое")
     painted = make_job(style_file_id=None, painting="udnie", mix_painting="the_scream", mix_ratio="50")
-    assert result_details(painted, "", {"udnie": "Udnie", "the_scream": "The Scream"}).startswith(
+    assert result_details(painted, "", titles={"udnie": "Udnie", "the_scream": "The Scream"}).startswith(
         "Udnie + The Scream (50/50), quick"
     )
 

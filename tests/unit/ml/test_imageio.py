@@ -191,3 +191,16 @@ def test_a_very_detailed_picture_still_encodes_as_jpeg() -> None:
     data = imageio.encode_jpeg(noise)
     # Then it is a JPEG of the same size
     assert Image.open(io.BytesIO(data)).size == (451, 300)
+
+
+def test_a_progress_preview_is_a_small_jpeg() -> None:
+    # Given the picture of a pyramid level at 1024 x 683 (a best job at 1024 px)
+    level = Image.radial_gradient("L").resize((1024, 683)).convert("RGB")
+    # When it is encoded as a progress preview
+    data = imageio.encode_preview(level)
+    # Then it is a JPEG at most 512 px on its long side, shape kept, and a few tens of kB at most
+    preview = Image.open(io.BytesIO(data))
+    assert preview.format == "JPEG" and preview.size == (512, 342)
+    assert len(data) < 60_000
+    # And a smaller level keeps its size
+    assert Image.open(io.BytesIO(imageio.encode_preview(level.resize((181, 121))))).size == (181, 121)

@@ -46,6 +46,7 @@ def test_the_first_report_comes_before_any_weights_are_read_and_quotes_the_prior
     monkeypatch.setenv("STYLEBOT_WEIGHTS_DIR", str(tmp_path))
     cached_vgg19_features.cache_clear()
     reports: list[Progress] = []
+    loading = 0.0 if "ml.engine" in sys.modules else priors.ENGINE_LOAD_SECONDS  # a worker's first job imports it
     # When a best-quality job starts
     with pytest.raises(WeightsError):
         stylize(cat, brick, quality="best", size=96, strength=1.0, keep_colors=False, progress=reports.append)
@@ -53,4 +54,13 @@ def test_the_first_report_comes_before_any_weights_are_read_and_quotes_the_prior
     # Then the user already saw 0 % with an estimate of the time it takes
     assert len(reports) == 1
     assert reports[0].fraction == 0.0
-    assert reports[0].eta_seconds == pytest.approx(priors.expected_seconds("best", 96))
+    aspect = max(cat.size) / min(cat.size)
+    assert reports[0].eta_seconds == pytest.approx(priors.expected_seconds("best", 96, aspect=aspect) + loading)
+
+
+def test_a_square_photo_is_expected_to_take_longer_than_a_wide_one() -> None:
+    # Given the same long side: a square photo has 1.5x the pixels of a 3:2 one, and the work grows with them
+    wide = priors.expected_seconds("best", 512, path="fp32")
+    square = priors.expected_seconds("best", 512, path="fp32", aspect=1.0)
+    assert wide == pytest.approx(priors.SECONDS_AT_512["best"]["fp32"])
+    assert square == pytest.approx(1.5 * wide)
