@@ -106,7 +106,9 @@ def test_a_quick_painting_job_runs_with_every_option() -> None:
     photo = (IMAGES / "chelsea.png").read_bytes()  # 451 x 300
     reports: list[float] = []
     # When the engine runs it (MicroAST's bundled weights)
-    data, filename = engine.run(job, photo, None, lambda fraction, eta: reports.append(fraction), lambda: False)
+    data, filename = engine.run(
+        job, photo, None, lambda fraction, eta, preview=None: reports.append(fraction), lambda: False
+    )
     # Then the result is the photo restyled at the job's size, as a PNG file, and its progress reached the end
     image = Image.open(io.BytesIO(data))
     assert image.format == "PNG" and image.size == (256, 170) and filename.endswith(".png")
@@ -126,7 +128,7 @@ def test_a_best_painting_job_gives_the_model_the_painting_and_every_option(monke
     monkeypatch.setattr(api, "stylize", stylize)
     job = _painting_job(Quality.BEST, size=512, strength=Strength.LOW, keep_colors=True)
     # When the engine runs it
-    MLEngine().run(job, (IMAGES / "chelsea.png").read_bytes(), None, lambda f, e: None, lambda: False)
+    MLEngine().run(job, (IMAGES / "chelsea.png").read_bytes(), None, lambda f, e, p=None: None, lambda: False)
     # Then the model gets the painting as the style picture, with the job's options
     painting = Image.open(paintings.get_painting("the_scream").file).convert("RGB")
     assert np.array_equal(np.asarray(asked.pop("style")), np.asarray(painting))
