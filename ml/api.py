@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import importlib
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 from PIL import Image
@@ -26,7 +27,17 @@ if TYPE_CHECKING:
     from ml.color import ColorMethod
     from ml.nst import NSTConfig
 
-__all__ = ["MAX_SIZE", "MIN_SIZE", "JobCancelled", "Progress", "Quality", "apply_preset", "preload", "stylize"]
+__all__ = [
+    "MAX_SIZE",
+    "MIN_SIZE",
+    "JobCancelled",
+    "Progress",
+    "Quality",
+    "apply_preset",
+    "preload",
+    "preview_strip",
+    "stylize",
+]
 
 Quality = Literal["quick", "best"]
 
@@ -76,6 +87,8 @@ def stylize(
     should_cancel: CancelCheck | None = None,
     color_method: ColorMethod = "luminance",
     config: NSTConfig | None = None,
+    mix: Image.Image | None = None,
+    mix_share: float = 0.5,
 ) -> Image.Image:
     """The content photo in the manner of the style picture, ``size`` px on its long side (aspect kept).
 
@@ -84,8 +97,14 @@ def stylize(
     ``"luminance"`` transfer or colour ``"match"`` of the style image). ``progress`` receives
     :class:`~ml.progress.Progress` reports; ``should_cancel`` is polled between steps and a ``True`` raises
     :class:`~ml.errors.JobCancelled`. The result is deterministic for a given ``seed``.
+
+    ``mix``: a second style picture mixed with the first, ``mix_share`` in [0, 1] of it (0.3: 70/30). Quick
+    mixes the two pictures' style signals in MicroAST; best mixes their Gram targets (and warm-starts from the
+    quick mix).
     """
     _validate(quality, size, strength)
+    if not 0.0 <= mix_share <= 1.0:
+        raise ValueError(f"mix_share must be between 0 and 1, not {mix_share}")
     # The first progress report comes before any heavy work (importing torch and loading weights included), with
     # the prior's ETA; the engine blends the same prior with the rate it measures.
     if should_cancel is not None and should_cancel():
@@ -110,6 +129,8 @@ def stylize(
         color_method=color_method,
         config=config,
         quick_min_internal=QUICK_MIN_INTERNAL,
+        mix=mix,
+        mix_share=mix_share,
         prior_seconds=prior,
     )
 
@@ -121,6 +142,29 @@ def _aspect(image: Image.Image) -> float:
 def _loading_seconds() -> float:
     """What is left of a worker's start before the model runs: importing the engine (and torch), unless done."""
     return 0.0 if "ml.engine" in sys.modules else priors.ENGINE_LOAD_SECONDS
+
+
+def preview_strip(
+    content: Image.Image,
+    style: Image.Image,
+    *,
+    strengths: Sequence[float],
+    labels: Sequence[str],
+    keep_colors: bool = False,
+    mix: Image.Image | None = None,
+    mix_share: float = 0.5,
+) -> Image.Image:
+    """The photo at each of ``strengths`` (in [0, 1]) side by side, each panel labelled, at most 768 px wide:
+    quick quality (MicroAST), in about a second. ``mix``/``mix_share`` as for :func:`stylize`."""
+    if not strengths or len(labels) != len(strengths) or not all(0.0 <= s <= 1.0 for s in strengths):
+        raise ValueError("one label a strength, each strength between 0 and 1")
+    preload()
+    from ml import preview_strip as strip
+
+    return strip.render(
+        content, style, strengths=strengths, labels=labels, keep_colors=keep_colors, mix=mix, mix_share=mix_share,
+        internal=QUICK_MIN_INTERNAL,
+    )  # fmt: skip
 
 
 def apply_preset(

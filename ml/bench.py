@@ -1,7 +1,8 @@
 """Benchmark: ``python -m ml.bench [--sizes 512] [--pairs chelsea:brick ...] [--naive-evals 300] [--frontier]``.
 
 ``python -m ml.bench presets [--quick]`` benchmarks the preset generators (see :mod:`ml.bench_presets`);
-``python -m ml.bench cold-start`` the worker's cold start (see :mod:`ml.bench_cold`).
+``python -m ml.bench cold-start`` the worker's cold start (see :mod:`ml.bench_cold`);
+``python -m ml.bench preview`` the preview strip's latency (see :mod:`ml.bench_preview`).
 
 Prints the CPU (model, widest vector ISA, whether bf16 is native, absent or forced by ``STYLEBOT_BF16``) and,
 for each content/style pair and size (long side): wall time and peak RSS of *quick* (MicroAST) and *best* (our
@@ -241,6 +242,10 @@ def main(argv: list[str] | None = None) -> int:
         from ml.bench_presets import main as presets_main
 
         return presets_main(args_in[1:])
+    if args_in[:1] == ["preview"]:  # the preview strip's latency: ml/bench_preview.py
+        from ml.bench_preview import main as preview_main
+
+        return preview_main(args_in[1:])
     if args_in[:1] == ["cold-start"]:  # the worker's cold start: ml/bench_cold.py
         from ml.bench_cold import main as cold_main
 

@@ -1,5 +1,5 @@
-"""Command line: ``python -m ml stylize ...``, ``python -m ml weights fetch|fetch-image|verify|list`` and
-``python -m ml presets list|previews|weights``.
+"""Command line: ``python -m ml stylize ...``, ``python -m ml weights fetch|fetch-image|verify|list``,
+``python -m ml presets list|previews|weights`` and ``python -m ml paintings list|previews``.
 
 Works offline with no bot and no cloud account; only ``weights fetch`` uses the network.
 """
@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ml import imageio, registry, weights
+from ml import imageio, paintings, registry, weights
 from ml.errors import BadImage, JobCancelled, WeightsError
 from ml.progress import Progress
 
@@ -26,13 +26,18 @@ def _build_parser() -> argparse.ArgumentParser:
     source = st.add_mutually_exclusive_group(required=True)
     source.add_argument("--style", type=Path, help="the style picture")
     source.add_argument("--preset", metavar="NAME", help="a preset style (see `presets list`)")
+    source.add_argument("--painting", metavar="ID", help="a famous painting as the style picture (`paintings list`)")
+    st.add_argument("--mix", type=Path, default=None, help="a second style picture, mixed with the first")
+    st.add_argument(
+        "--ratio", type=float, default=0.5, help="the second style's share of the mix in [0, 1] (default 0.5)"
+    )
     st.add_argument("--out", type=Path, required=True, help="output file (.jpg/.jpeg or .png)")
     st.add_argument("--quality", choices=("quick", "best"), default="quick")
     st.add_argument(
         "--size",
         type=int,
         default=None,
-        help="long side of the result in px (default 512 with --style, the photo's own with --preset)",
+        help="long side of the result in px (default 512 with --style or --painting, the photo's own with --preset)",
     )
     st.add_argument("--strength", type=float, default=1.0, help="style strength in [0, 1] (default 1)")
     st.add_argument("--keep-colors", action="store_true", help="keep the photo's original colours")
@@ -64,6 +69,13 @@ def _build_parser() -> argparse.ArgumentParser:
     previews = psub.add_parser("previews", help="render the gallery previews (after the weights fetch)")
     previews.add_argument("ids", nargs="*", help="preset ids (default: all offered)")
     psub.add_parser("weights", help="print the manifest names the offered presets need")
+
+    pt = sub.add_parser("paintings", help="the famous paintings a user can take as the style picture")
+    ptsub = pt.add_subparsers(dest="paintings_command", required=True)
+    ptsub.add_parser("list", help="the paintings, with their sources")
+    pt_previews = ptsub.add_parser("previews", help="render the gallery previews with MicroAST's bundled weights")
+    pt_previews.add_argument("ids", nargs="*", help="painting ids (default: all)")
+    pt_previews.add_argument("--out", type=Path, default=None, help="folder (default: the package's previews)")
     return parser
 
 
@@ -80,8 +92,19 @@ def _stylize(args: argparse.Namespace) -> int:
         from ml.registry import get_preset
 
         get_preset(args.preset)  # an unknown id fails before any work
+    if args.mix is not None and args.preset is not None:
+        print(
+            "error: --mix mixes two style pictures: give it with --style or --painting, not --preset", file=sys.stderr
+        )
+        return 2
+    if not 0.0 <= args.ratio <= 1.0:
+        print(f"error: --ratio must be between 0 and 1, not {args.ratio}", file=sys.stderr)
+        return 2
+    # An unknown painting fails before any work.
+    style_file = args.style if args.painting is None else paintings.get_painting(args.painting).file
     content = imageio.open_image(args.content)
-    style = None if args.style is None else imageio.open_image(args.style)
+    style = None if style_file is None else imageio.open_image(style_file)
+    mix = None if args.mix is None else imageio.open_image(args.mix)
     desc = args.quality if style is not None else args.preset
     bar = None if args.no_progress else tqdm(total=100, unit="%", desc=desc, leave=True)
 
@@ -112,6 +135,8 @@ def _stylize(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 progress=on_progress,
                 color_method=args.color_method,
+                mix=mix,
+                mix_share=args.ratio,
             )
     finally:
         if bar is not None:
@@ -158,6 +183,18 @@ def _presets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _paintings(args: argparse.Namespace) -> int:
+    if args.paintings_command == "list":
+        for p in paintings.available():
+            print(f"{p.id}\t{p.title('en')} / {p.title('ru')}\t{p.artist('en')}\t{p.year('en')}\t{p.source}")
+        return 0
+    from ml.painting_previews import render_previews
+
+    ids = args.ids or [p.id for p in paintings.available()]
+    render_previews(ids, out_dir=args.out or paintings.PREVIEWS_DIR, report=print)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     try:
@@ -165,6 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _stylize(args)
         if args.command == "presets":
             return _presets(args)
+        if args.command == "paintings":
+            return _paintings(args)
         return _weights(args)
     except BadImage as exc:
         print(f"error: {exc.reason}", file=sys.stderr)

@@ -30,27 +30,28 @@ def stylize(
     color_method: color.ColorMethod = "luminance",
     config: NSTConfig | None = None,
     quick_min_internal: int = 512,
+    mix: Image.Image | None = None,
+    mix_share: float = 0.5,
     prior_seconds: float | None = None,
 ) -> Image.Image:
     """:func:`ml.api.stylize` after its first progress report (arguments checked there); ``prior_seconds``: what
     the job was expected to take (the progress reports' time left blends it with the measured rate)."""
     device.configure_threads()
     content_img = imageio.resize_long_side(content.convert("RGB"), size)
-    style_img = imageio.resize_long_side(style.convert("RGB"), size)
     content_t = imageio.to_tensor(content_img)
-    style_t = imageio.to_tensor(style_img)
-    if keep_colors and color_method == "match":
-        style_t = color.match_colors(style_t, content_t)
+    style_t = _style_tensor(style, size, content_t, keep_colors and color_method == "match")
+    mix_t = None if mix is None else _style_tensor(mix, size, content_t, keep_colors and color_method == "match")
 
     if quality == "quick":
         tracker = Tracker(1.0, progress, should_cancel)
         microast = cached_microast()
         if size < quick_min_internal:
             out = _quick_via_larger(
-                microast, content, style, content_t, strength, keep_colors, color_method, quick_min_internal
-            )
+                microast, content, (style, mix, mix_share), content_t, strength, keep_colors, color_method,
+                quick_min_internal,
+            )  # fmt: skip
         else:
-            out = run_microast(microast, content_t, style_t, strength)
+            out = run_microast(microast, content_t, style_t, strength, mix=mix_t, mix_share=mix_share)
         tracker.check_cancel()
     else:
         microast = cached_microast()
@@ -63,10 +64,12 @@ def stylize(
             style_t,
             strength=strength,
             config=config,
-            warm_start=lambda c, s: run_microast(microast, c, s, strength),
+            warm_start=lambda c, s: run_microast(microast, c, s, strength, mix=mix_t, mix_share=mix_share),
             seed=seed,
             progress=progress,
             should_cancel=should_cancel,
+            mix=mix_t,
+            mix_share=mix_share,
             prior_seconds=prior_seconds,
         )
         out = result.image
@@ -78,22 +81,30 @@ def stylize(
     return image
 
 
+def _style_tensor(style: Image.Image, size: int, content_t: torch.Tensor, match: bool) -> torch.Tensor:
+    """A style picture at ``size`` px as a tensor; with ``match``, in the photo's colours."""
+    style_t = imageio.to_tensor(imageio.resize_long_side(style.convert("RGB"), size))
+    return color.match_colors(style_t, content_t) if match else style_t
+
+
 def _quick_via_larger(
     microast: MicroAST,
     content: Image.Image,
-    style: Image.Image,
+    styles: tuple[Image.Image, Image.Image | None, float],
     content_t: torch.Tensor,
     strength: float,
     keep_colors: bool,
     color_method: color.ColorMethod,
     internal: int,
 ) -> torch.Tensor:
-    """MicroAST at ``internal`` px, scaled down (antialiased) to ``content_t``'s size."""
+    """MicroAST at ``internal`` px, scaled down (antialiased) to ``content_t``'s size. ``styles``: the style
+    picture, the one mixed in (or None) and its share."""
+    style, mix, mix_share = styles
     big_content = imageio.to_tensor(imageio.resize_long_side(content.convert("RGB"), internal))
-    big_style = imageio.to_tensor(imageio.resize_long_side(style.convert("RGB"), internal))
-    if keep_colors and color_method == "match":
-        big_style = color.match_colors(big_style, big_content)
-    big = run_microast(microast, big_content, big_style, strength)
+    match = keep_colors and color_method == "match"
+    big_style = _style_tensor(style, internal, big_content, match)
+    big_mix = None if mix is None else _style_tensor(mix, internal, big_content, match)
+    big = run_microast(microast, big_content, big_style, strength, mix=big_mix, mix_share=mix_share)
     size = tuple(content_t.shape[-2:])
     return F.interpolate(big, size=size, mode="bilinear", align_corners=False, antialias=True).clamp(0.0, 1.0)
 

@@ -119,7 +119,8 @@ class Objective:
     """The NST loss of an image of one size against fixed content and style targets.
 
     ``dtype`` is the compute dtype of the VGG convolutions (fp32 or bf16 autocast); targets and losses are
-    fp32.
+    fp32. ``mix``: a second style picture; each layer's style target is then the mix of the two pictures' Gram
+    matrices, ``mix_share`` of it the second's.
     """
 
     def __init__(
@@ -132,6 +133,8 @@ class Objective:
         content_weight: float = 1.0,
         dtype: torch.dtype = torch.float32,
         channels_last: bool = True,
+        mix: torch.Tensor | None = None,
+        mix_share: float = 0.5,
     ) -> None:
         self.vgg = vgg
         self.dtype = dtype
@@ -144,6 +147,11 @@ class Objective:
         self.content_target = content_feats[CONTENT_LAYER].float()
         self.content_norm = self.content_target.pow(2).sum().clamp_min(1e-12)
         self.style_targets = {name: gram(style_feats[name]) for name in STYLE_LAYERS}
+        if mix is not None:
+            with torch.no_grad():
+                mix_feats = self._features(mix, STYLE_LAYERS)
+            for name in STYLE_LAYERS:
+                self.style_targets[name] = torch.lerp(self.style_targets[name], gram(mix_feats[name]), mix_share)
         self.style_norms = {name: g.pow(2).sum().clamp_min(1e-12) for name, g in self.style_targets.items()}
 
     def _features(self, img: torch.Tensor, taps: Sequence[str]) -> dict[str, torch.Tensor]:
@@ -197,6 +205,8 @@ def run_nst(
     progress: ProgressCallback | None = None,
     should_cancel: CancelCheck | None = None,
     tracker: Tracker | None = None,
+    mix: torch.Tensor | None = None,
+    mix_share: float = 0.5,
     prior_seconds: float | None = None,
 ) -> NSTResult:
     """Stylise ``content`` (1, 3, H, W in [0, 1], already at the output size) with ``style``.
@@ -206,7 +216,8 @@ def run_nst(
     after every L-BFGS evaluation (with a preview at the end of each level); ``should_cancel`` is checked
     before every evaluation and stops the job with :class:`~ml.errors.JobCancelled`; the reports' time left
     blends ``prior_seconds`` (what the run was expected to take, :mod:`ml.priors`) with the measured rate. Same
-    inputs and seed, same result.
+    inputs and seed, same result. ``mix``: a second style picture, ``mix_share`` of the Gram targets
+    (:class:`Objective`).
     """
     cfg = config or NSTConfig()
     if not 0.0 <= strength <= 1.0:
@@ -243,8 +254,9 @@ def run_nst(
             content_l = resize(content, (h, w))
             long_side = max(1, round(max(h, w) * style_scale))
             style_l = resize(style, _fit(style.shape[-2:], long_side))
+            mix_l = None if mix is None else resize(mix, _fit(mix.shape[-2:], long_side))
             objective = Objective(vgg, content_l, style_l, style_weight=STYLE_WEIGHT * strength, dtype=dtype,
-                                  channels_last=channels_last)  # fmt: skip
+                                  channels_last=channels_last, mix=mix_l, mix_share=mix_share)  # fmt: skip
             track.check_cancel()  # after the targets' forward passes (the first ones also set up the kernels)
             with torch.no_grad():
                 if x is None:

@@ -44,6 +44,7 @@ ARCHITECTURES: dict[str, type[GeneratorModule]] = {
 
 PREVIEW_SOURCE = weights.PACKAGE_DIR / "assets" / "presets" / "preview_source.jpg"
 PREVIEW_SIDE = 384
+PREVIEW_QUALITY = 88  # JPEG quality of every gallery preview (presets and paintings alike)
 PREVIEWS_COMMAND = "python -m ml presets previews"
 
 
@@ -104,7 +105,7 @@ def render_previews(
         path = preview_path(preset_id)
         styled = apply(photo, preset_id)
         tmp = path.with_suffix(".jpg.part")
-        tmp.write_bytes(encode_jpeg(styled, quality=88))
+        tmp.write_bytes(encode_jpeg(styled, quality=PREVIEW_QUALITY))
         os.replace(tmp, path)
         if report is not None:
             report(f"{preset_id}: preview {path}")

@@ -245,6 +245,7 @@ class ScriptedEngine:
     on_step: Callable[[int], None] | None = None  # a hook run at each step (e.g. a cancel from the user)
     previews: dict[int, bytes] = field(default_factory=dict)  # step -> the preview reported with it
     runs: list[Job] = field(default_factory=list)
+    mixes: list[bytes | None] = field(default_factory=list)  # the second style picture of each run
 
     def run(
         self,
@@ -253,8 +254,10 @@ class ScriptedEngine:
         style: bytes | None,
         progress: ProgressReport,
         should_cancel: Callable[[], bool],
+        mix: bytes | None = None,
     ) -> tuple[bytes, str]:
         self.runs.append(job)
+        self.mixes.append(mix)
         for step, fraction in enumerate(self.fractions):
             if self.on_step is not None:
                 self.on_step(step)
@@ -266,8 +269,17 @@ class ScriptedEngine:
             raise self.error
         return b"result:" + content, f"stylebot-{job.job_id}.jpg"
 
+    def preview(self, job: Job, content: bytes, style: bytes | None, mix: bytes | None = None) -> bytes:
+        self.runs.append(job)
+        if self.error is not None:
+            raise self.error
+        return b"strip:" + content
+
     def preset_name(self, preset_id: str, language: str) -> str:
         return f"{preset_id}-{language}"
+
+    def painting_title(self, painting_id: str, language: str) -> str:
+        return f"{painting_id}-{language}"
 
 
 @dataclass

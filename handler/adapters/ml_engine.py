@@ -7,9 +7,9 @@ from collections.abc import Callable
 from PIL import Image
 
 from handler.core.images import check_image
-from handler.core.job import Job
+from handler.core.job import Job, Strength
 from handler.core.ports import BadPicture, ProgressReport, Stopped
-from ml import api, imageio
+from ml import api, imageio, paintings
 from ml.errors import BadImage, BadImageKind, JobCancelled
 from ml.progress import Progress
 
@@ -44,12 +44,13 @@ class MLEngine:
         style: bytes | None,
         progress: ProgressReport,
         should_cancel: Callable[[], bool],
+        mix: bytes | None = None,
     ) -> tuple[bytes, str]:
         def report(p: Progress) -> None:
             preview = imageio.encode_preview(p.preview) if p.preview is not None else None
             progress(p.fraction, p.eta_seconds, preview)
 
-        for which, picture in (("photo", content), ("style", style)):
+        for which, picture in (("photo", content), ("style", style), ("style", mix)):
             # The core's check names what is wrong in words the user reads in their language; the ml package's
             # own checks (which speak English) remain behind it for what it alone knows.
             problem = check_image(picture) if picture is not None else None
@@ -65,6 +66,9 @@ class MLEngine:
                     photo, job.preset, strength=job.strength.weight, progress=report, should_cancel=should_cancel
                 )
             else:
+                # A famous painting ships with the code; a picture of the user's own was downloaded.
+                style = paintings.picture_bytes(job.painting) if job.painting else style
+                mix = paintings.picture_bytes(job.mix_painting) if job.mix_painting else mix
                 assert style is not None
                 result = api.stylize(
                     photo,
@@ -75,6 +79,8 @@ class MLEngine:
                     keep_colors=job.keep_colors,
                     progress=report,
                     should_cancel=should_cancel,
+                    mix=None if mix is None else imageio.open_image(mix),
+                    mix_share=job.mix_ratio.second_share if job.mix_ratio else 0.5,
                 )
         except BadImage as error:
             raise BadPicture(REASONS[error.kind], error.values) from error
@@ -84,8 +90,37 @@ class MLEngine:
             return imageio.encode_png(result), f"stylebot-{job.job_id}.png"
         return imageio.encode_jpeg(result), f"stylebot-{job.job_id}.jpg"
 
+    def preview(self, job: Job, content: bytes, style: bytes | None, mix: bytes | None = None) -> bytes:
+        """The preview strip: the photo at each strength (labelled with its share, which needs no translation)."""
+        for picture in (content, style, mix):
+            problem = check_image(picture) if picture is not None else None
+            if problem is not None:
+                raise BadPicture(problem.reason, problem.values)
+        style = paintings.picture_bytes(job.painting) if job.painting else style
+        mix = paintings.picture_bytes(job.mix_painting) if job.mix_painting else mix
+        assert style is not None
+        try:
+            strip = api.preview_strip(
+                imageio.open_image(content),
+                imageio.open_image(style),
+                strengths=[s.weight for s in Strength],
+                labels=[f"{round(s.weight * 100)} %" for s in Strength],
+                keep_colors=job.keep_colors,
+                mix=None if mix is None else imageio.open_image(mix),
+                mix_share=job.mix_ratio.second_share if job.mix_ratio else 0.5,
+            )
+        except BadImage as error:
+            raise BadPicture("unusable") from error
+        return imageio.encode_jpeg(strip)
+
     def preset_name(self, preset_id: str, language: str) -> str:
         from handler.adapters.presets import preset_catalog
 
         preset = next((p for p in preset_catalog() if p.id == preset_id), None)
         return preset.name(language) if preset else preset_id
+
+    def painting_title(self, painting_id: str, language: str) -> str:
+        from handler.adapters.paintings import painting_catalog
+
+        painting = next((p for p in painting_catalog() if p.id == painting_id), None)
+        return painting.title(language) if painting else painting_id

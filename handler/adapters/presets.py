@@ -3,6 +3,7 @@ weights are present and verified, the qualities of own style, and what is missin
 
 from __future__ import annotations
 
+from handler.adapters.paintings import painting_catalog
 from handler.core.inputs import Catalogue, PresetInfo
 from handler.core.job import Language, Quality
 from ml import registry
@@ -38,4 +39,5 @@ def catalogue() -> Catalogue:
         qualities=tuple(Quality(q) for q in registry.runnable_qualities()),
         missing_presets=tuple(_info(p) for p in registry.available() if p.id not in ids),
         fetch_command=FETCH_COMMAND,
+        paintings=painting_catalog(),
     )

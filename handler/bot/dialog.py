@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 
 from handler.bot import admission
 from handler.bot.gallery import send_previews
+from handler.bot.paintings import send_painting_previews
 from handler.core.decide import album_screen, cancel_refused, decide
 from handler.core.inputs import AlbumAnswered, AlbumReply, Catalogue, Input, NotQueued, Outcome, Reply, Situation, Tap
 from handler.core.job import CANCELLABLE, Job, JobStatus
@@ -148,6 +149,8 @@ async def carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome:
         await telegram.remove_keyboard(tapped.chat.id, tapped.message_id)
     if outcome.show_previews:
         await send_previews(telegram, base.chat_id, d.catalogue.presets, _language(outcome, base))
+    if outcome.show_paintings:
+        await send_painting_previews(telegram, base.chat_id, d.catalogue.paintings, _language(outcome, base))
     reply = outcome.reply
     if reply is not None and reply.album is not None:
         await _answer_album(d, outcome, base)
@@ -202,7 +205,7 @@ async def _hand_over(d: Deps, outcome: Outcome, base: Situation) -> None:
     back on its options screen (photo, style and options kept, Start under them) and say why."""
     assert outcome.job is not None
     job = outcome.job.model_copy(update={"worker_cap": d.concurrency})
-    taken = admission.take_quota(d.usage, d.limits, job, d.clock())
+    taken = job.preview or admission.take_quota(d.usage, d.limits, job, d.clock())  # a preview takes no quota
     d.store.put_job(job, JobStatus.QUEUED if taken else JobStatus.FAILED)
     try:
         if not taken:

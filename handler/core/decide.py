@@ -26,9 +26,9 @@ from handler.core.inputs import (
     Tap,
     Text,
 )
-from handler.core.job import FINISHED, SIZES, Job, JobStatus, Kind, Language, Quality, Strength
+from handler.core.job import FINISHED, SIZES, Job, JobStatus, Kind, Language, MixRatio, Quality, Strength
 from handler.core.quotas import BudgetLevel, QuotaKind, RefusalReason, clock_time, quota_kind, quota_text
-from handler.core.state import AWAITING_IMAGE, Flow, Step, UserState
+from handler.core.state import AWAITING_IMAGE, RECENT_STYLES, Flow, Step, UserState
 from handler.core.texts import TEXTS, language_of, text
 
 
@@ -159,10 +159,9 @@ def _image(state: UserState, image: Picture, ctx: Situation) -> Outcome:
     if state.step == Step.NST_CONTENT:
         photo = replace(flow, content_file_id=image.file_id, content_message_id=image.message_id)
         new = _moved(state, step=Step.NST_STYLE, flow=photo)
-        return Outcome(new, Reply(_t(new, ctx, "ask_style")))
-    if state.step == Step.NST_STYLE:
-        new = _moved(state, step=Step.NST_OPTIONS, flow=replace(flow, style_file_id=image.file_id))
-        return Outcome(new, _options_reply(new, ctx, edit=False))
+        return Outcome(new, _ask_style_reply(new, ctx, edit=False))
+    if state.step in (Step.NST_STYLE, Step.PAINTING_PICK):  # a picture of one's own instead of a painting too
+        return _style_chosen(state, ctx, image.file_id, None)
     if state.step == Step.PRESET_PHOTO:
         photo = replace(flow, content_file_id=image.file_id, content_message_id=image.message_id)
         new = _moved(state, step=Step.PRESET_OPTIONS, flow=photo)
@@ -179,7 +178,10 @@ def _image(state: UserState, image: Picture, ctx: Situation) -> Outcome:
 
 
 def _photo_choice_reply(state: UserState, ctx: Situation) -> Reply:
-    choice = keyboards.photo_first(_lang(state, ctx), presets=bool(ctx.catalogue.presets))
+    catalogue = ctx.catalogue
+    choice = keyboards.photo_first(
+        _lang(state, ctx), presets=bool(catalogue.presets), paintings=bool(catalogue.paintings)
+    )
     # An album of two brought the style picture too: the choice says so.
     return Reply(_t(state, ctx, "photo_first" if state.flow.style_file_id is None else "album_choice"), choice)
 
@@ -320,7 +322,40 @@ def _tap_menu(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
         return _own_style_for(state, ctx, edit=True)
     if arg == "pst" and state.step == Step.PHOTO_CHOICE and state.flow.content_file_id is not None:
         return _to_gallery(state, ctx, state.flow, remove_tapped=True)
+    if arg == "art" and state.step in (Step.NST_STYLE, Step.PHOTO_CHOICE) and ctx.catalogue.paintings:
+        return _to_paintings(state, ctx)
+    if arg == "back" and state.flow.picking_mix and state.step in (Step.NST_STYLE, Step.PAINTING_PICK):
+        new = _moved(state, step=Step.NST_OPTIONS, flow=replace(state.flow, picking_mix=False))
+        return Outcome(new, _options_reply(new, ctx, edit=True))
     return None
+
+
+def _style_chosen(
+    state: UserState, ctx: Situation, file_id: str | None, painting: str | None, *, edit: bool = False
+) -> Outcome:
+    """A style picture (sent, sent before, or a painting) chosen: the options; or, for a mix's second style, the
+    question of how much of each."""
+    flow = replace(state.flow, previewed=False)  # other styles: their preview is yet to be seen
+    if flow.picking_mix:
+        flow = replace(flow, mix_style_file_id=file_id, mix_painting=painting, picking_mix=False)
+        new = _moved(state, step=Step.MIX_RATIO, flow=flow)
+        first, second = _style_names(new, ctx)
+        body = _t(new, ctx, "mix_ratio_ask", first=first, second=second)
+        return Outcome(new, Reply(body, keyboards.mix_ratios(), edit=edit))
+    new = _moved(state, step=Step.NST_OPTIONS, flow=replace(flow, style_file_id=file_id, painting=painting))
+    return Outcome(new, _options_reply(new, ctx, edit=edit))
+
+
+def _style_names(state: UserState, ctx: Situation) -> tuple[str, str]:
+    """The names of the two styles of a mix: a painting's title, or "your style"."""
+    lang = _lang(state, ctx)
+    flow = state.flow
+
+    def name(painting_id: str | None, own: str) -> str:
+        painting = ctx.catalogue.painting(painting_id)
+        return _t(state, ctx, own) if painting is None else _t(state, ctx, "painting_name", title=painting.title(lang))
+
+    return name(flow.painting, "style_yours"), name(flow.mix_painting, "style_yours_second")
 
 
 def _own_style_for(state: UserState, ctx: Situation, *, edit: bool) -> Outcome:
@@ -329,7 +364,39 @@ def _own_style_for(state: UserState, ctx: Situation, *, edit: bool) -> Outcome:
         new = _moved(state, step=Step.NST_OPTIONS)
         return Outcome(new, _options_reply(new, ctx, edit=edit))
     new = _moved(state, step=Step.NST_STYLE)
-    return Outcome(new, Reply(_t(new, ctx, "ask_style"), edit=edit))
+    return Outcome(new, _ask_style_reply(new, ctx, edit=edit))
+
+
+def _to_paintings(state: UserState, ctx: Situation) -> Outcome:
+    """The famous paintings for the photo already kept: their previews, then one button a painting (a new
+    message under the album); the tapped message's buttons go."""
+    new = _moved(state, step=Step.PAINTING_PICK)
+    keyboard = keyboards.paintings_gallery(ctx.catalogue.paintings, _lang(new, ctx))
+    reply = Reply(_t(new, ctx, "paintings_gallery"), keyboard)
+    return Outcome(new, reply, remove_tapped_keyboard=True, show_paintings=True)
+
+
+def _tap_recent(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
+    """A style picture sent before, taken again: the options, as if it had just been sent."""
+    recent = state.recent_styles
+    if state.step not in (Step.NST_STYLE, Step.PAINTING_PICK) or not arg.isdigit() or int(arg) >= len(recent):
+        return None
+    return _style_chosen(state, ctx, recent[int(arg)], None, edit=True)
+
+
+def _remember_style(recent: tuple[str, ...], file_id: str | None) -> tuple[str, ...]:
+    """The recent style pictures with `file_id` (if any) as the newest, each once, at most RECENT_STYLES."""
+    if file_id is None:
+        return recent
+    return (file_id, *(r for r in recent if r != file_id))[:RECENT_STYLES]
+
+
+def _tap_painting(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
+    """A painting chosen as the style picture: the options, as for a picture the user sent."""
+    painting = ctx.catalogue.painting(arg)
+    if state.step != Step.PAINTING_PICK or painting is None:
+        return None
+    return _style_chosen(state, ctx, None, painting.id, edit=True)
 
 
 def _tap_preset(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
@@ -344,10 +411,17 @@ def _tap_preset(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
 
 
 def _tap_option(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
-    if state.step not in (Step.NST_OPTIONS, Step.PRESET_OPTIONS):
-        return None
     flow = state.flow
     name, _, value = arg.partition(":")
+    if state.step == Step.MIX_RATIO and name == "ratio" and value in tuple(MixRatio):
+        new = _moved(state, step=Step.NST_OPTIONS, flow=replace(flow, mix_ratio=MixRatio(value)))
+        return Outcome(new, _options_reply(new, ctx, edit=True))
+    if state.step not in (Step.NST_OPTIONS, Step.PRESET_OPTIONS):
+        return None
+    if name == "mix" and state.step == Step.NST_OPTIONS:
+        return _mix(state, ctx, value == "1")
+    if name == "prev" and state.step == Step.NST_OPTIONS and flow.quality == Quality.QUICK and not flow.previewed:
+        return _preview(state, ctx)
     if name == "go":
         return _start_job(state, ctx)
     if name == "x":
@@ -368,6 +442,51 @@ def _tap_option(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
         return None
     new = _moved(state, flow=flow)
     return Outcome(new, _options_reply(new, ctx, edit=True))
+
+
+def _preview(state: UserState, ctx: Situation) -> Outcome:
+    """The preview strip: a small quick job that sends the photo at each strength, its buttons setting one. It
+    takes no quota (it is tiny, and asked for once for these styles: the button goes) and leaves the user free."""
+    if ctx.allowance.refusal(QuotaKind.QUICK) is not None:
+        return Outcome(state, toast=_t(state, ctx, "preview_unavailable"), write=False)
+    flow = state.flow
+    assert flow.content_file_id is not None
+    job = Job(
+        job_id=ctx.new_job_id,
+        user_id=state.user_id,
+        chat_id=ctx.chat_id,
+        kind=Kind.NST,
+        content_file_id=flow.content_file_id,
+        content_message_id=flow.content_message_id,
+        style_file_id=flow.style_file_id,
+        painting=flow.painting,
+        mix_style_file_id=flow.mix_style_file_id,
+        mix_painting=flow.mix_painting,
+        mix_ratio=flow.mix_ratio,
+        preview=True,
+        quality=Quality.QUICK,
+        size=flow.size or state.size,
+        strength=flow.strength,
+        keep_colors=flow.keep_colors,
+        as_file=False,
+        language=_lang(state, ctx),
+        enqueued_at=ctx.now,
+    )
+    new = _moved(state, flow=replace(flow, previewed=True), recent_jobs=(*state.recent_jobs, job.job_id)[-10:])
+    return Outcome(new, _options_reply(new, ctx, edit=True), toast=_t(new, ctx, "preview_coming"), job=job)
+
+
+def _mix(state: UserState, ctx: Situation, wanted: bool) -> Outcome:
+    """Mix another style in (ask for it: a picture, a recent one or a painting), or drop the mix."""
+    if not wanted:
+        flow = replace(state.flow, mix_style_file_id=None, mix_painting=None, mix_ratio=None, previewed=False)
+        new = _moved(state, flow=flow)
+        return Outcome(new, _options_reply(new, ctx, edit=True))
+    new = _moved(state, step=Step.NST_STYLE, flow=replace(state.flow, picking_mix=True))
+    keyboard = keyboards.style_choice(
+        _lang(new, ctx), paintings=bool(ctx.catalogue.paintings), recent=len(new.recent_styles), back=True
+    )
+    return Outcome(new, Reply(_t(new, ctx, "ask_mix_style"), keyboard, edit=True))
 
 
 def _tap_setting(state: UserState, arg: str, ctx: Situation) -> Outcome | None:
@@ -401,10 +520,17 @@ def _tap_again(state: UserState, arg: str, ctx: Situation) -> Outcome:
         return Outcome(state, toast=_t(state, ctx, "result_expired"), remove_tapped_keyboard=True)
     flow = _flow_of(job)
     if what == keyboards.AGAIN_STYLE and job.kind == Kind.NST:
-        new = _moved(state, step=Step.NST_STYLE, flow=replace(flow, style_file_id=None))
-        return Outcome(new, Reply(_t(new, ctx, "ask_style")))
+        unstyled = replace(flow, style_file_id=None, painting=None, mix_style_file_id=None, mix_painting=None)
+        new = _moved(state, step=Step.NST_STYLE, flow=replace(unstyled, mix_ratio=None))
+        return Outcome(new, _ask_style_reply(new, ctx, edit=False))
     if what == keyboards.AGAIN_STYLE:
         return _to_gallery(state, ctx, replace(flow, preset=None), previews=False)
+    strength = what.removeprefix(keyboards.AGAIN_STRENGTH)
+    if what.startswith(keyboards.AGAIN_STRENGTH) and strength in tuple(Strength) and job.kind == Kind.NST:
+        # A strength under a preview strip: that photo and those styles, at that strength (previewed already).
+        flow = replace(flow, strength=Strength(strength), previewed=True)
+        new = _moved(state, step=Step.NST_OPTIONS, flow=flow)
+        return Outcome(new, _options_reply(new, ctx, edit=False))
     if what == keyboards.AGAIN_OPTIONS:
         new = _moved(state, step=Step.NST_OPTIONS if job.kind == Kind.NST else Step.PRESET_OPTIONS, flow=flow)
         return Outcome(new, _options_reply(new, ctx, edit=False))
@@ -417,6 +543,10 @@ def _flow_of(job: Job) -> Flow:
         content_file_id=job.content_file_id,
         content_message_id=job.content_message_id,
         style_file_id=job.style_file_id,
+        painting=job.painting,
+        mix_style_file_id=job.mix_style_file_id,
+        mix_painting=job.mix_painting,
+        mix_ratio=job.mix_ratio,
         preset=job.preset,
         strength=job.strength,
         keep_colors=job.keep_colors,
@@ -463,7 +593,15 @@ def _quota_refused(state: UserState, ctx: Situation, kind: QuotaKind) -> Outcome
     return Outcome(new, replace(options, text=body))
 
 
-_TAPS = {"m": _tap_menu, "p": _tap_preset, "o": _tap_option, "s": _tap_setting, "j": _tap_job}
+_TAPS = {
+    "m": _tap_menu,
+    "p": _tap_preset,
+    "o": _tap_option,
+    "s": _tap_setting,
+    "j": _tap_job,
+    keyboards.PAINTING: _tap_painting,
+    keyboards.RECENT: _tap_recent,
+}
 
 
 def _start_job(state: UserState, ctx: Situation) -> Outcome:
@@ -490,6 +628,10 @@ def _start_job(state: UserState, ctx: Situation) -> Outcome:
         kind=job_kind,
         content_file_id=flow.content_file_id,
         style_file_id=flow.style_file_id if state.step == Step.NST_OPTIONS else None,
+        painting=flow.painting if state.step == Step.NST_OPTIONS else None,
+        mix_style_file_id=flow.mix_style_file_id if state.step == Step.NST_OPTIONS else None,
+        mix_painting=flow.mix_painting if state.step == Step.NST_OPTIONS else None,
+        mix_ratio=flow.mix_ratio if state.step == Step.NST_OPTIONS else None,
         preset=flow.preset if state.step == Step.PRESET_OPTIONS else None,
         quality=flow.quality,
         size=flow.size or state.size,
@@ -507,6 +649,7 @@ def _start_job(state: UserState, ctx: Situation) -> Outcome:
         active_job=job.job_id,
         job_started_at=ctx.now,
         recent_jobs=(*state.recent_jobs, job.job_id)[-10:],
+        recent_styles=_remember_style(_remember_style(state.recent_styles, job.mix_style_file_id), job.style_file_id),
     )
     return Outcome(
         new, Reply(_t(new, ctx, "job_queued"), keyboards.progress_keyboard(_lang(new, ctx)), edit=True), job=job
@@ -533,6 +676,13 @@ def _to_gallery(
 
 def _gallery_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
     return Reply(_t(state, ctx, "gallery"), keyboards.gallery(ctx.catalogue.presets, _lang(state, ctx)), edit=edit)
+
+
+def _ask_style_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
+    """Ask for the style picture; the ones sent recently and the famous paintings are a tap away."""
+    recent = len(state.recent_styles)
+    keyboard = keyboards.style_choice(_lang(state, ctx), paintings=bool(ctx.catalogue.paintings), recent=recent)
+    return Reply(_t(state, ctx, "ask_style_recent" if recent else "ask_style"), keyboard, edit=edit)
 
 
 def _settings_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
@@ -584,9 +734,16 @@ def _options_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
         colors=_t(state, ctx, "yes" if flow.keep_colors else "no"),
         quality=_t(state, ctx, f"quality_{flow.quality}"),
     )
+    # Above the options, the style when it is not a picture the user just sent: the painting, the mix.
+    painting = ctx.catalogue.painting(flow.painting)
+    header = [] if painting is None else [_t(state, ctx, "painting_chosen", painting=painting.caption(lang))]
+    if flow.mix_ratio is not None:
+        second = _style_names(state, ctx)[1]
+        header.append(_t(state, ctx, "mix_chosen", second=second, ratio=flow.mix_ratio.label))
+    body = "\n".join([*header, "", body]) if header else body
     best_available = ctx.allowance.budget == BudgetLevel.OPEN
     keyboard = keyboards.nst_options(flow, size, lang, ctx.catalogue.qualities, best_available=best_available)
-    return Reply(_with_note(body, note), keyboard, edit=edit)
+    return Reply(_with_note(body, note), keyboards.own_style_extras(keyboard, flow, lang), edit=edit)
 
 
 def _help_reply(state: UserState, ctx: Situation) -> Reply:

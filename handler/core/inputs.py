@@ -13,6 +13,7 @@ from handler.core.job import Job, JobStatus, Language, Quality
 from handler.core.keyboards import Keyboard
 from handler.core.quotas import Allowance, QuotaKind, Refusal
 from handler.core.state import UserState
+from handler.core.texts import text
 
 # --- inputs ---------------------------------------------------------------------------------------------------
 
@@ -93,6 +94,32 @@ class PresetInfo:
 
 
 @dataclass(frozen=True)
+class PaintingInfo:
+    """A famous painting the user can take as the style picture: its title, artist and year by language."""
+
+    id: str
+    titles: Mapping[str, str]
+    short_titles: Mapping[str, str]  # for a button
+    artists: Mapping[str, str]
+    years: Mapping[str, str]
+
+    def title(self, language: str) -> str:
+        return _localised(self.titles, language, self.id)
+
+    def short_title(self, language: str) -> str:
+        return _localised(self.short_titles, language, self.title(language))
+
+    def caption(self, language: str) -> str:
+        """ "The Starry Night — Vincent van Gogh, 1889", in `language`."""
+        artist, year = _localised(self.artists, language, ""), _localised(self.years, language, "")
+        return text("painting_caption", language, title=self.title(language), artist=artist, year=year)
+
+
+def _localised(values: Mapping[str, str], language: str, fallback: str) -> str:
+    return values.get(language) or values.get(Language.EN) or fallback
+
+
+@dataclass(frozen=True)
 class Catalogue:
     """What this deployment can run (weights present and verified), and what it cannot."""
 
@@ -100,6 +127,10 @@ class Catalogue:
     qualities: tuple[Quality, ...] = tuple(Quality)
     missing_presets: Sequence[PresetInfo] = ()
     fetch_command: str = ""  # the one command that makes the missing ones available
+    paintings: Sequence[PaintingInfo] = ()  # the famous paintings (they ship with the code)
+
+    def painting(self, painting_id: str | None) -> PaintingInfo | None:
+        return next((p for p in self.paintings if p.id == painting_id), None)
 
     @property
     def complete(self) -> bool:
@@ -150,5 +181,6 @@ class Outcome:
     cancel_job: str | None = None
     forget: bool = False
     show_previews: bool = False  # the preset previews go before the reply (the gallery)
+    show_paintings: bool = False  # the paintings' previews go before the reply (their gallery)
     write: bool = True  # False: nothing to store (a silently dropped flood message)
     refused: Refusal | None = None  # a Start the quotas or the budget refused (counted by the caller)

@@ -50,6 +50,23 @@ class Strength(StrEnum):
 _WEIGHTS = {Strength.LOW: 0.5, Strength.MID: 0.8, Strength.HIGH: 1.0}
 
 
+class MixRatio(StrEnum):
+    """How two mixed styles share the result: the first style's percentage ("70": 70/30)."""
+
+    FIRST = "70"
+    EVEN = "50"
+    SECOND = "30"
+
+    @property
+    def second_share(self) -> float:
+        """The second style's share of the mix, in [0, 1]."""
+        return 1.0 - int(self) / 100
+
+    @property
+    def label(self) -> str:
+        return f"{self}/{100 - int(self)}"
+
+
 class JobStatus(StrEnum):
     """The status of a job item in the state store."""
 
@@ -90,7 +107,14 @@ class Job(BaseModel):
     kind: Kind
     content_file_id: str = Field(min_length=1, max_length=256)
     style_file_id: str | None = Field(default=None, max_length=256)
+    painting: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,40}$")  # a famous painting as the style
     preset: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,40}$")
+    # A second style mixed in (a picture of the user's or a painting), and how the two share the result.
+    mix_style_file_id: str | None = Field(default=None, max_length=256)
+    mix_painting: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,40}$")
+    mix_ratio: MixRatio | None = None
+    # A preview strip (the photo at each strength, small), not a result: quick own style only, no quota.
+    preview: bool = False
     quality: Quality
     size: int
     strength: Strength
@@ -118,8 +142,15 @@ class Job(BaseModel):
     def _consistent(self) -> Job:
         if self.size not in SIZES:
             raise ValueError(f"size must be one of {SIZES}")
-        if self.kind == Kind.NST and not self.style_file_id:
-            raise ValueError("an own-style job needs a style picture")
+        if self.kind == Kind.NST and not self.style_file_id and not self.painting:
+            raise ValueError("an own-style job needs a style picture or a painting")
+        if self.style_file_id and self.painting:
+            raise ValueError("a job has one style picture: the user's or a painting")
+        if self.preview and (self.kind != Kind.NST or self.quality != Quality.QUICK):
+            raise ValueError("a preview strip is made at quick quality, for an own-style job")
+        mixes = (self.mix_style_file_id is not None) + (self.mix_painting is not None)
+        if mixes > 1 or (mixes == 1) != (self.mix_ratio is not None) or (mixes and self.kind != Kind.NST):
+            raise ValueError("a mix is one more style for an own-style job, with its ratio")
         if self.kind == Kind.PRESET and not self.preset:
             raise ValueError("a preset job needs a preset")
         return self

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from handler.core.job import SIZES, Language, Quality, Strength
+from handler.core.job import SIZES, Language, MixRatio, Quality, Strength
 from handler.core.texts import text
 
 if TYPE_CHECKING:
-    from handler.core.inputs import PresetInfo
+    from handler.core.inputs import PaintingInfo, PresetInfo
     from handler.core.state import Flow
 
 
@@ -26,6 +26,14 @@ Keyboard = tuple[tuple[Button, ...], ...]
 # The buttons under a result: `r:<what>:<job id>`.
 AGAIN_STYLE = "style"
 AGAIN_OPTIONS = "opts"
+# Under a preview strip: `r:str-<strength>:<job id>` sets that strength on the preview's photo and styles.
+AGAIN_STRENGTH = "str-"
+
+# The famous paintings: the button that opens their gallery (`m:art`), and the prefix of a painting's button.
+PAINTINGS_ACTION = "m:art"
+PAINTING = "a"
+# A style picture the user sent before, by its place among their recent ones (`h:<index>`, 0 the newest).
+RECENT = "h"
 
 # The option buttons cycle through the values: a button shows the current one, a tap moves to the next.
 NEXT_STRENGTH = {Strength.LOW: Strength.MID, Strength.MID: Strength.HIGH, Strength.HIGH: Strength.LOW}
@@ -42,9 +50,52 @@ def menu(language: str, *, presets: bool = True) -> Keyboard:
     )
 
 
-def gallery(presets: Sequence[PresetInfo], language: str) -> Keyboard:
-    buttons = [Button(p.name(language), f"p:{p.id}") for p in presets]
+def _two_per_row(buttons: Sequence[Button]) -> Keyboard:
+    """The layout of both galleries (presets and paintings): under their album of previews, two buttons a row."""
     return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+
+
+def gallery(presets: Sequence[PresetInfo], language: str) -> Keyboard:
+    return _two_per_row([Button(p.name(language), f"p:{p.id}") for p in presets])
+
+
+def paintings_gallery(paintings: Sequence[PaintingInfo], language: str) -> Keyboard:
+    """One button a painting, as the presets' gallery has one a preset."""
+    return _two_per_row([Button(p.short_title(language), f"{PAINTING}:{p.id}") for p in paintings])
+
+
+def style_choice(language: str, *, paintings: bool, recent: int = 0, back: bool = False) -> Keyboard | None:
+    """Under "send the style picture": the style pictures the user sent recently (`recent` of them, newest
+    first), the famous paintings where there are any, and (`back`, for a mix's second style) the way back to the
+    options; no keyboard where there is nothing to tap."""
+    rows: Keyboard = ()
+    if recent:
+        rows = (tuple(Button(text("btn_recent_style", language, n=i + 1), f"{RECENT}:{i}") for i in range(recent)),)
+    if paintings:
+        rows = (*rows, (Button(text("btn_paintings", language), PAINTINGS_ACTION),))
+    if back:
+        rows = (*rows, (Button(text("btn_back_to_options", language), "m:back"),))
+    return rows or None
+
+
+def mix_ratios() -> Keyboard:
+    """How much of each of two mixed styles: 70/30, 50/50, 30/70."""
+    return (tuple(Button(r.label, f"o:ratio:{r}") for r in MixRatio),)
+
+
+def own_style_extras(keyboard: Keyboard, flow: Flow, language: str) -> Keyboard:
+    """The own-style options with, above Start and Cancel, the preview strip (at quick quality, once for these
+    styles) and a row to mix in another style (or to drop the mix)."""
+    mixed = flow.mix_ratio is not None
+    rows: Keyboard = ((Button(text("btn_unmix" if mixed else "btn_mix", language), f"o:mix:{0 if mixed else 1}"),),)
+    if flow.quality == Quality.QUICK and not flow.previewed:
+        rows = ((Button(text("btn_preview", language), "o:prev"),), *rows)
+    return (*keyboard[:-1], *rows, keyboard[-1])
+
+
+def strip_keyboard(language: str, job_id: str) -> Keyboard:
+    """Under a preview strip: one button a strength, in the strip's order; a tap sets it (bound to the job)."""
+    return (tuple(Button(text(f"strength_{s}", language), f"r:{AGAIN_STRENGTH}{s}:{job_id}") for s in Strength),)
 
 
 def settings(language: str, size: int, as_file: bool) -> Keyboard:
@@ -109,9 +160,11 @@ def result_keyboard(language: str, job_id: str) -> Keyboard:
     )
 
 
-def photo_first(language: str, *, presets: bool = True) -> Keyboard:
+def photo_first(language: str, *, presets: bool = True, paintings: bool = False) -> Keyboard:
     """What to do with a photo sent when nothing was awaited (a preset only where one can run)."""
     own: Keyboard = ((Button(text("btn_use_own_style", language), "m:own"),),)
+    if paintings:
+        own = (*own, (Button(text("btn_paintings", language), PAINTINGS_ACTION),))
     return (*own, (Button(text("btn_apply_preset", language), "m:pst"),)) if presets else own
 
 

@@ -386,6 +386,18 @@ class Engine(Protocol):
         style: bytes | None,
         progress: ProgressReport,
         should_cancel: Callable[[], bool],
-    ) -> tuple[bytes, str]: ...
+        mix: bytes | None = None,
+    ) -> tuple[bytes, str]:
+        """`style`: the user's style picture (None for a painting or a preset); `mix`: the user's picture mixed in
+        as the second style (None where the job mixes in a painting, or nothing)."""
+        ...
+
+    def preview(self, job: Job, content: bytes, style: bytes | None, mix: bytes | None = None) -> bytes:
+        """The preview strip of an own-style job (`job.preview`): the photo at each strength, labelled (a JPEG)."""
+        ...
 
     def preset_name(self, preset_id: str, language: str) -> str: ...
+
+    def painting_title(self, painting_id: str, language: str) -> str:
+        """The title of a famous painting (a job's style), in `language`."""
+        ...

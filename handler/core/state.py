@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from handler.core.flood import BUCKET_SIZE
-from handler.core.job import DEFAULT_SIZE, SIZES, Language, Quality, Strength
+from handler.core.job import DEFAULT_SIZE, SIZES, Language, MixRatio, Quality, Strength
 from handler.core.limits import JOB_STALE_SECONDS
 
 
@@ -21,9 +21,13 @@ class Step(StrEnum):
     PRESET_PHOTO = "preset_photo"  # presets: waiting for the photo
     PRESET_OPTIONS = "preset_options"  # presets: strength with Start / Cancel
     PHOTO_CHOICE = "photo_choice"  # a photo came first: own style or a preset for it?
+    PAINTING_PICK = "painting_pick"  # own style: the famous paintings are shown (a picture of one's own will do)
+    MIX_RATIO = "mix_ratio"  # own style: a second style is chosen; how much of each?
 
 
-AWAITING_IMAGE = {Step.NST_CONTENT, Step.NST_STYLE, Step.PRESET_PHOTO}
+AWAITING_IMAGE = {Step.NST_CONTENT, Step.NST_STYLE, Step.PRESET_PHOTO, Step.PAINTING_PICK}
+# How many of the style pictures a user sent are offered again (their Telegram file ids, newest first).
+RECENT_STYLES = 3
 
 
 @dataclass(frozen=True)
@@ -33,11 +37,19 @@ class Flow:
     content_file_id: str | None = None
     content_message_id: int | None = None  # the user's message of the photo: the result replies to it
     style_file_id: str | None = None
+    painting: str | None = None  # a famous painting as the style picture, instead of style_file_id
     preset: str | None = None
     strength: Strength = Strength.HIGH
     keep_colors: bool = False
     quality: Quality = Quality.QUICK
     size: int | None = None  # None: the user's default size from settings
+    # A second style to mix in: a picture the user sent or a painting, and the ratio. While `picking_mix`, the
+    # style steps (NST_STYLE, PAINTING_PICK) choose this second style, not the first.
+    mix_style_file_id: str | None = None
+    mix_painting: str | None = None
+    mix_ratio: MixRatio | None = None
+    picking_mix: bool = False
+    previewed: bool = False  # the preview strip of these styles was asked for (the button is not offered again)
     # An album holding content and style arrives as several updates: collected here by message id.
     album_id: str | None = None
     album: dict[str, str] = field(default_factory=dict)
@@ -59,6 +71,9 @@ class UserState:
     active_job: str | None = None
     job_started_at: float | None = None
     recent_jobs: tuple[str, ...] = ()  # so that /forget can find every job item
+    # The file ids of the last style pictures the user started a job with, newest first (never the pictures):
+    # offered again as one-tap choices; they leave with /forget and expire with this item.
+    recent_styles: tuple[str, ...] = ()
     # Token bucket against floods: tokens left and when they were counted.
     tokens: float = BUCKET_SIZE
     tokens_at: float = 0.0
@@ -78,10 +93,12 @@ class UserState:
         flow_data = data.pop("flow", {})
         flow_data["strength"] = Strength(flow_data.get("strength", Strength.HIGH))
         flow_data["quality"] = Quality(flow_data.get("quality", Quality.QUICK))
+        flow_data["mix_ratio"] = MixRatio(flow_data["mix_ratio"]) if flow_data.get("mix_ratio") else None
         flow = Flow(**flow_data)
         data["step"] = Step(data.get("step", Step.IDLE))
         data["language"] = Language(data["language"]) if data.get("language") else None
         data["recent_jobs"] = tuple(data.get("recent_jobs", ()))
+        data["recent_styles"] = tuple(data.get("recent_styles", ()))
         known = {f for f in cls.__dataclass_fields__ if f not in ("user_id", "version", "flow")}
         return cls(user_id=user_id, version=version, flow=flow, **{k: v for k, v in data.items() if k in known})
 
@@ -97,12 +114,28 @@ class UserState:
             flow.strength in tuple(Strength),
             flow.quality in tuple(Quality),
             flow.size in (None, *SIZES),
-            self.step not in (Step.NST_STYLE, Step.NST_OPTIONS, Step.PHOTO_CHOICE) or flow.content_file_id is not None,
-            self.step != Step.NST_OPTIONS or flow.style_file_id is not None,
+            self.step not in (Step.NST_STYLE, Step.NST_OPTIONS, Step.PHOTO_CHOICE, Step.PAINTING_PICK)
+            or flow.content_file_id is not None,
+            self.step != Step.NST_OPTIONS or (flow.style_file_id is None) != (flow.painting is None),
             self.step not in (Step.PRESET_PHOTO, Step.PRESET_OPTIONS) or flow.preset is not None,
             self.step != Step.PRESET_OPTIONS or flow.content_file_id is not None,
             (self.active_job is None) == (self.job_started_at is None),
             self.generation >= 0,
             len(flow.album) <= 2,
+            len(self.recent_styles) <= RECENT_STYLES and len(set(self.recent_styles)) == len(self.recent_styles),
+            self._mix_valid(),
         ]
         return all(checks)
+
+    def _mix_valid(self) -> bool:
+        flow = self.flow
+        mixes = (flow.mix_style_file_id is not None) + (flow.mix_painting is not None)
+        has_style = (flow.style_file_id is None) != (flow.painting is None)
+        return all(
+            [
+                mixes <= 1,
+                self.step != Step.NST_OPTIONS or (mixes == 1) == (flow.mix_ratio is not None),
+                self.step != Step.MIX_RATIO or (mixes == 1 and has_style and flow.content_file_id is not None),
+                not flow.picking_mix or (self.step in (Step.NST_STYLE, Step.PAINTING_PICK) and has_style),
+            ]
+        )

@@ -169,6 +169,33 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "cmd_help": "What I can do",
         "cmd_forget": "Erase everything stored about you",
         "job_stopped": "The bot was stopped before your picture was finished. Please send it again once the bot is back.",
+        # The famous paintings
+        "btn_paintings": "🖼 Famous paintings",
+        "paintings_gallery": "Pick a painting to lend your photo its style, or send a picture of your own:",
+        "painting_caption": "{title} — {artist}, {year}",
+        "painting_chosen": "Painting: {painting}",
+        "result_details_painting": "{painting}, {quality}, {size} px, strength {strength}, {colors}.",
+        # The style pictures sent recently
+        "ask_style_recent": "Got the photo. Now send the picture whose style I should copy, or take one you used recently (1 is the latest).",
+        "btn_recent_style": "🕘 Recent {n}",
+        # Two styles mixed
+        "btn_mix": "➕ Mix with another style",
+        "btn_unmix": "✖️ Drop the mix",
+        "btn_back_to_options": "⬅️ Back to the options",
+        "ask_mix_style": "Send the second style picture, or take one below. Then you'll choose how much of each goes into the mix.",
+        "mix_ratio_ask": "Mixing {first} with {second}. How much of each, the first / the second?",
+        "mix_chosen": "Mixed with {second}, {ratio}",
+        "style_yours": "your style",
+        "style_yours_second": "your second style",
+        "painting_name": "{title}",
+        "result_details_mix": "{first} + {second} ({ratio}), {quality}, {size} px, strength {strength}, {colors}.",
+        "result_caption_mix": "{first} + {second} ({ratio})",
+        # The preview strip
+        "btn_preview": "👀 Preview",
+        "preview_coming": "A preview of three strengths is on its way…",
+        "preview_caption": "Your photo at three strengths. Tap the one you like, then ▶️ Start.",
+        "preview_failed": "Sorry, I couldn't make the preview. ▶️ Start still works.",
+        "preview_unavailable": "The preview isn't available right now.",
     },
     "ru": {
         "start": (
@@ -330,6 +357,33 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "cmd_help": "Что я умею",
         "cmd_forget": "Удалить всё, что я о вас храню",
         "job_stopped": "Бота остановили, и картинка не успела дорисоваться. Пришлите её ещё раз, когда бот снова заработает.",
+        # The famous paintings
+        "btn_paintings": "🖼 Знаменитые картины",
+        "paintings_gallery": "Выберите картину, в стиле которой нарисовать фото, или пришлите свою:",
+        "painting_caption": "«{title}» — {artist}, {year}",
+        "painting_chosen": "Картина: {painting}",
+        "result_details_painting": "«{painting}», {quality} качество, {size} пикс., {strength} стилизация, {colors}.",
+        # The style pictures sent recently
+        "ask_style_recent": "Фото получил. Теперь пришлите картинку, в стиле которой его перерисовать, или возьмите одну из недавних (1 — самая последняя).",
+        "btn_recent_style": "🕘 Недавняя {n}",
+        # Two styles mixed
+        "btn_mix": "➕ Смешать с другим стилем",
+        "btn_unmix": "✖️ Без смешивания",
+        "btn_back_to_options": "⬅️ К настройкам",
+        "ask_mix_style": "Пришлите вторую картинку со стилем или выберите её ниже. Потом решите, сколько взять от каждой.",
+        "mix_ratio_ask": "Смешиваю {first} и {second}. Сколько взять от каждого: первый / второй?",
+        "mix_chosen": "В смеси с: {second}, {ratio}",
+        "style_yours": "свой стиль",
+        "style_yours_second": "второй свой стиль",
+        "painting_name": "«{title}»",
+        "result_details_mix": "{first} + {second} ({ratio}), {quality} качество, {size} пикс., {strength} стилизация, {colors}.",
+        "result_caption_mix": "{first} + {second} ({ratio})",
+        # The preview strip
+        "btn_preview": "👀 Предпросмотр",
+        "preview_coming": "Сейчас пришлю три варианта стилизации…",
+        "preview_caption": "Ваше фото с тремя степенями стилизации. Выберите понравившуюся и нажмите ▶️ Старт.",
+        "preview_failed": "Не получилось сделать предпросмотр, но ▶️ Старт работает как обычно.",
+        "preview_unavailable": "Предпросмотр сейчас недоступен.",
     },
 }
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from handler.core.freeing import free_user
 from handler.core.images import pixel_size
 from handler.core.job import CANCELLABLE, Job, JobStatus, Kind, Untouched
-from handler.core.keyboards import result_keyboard
+from handler.core.keyboards import result_keyboard, strip_keyboard
 from handler.core.limits import ASYNC_EVENT_MAX_AGE_SECONDS, LOST_JOB_GRACE_SECONDS
 from handler.core.metric_names import Dimension, Metric
 from handler.core.ports import BadPicture, Engine, MaybeSent, Messenger, StateStore, Stopped, TelegramFailed
@@ -29,17 +29,31 @@ UPLOAD_PHOTO = "upload_photo"
 UPLOAD_FILE = "upload_document"
 
 
-def result_details(job: Job, preset_name: str, pixels: tuple[int, int] | None = None) -> str:
-    """What was made, in one line: the style, quality, size, strength and colours of the job; `pixels` (the
-    result's width and height) gives the size it really has, and a file names them."""
+def result_details(
+    job: Job, preset_name: str, pixels: tuple[int, int] | None = None, titles: Mapping[str, str] | None = None
+) -> str:
+    """What was made, in one line: the style (or the two mixed), quality, size, strength and colours of the job;
+    `pixels` (the result's width and height) gives the size it really has, and a file names them; `titles`: the
+    titles of the job's paintings, by id."""
     strength = text(f"strength_{job.strength}", job.language)
     size = max(pixels) if pixels else job.size  # a preset keeps the photo's own size
     if job.kind == Kind.PRESET:
         line = text("result_details_preset", job.language, preset=preset_name, size=size, strength=strength)
     else:
+        found = titles or {}
+
+        def name(painting: str | None, own: str) -> str:
+            title = found.get(painting or "", painting or "")
+            return text("painting_name", job.language, title=title) if painting else text(own, job.language)
+
+        mixed = job.mix_ratio is not None
         line = text(
-            "result_details_nst",
+            "result_details_mix" if mixed else "result_details_painting" if job.painting else "result_details_nst",
             job.language,
+            painting=found.get(job.painting or "", job.painting),
+            first=name(job.painting, "style_yours"),
+            second=name(job.mix_painting, "style_yours_second"),
+            ratio=job.mix_ratio.label if job.mix_ratio else "",
             quality=text(f"quality_{job.quality}", job.language),
             size=size,
             strength=strength,
@@ -48,6 +62,24 @@ def result_details(job: Job, preset_name: str, pixels: tuple[int, int] | None = 
     if job.as_file and pixels:
         line = f"{line} {text('result_file', job.language, width=pixels[0], height=pixels[1])}"
     return line
+
+
+def result_caption(job: Job, preset_name: str, titles: Mapping[str, str] | None = None) -> str:
+    """The caption under a result: the style alone (a preset, a painting, or the two mixed), what stays with the
+    picture when it is forwarded; empty for a picture of the user's own. The summary line says the rest."""
+    if job.kind == Kind.PRESET:
+        return preset_name
+    found = titles or {}
+
+    def name(painting: str | None, own: str) -> str:
+        title = found.get(painting or "", painting or "")
+        return text("painting_name", job.language, title=title) if painting else text(own, job.language)
+
+    if job.mix_ratio is not None:
+        first, second = name(job.painting, "style_yours"), name(job.mix_painting, "style_yours_second")
+        caption = text("result_caption_mix", job.language, first=first, second=second, ratio=job.mix_ratio.label)
+        return caption[:1].upper() + caption[1:]
+    return name(job.painting, "style_yours") if job.painting else ""
 
 
 @dataclass
@@ -102,13 +134,16 @@ class JobRunner:
         return status or Untouched.GONE
 
     def _work(self, job: Job, deadline: float, started: float) -> JobStatus | Untouched:
+        if job.preview:
+            return self._preview(job)
         preset_name = self.engine.preset_name(job.preset, job.language) if job.preset else ""
         progress = self._progress_message(job, preset_name)
         checks = _CancelCheck(self.store, job, self.clock, deadline, self.wall, self.stopping)
         try:
             content = self.messenger.download(job.content_file_id)
             style = self.messenger.download(job.style_file_id) if job.style_file_id else None
-            result, filename = self.engine.run(job, content, style, progress.report, checks)
+            mix = self.messenger.download(job.mix_style_file_id) if job.mix_style_file_id else None
+            result, filename = self.engine.run(job, content, style, progress.report, checks, mix)
         except Stopped:
             if checks.timed_out:
                 return self.fail(job, "job_failed_timeout", progress=progress)
@@ -124,6 +159,36 @@ class JobRunner:
             logger.exception("job failed", extra={"job_id": job.job_id})
             return self.fail(job, "job_failed", progress=progress)
         return self._deliver(job, result, filename, progress, preset_name, started)
+
+    def _preview(self, job: Job) -> JobStatus | Untouched:
+        """The preview strip: no progress (it takes about a second), the picture with one button a strength."""
+        try:
+            content = self.messenger.download(job.content_file_id)
+            style = self.messenger.download(job.style_file_id) if job.style_file_id else None
+            mix = self.messenger.download(job.mix_style_file_id) if job.mix_style_file_id else None
+            strip = self.engine.preview(job, content, style, mix)
+        except Exception:
+            logger.exception("the preview failed", extra={"job_id": job.job_id})
+            return self.fail(job, "preview_failed")
+        if not self.store.set_job_status(job.user_id, job.job_id, JobStatus.SENDING, only_from=(JobStatus.RUNNING,)):
+            return self.store.job_status(job.user_id, job.job_id) or Untouched.GONE
+        try:
+            self.messenger.send_picture(
+                job.chat_id,
+                strip,
+                as_file=False,
+                filename=f"stylebot-preview-{job.job_id}.jpg",
+                caption=text("preview_caption", job.language),
+                keyboard=strip_keyboard(job.language, job.job_id),
+                reply_to=job.content_message_id,
+            )
+        except MaybeSent:
+            logger.warning("the preview got no answer in time; taken as delivered", extra={"job_id": job.job_id})
+        except Exception:
+            logger.exception("the preview could not be sent", extra={"job_id": job.job_id})
+            return self.fail(job, "preview_failed", only_from=(JobStatus.SENDING,))
+        self.store.set_job_status(job.user_id, job.job_id, JobStatus.DONE, only_from=(JobStatus.SENDING,))
+        return JobStatus.DONE
 
     def _progress_message(self, job: Job, preset_name: str) -> ProgressMessage:
         message_id = job.progress_message_id
@@ -142,10 +207,12 @@ class JobRunner:
             progress.close(text("job_cancelled", job.language))
             return JobStatus.CANCELLED
         generation = free_user(self.store, job.user_id, job.job_id)
-        details = result_details(job, preset_name, pixel_size(result))
+        paintings = [p for p in (job.painting, job.mix_painting) if p]
+        titles = {p: self.engine.painting_title(p, job.language) for p in paintings}
+        details = result_details(job, preset_name, pixel_size(result), titles)
         # One summary: the progress message becomes the line of what was made (a progress photo makes way for it).
-        # The picture's caption does not repeat it: it names a preset's style (what stays with the picture when
-        # it is forwarded), and is empty for an own style.
+        # The picture's caption does not repeat it: it names the style only (what stays with the picture when it
+        # is forwarded): a preset, a painting, a mix; none for a picture of the user's own.
         seconds = max(1, round(self.clock() - started))
         progress.close(text("result_summary", job.language, seconds=seconds, details=details), keep_picture=False)
         try:
@@ -155,7 +222,7 @@ class JobRunner:
                 result,
                 as_file=job.as_file,
                 filename=filename,
-                caption=preset_name if job.kind == Kind.PRESET else "",
+                caption=result_caption(job, preset_name, titles),
                 keyboard=result_keyboard(job.language, job.job_id) if generation is not None else None,
                 generation=generation or 0,
                 reply_to=job.content_message_id,
@@ -184,7 +251,8 @@ class JobRunner:
         """Mark the job FAILED, free the user and tell them, once: only the caller whose write lands speaks."""
         if not self.store.set_job_status(job.user_id, job.job_id, JobStatus.FAILED, only_from=only_from):
             return self.store.job_status(job.user_id, job.job_id) or Untouched.GONE
-        free_user(self.store, job.user_id, job.job_id)
+        if not job.preview:  # a preview never made the user busy, and its options screen stays current
+            free_user(self.store, job.user_id, job.job_id)
         message = text(key, job.language, **values)
         if progress is not None:
             progress.close(message)
@@ -282,5 +350,11 @@ class NoEngine:
     def run(self, *args: Any, **kwargs: Any) -> tuple[bytes, str]:
         raise RuntimeError("this function runs no models")
 
+    def preview(self, *args: Any, **kwargs: Any) -> bytes:
+        raise RuntimeError("this function runs no models")
+
     def preset_name(self, preset_id: str, language: str) -> str:
         return preset_id
+
+    def painting_title(self, painting_id: str, language: str) -> str:
+        return painting_id

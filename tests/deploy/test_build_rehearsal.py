@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ml import registry, weights
+from ml import paintings, registry, weights
 from tests.deploy.rehearsal import DOCKERFILE, Rehearsal, commands_the_base_image_lacks, rehearse
 from tests.ml_helpers import write_test_weights
 
@@ -94,6 +94,19 @@ def test_a_preset_that_cannot_be_fetched_is_left_out_loudly_and_not_offered(buil
     offered = _in_image("from ml import registry; print(' '.join(p.id for p in registry.available()))", rehearsal)
     assert offered.split() == [p.id for p in registry.PRESETS if p is not LEFT_OUT]
     assert sorted(p.stem for p in (rehearsal.weights / "previews").glob("*.jpg")) == sorted(offered.split())
+
+
+def test_the_famous_paintings_and_their_previews_are_in_the_image_and_offered(build: tuple[Rehearsal, int]) -> None:
+    rehearsal, status = build
+    assert status == 0, rehearsal.output()[-6000:]
+    # Then the image holds every painting and its preview, as committed (nothing of them is downloaded)
+    folder = rehearsal.asset / paintings.PAINTINGS_DIR.relative_to(paintings.PAINTINGS_DIR.parents[2])  # ml/assets/…
+    for p in paintings.PAINTINGS:
+        assert (folder / p.file.name).read_bytes() == p.file.read_bytes()
+        assert (folder / "previews" / p.preview.name).read_bytes() == p.preview.read_bytes()
+    # And the catalogue in the image offers all six
+    offered = _in_image("from ml import paintings; print(' '.join(p.id for p in paintings.available()))", rehearsal)
+    assert offered.split() == [p.id for p in paintings.PAINTINGS]
 
 
 def test_a_preset_without_a_pinned_hash_is_trusted_once_and_its_hash_printed(build: tuple[Rehearsal, int]) -> None:

@@ -68,3 +68,19 @@ def test_image_is_lean_multi_stage_from_the_lambda_base_with_verified_weights() 
     assert let_in <= set(rules[1:]), f"the image's inputs are not let back in: {let_in - set(rules)}"
     # and the benchmarks, development tools that import the tests' simulated user, stay out of it
     assert left_out_of_the_image("ml/bench_cold.py") and not left_out_of_the_image("ml/nst.py")
+
+
+def test_the_famous_paintings_and_their_previews_travel_with_the_image_and_the_install() -> None:
+    # Given the paintings' pictures and previews, inside the ml package
+    from ml import paintings
+
+    files = [path for p in paintings.PAINTINGS for path in (p.file, p.preview)]
+    files += [paintings.PAINTINGS_DIR / "SOURCES.md", paintings.PAINTINGS_DIR / "SHA256SUMS"]
+    assert all(path.is_file() for path in files)
+    # Then the image copies the whole package (the build context lets ml/ in, and ignores nothing of it but bytecode)
+    assert re.search(r"^COPY ml /asset/ml$", DOCKERFILE, flags=re.MULTILINE)
+    rules = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()]
+    assert not [rule for rule in rules if "paintings" in rule or rule.endswith(("*.jpg", "*.md"))]
+    # And a local install (the package data of pyproject.toml) carries every one of those files
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["*"]
+    assert all(any(path.match(pattern) for pattern in package_data) for path in files)

@@ -90,3 +90,69 @@ def test_weights_verify_and_list() -> None:
     assert proc.stdout.count(": ok") == 2
     listing = _run(["weights", "list"])
     assert "vgg19-dcbb9e9d.pth" in listing.stdout and "MIT" in listing.stdout
+
+
+def test_stylize_with_a_famous_painting_in_both_qualities(tmp_path: Path) -> None:
+    # Given the seeded random VGG weights (best quality), and the paintings that ship with the package
+    weights_dir = tmp_path / "weights"
+    sha = write_random_vgg(weights_dir)
+    manifest = tmp_path / "manifest.json"
+    write_manifest_override(manifest, sha, (weights_dir / VGG_FILENAME).stat().st_size)
+    env = {"STYLEBOT_WEIGHTS_DIR": str(weights_dir), "STYLEBOT_MANIFEST": str(manifest)}
+    for quality in ("quick", "best"):
+        out = tmp_path / f"cat-{quality}.jpg"
+        # When the CLI stylises the cat with The Starry Night, no style file given
+        proc = _run(
+            ["stylize", str(IMAGES / "chelsea.png"), "--painting", "starry_night", "--out", str(out),
+             "--quality", quality, "--size", "64", "--strength", "0.8", "--keep-colors", "--no-progress"],
+            env,
+        )  # fmt: skip
+        # Then it writes the result, with every option, as with a style picture
+        assert proc.returncode == 0, proc.stderr
+        assert Image.open(out).size == (64, 43)
+
+
+def test_paintings_list_and_a_painting_that_does_not_exist(tmp_path: Path) -> None:
+    listing = _run(["paintings", "list"])
+    assert listing.returncode == 0, listing.stderr
+    rows = [line.split("\t") for line in listing.stdout.splitlines()]
+    assert [row[0] for row in rows] == [
+        "starry_night", "the_scream", "woman_with_a_hat", "the_shipwreck_of_the_minotaur", "the_great_wave", "udnie",
+    ]  # fmt: skip
+    assert rows[0][1:4] == ["The Starry Night / Звёздная ночь", "Vincent van Gogh", "1889"]
+    # A painting that is not there: a clear error naming those that are, before any work
+    proc = _run(["stylize", str(IMAGES / "chelsea.png"), "--painting", "mona_lisa", "--out", str(tmp_path / "x.jpg")])
+    assert proc.returncode == 2 and "mona_lisa" in proc.stderr and "starry_night" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    # And --style and --painting are one choice
+    both = _run(["stylize", "a.jpg", "--style", "b.jpg", "--painting", "udnie", "--out", "c.jpg"])
+    assert both.returncode == 2 and "not allowed with" in both.stderr
+
+
+def test_stylize_with_a_mix_of_two_styles_in_both_qualities(tmp_path: Path) -> None:
+    # Given the seeded random VGG weights (best quality)
+    weights_dir = tmp_path / "weights"
+    sha = write_random_vgg(weights_dir)
+    manifest = tmp_path / "manifest.json"
+    write_manifest_override(manifest, sha, (weights_dir / VGG_FILENAME).stat().st_size)
+    env = {"STYLEBOT_WEIGHTS_DIR": str(weights_dir), "STYLEBOT_MANIFEST": str(manifest)}
+    outs = {}
+    for quality, ratio in (("quick", "0.3"), ("quick", "0.0"), ("best", "0.3")):
+        outs[quality, ratio] = out = tmp_path / f"mix-{quality}-{ratio}.png"
+        # When the CLI stylises the cat with the brick wall mixed 70/30 with the gravel
+        proc = _run(
+            ["stylize", str(IMAGES / "chelsea.png"), "--style", str(IMAGES / "brick.png"), "--mix",
+             str(IMAGES / "gravel.png"), "--ratio", ratio, "--out", str(out), "--quality", quality, "--size", "64",
+             "--no-progress"],
+            env,
+        )  # fmt: skip
+        # Then it writes the result
+        assert proc.returncode == 0, proc.stderr
+        assert Image.open(out).size == (64, 43)
+    # And the mix shows: 30 % of the gravel is not the brick wall alone
+    assert outs["quick", "0.3"].read_bytes() != outs["quick", "0.0"].read_bytes()
+    # A share out of range, or a mix with a preset: a clear error
+    bad = _run(["stylize", "a.jpg", "--style", "b.jpg", "--mix", "c.jpg", "--ratio", "1.5", "--out", "d.jpg"])
+    assert bad.returncode == 2 and "--ratio" in bad.stderr
+    preset = _run(["stylize", "a.jpg", "--preset", "monet", "--mix", "c.jpg", "--out", "d.jpg"])
+    assert preset.returncode == 2 and "--preset" in preset.stderr

@@ -445,9 +445,10 @@ def test_photo_when_nothing_is_awaited_is_kept_and_the_user_chooses_what_to_do(
     p = person()
     # Given a user who has not chosen anything, When they send a photo
     p.send_photo(jpeg())
-    # Then it is kept as the photo, and they choose their own style or a preset for it
+    # Then it is kept as the photo, and they choose their own style, a famous painting or a preset for it
     assert p.last_text() == p.t("photo_first")
-    assert [b["text"] for b in p.buttons()] == [p.t("btn_use_own_style"), p.t("btn_apply_preset")]
+    labels = [b["text"] for b in p.buttons()]
+    assert labels == [p.t("btn_use_own_style"), p.t("btn_paintings"), p.t("btn_apply_preset")]
     kept = store.load(p.user_id).flow.content_file_id
     assert kept is not None
     # And choosing their own style asks only for the style picture, the photo kept

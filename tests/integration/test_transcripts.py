@@ -26,7 +26,7 @@ from handler.core.texts import text
 from infra.local.dynamodb import create_tables
 from infra.local.fake_bot_api import FakeBotApi
 from infra.local.lambda_service import LocalLambdaService
-from ml import registry
+from ml import paintings, registry
 from tests.driver import Person
 from tests.pipeline import Pipeline, running_pipeline
 from tests.transcript import Chat, Transcript, is_progress
@@ -125,6 +125,12 @@ TITLES = {
     ),
     "photo_first": ("A photo first, then the choice", "Сначала фото, потом выбор"),
     "presets": ("Presets: the gallery and a preset job", "Готовые стили: галерея и картинка в готовом стиле"),
+    "paintings": (
+        "Famous paintings: the gallery, and a painting as the style picture",
+        "Знаменитые картины: галерея и картина вместо картинки со стилем",
+    ),
+    "mix": ("Two styles mixed", "Два стиля в смеси"),
+    "preview": ("The preview strip", "Предпросмотр силы стиля"),
     "album": ("An album of two: the photo and the style at once", "Альбом из двух: фото и стиль сразу"),
     "album_first": ("An album of two as the first thing", "Альбом из двух первым делом"),
     "album_three": ("An album of three", "Альбом из трёх"),
@@ -183,6 +189,9 @@ class Scenes:
 
     def preset(self, preset_id: str) -> str:
         return registry.get_preset(preset_id).name(self.language)
+
+    def painting(self, painting_id: str) -> str:
+        return paintings.get_painting(painting_id).short_title(self.language)
 
     # --- waiting for the worker ---------------------------------------------------------------------------------
     def job_ended(self, p: Person) -> Callable[[], None]:
@@ -265,6 +274,43 @@ class Scenes:
         c.tap(self.t("btn_start"), then=self.job_ended(p))
         c.tap(self.t("btn_again_style"))
         c.tap(self.preset("vangogh"))
+        c.send("/cancel")
+
+    def paintings(self) -> None:
+        c, p = self.chat("paintings")
+        c.send("/start")
+        c.tap(self.t("btn_nst"))
+        c.photo(PHOTO)
+        c.tap(self.t("btn_paintings"))
+        c.tap(self.painting("starry_night"))
+        c.tap("📐")
+        c.tap("📐")  # 256 px
+        c.tap(self.t("btn_start"), then=self.job_ended(p))
+        c.send("/cancel")
+
+    def mix(self) -> None:
+        c, p = self.chat("mix")
+        c.send("/start")
+        c.tap(self.t("btn_nst"))
+        c.photo(PHOTO)
+        c.photo(STYLE)
+        c.tap("📐")
+        c.tap("📐")  # 256 px
+        c.tap(self.t("btn_mix"))
+        c.tap(self.t("btn_paintings"))
+        c.tap(self.painting("the_scream"))
+        c.tap("50/50")
+        c.tap(self.t("btn_start"), then=self.job_ended(p))
+        c.send("/cancel")
+
+    def preview(self) -> None:
+        c, p = self.chat("preview")
+        c.send("/start")
+        c.tap(self.t("btn_nst"))
+        c.photo(PHOTO)
+        c.photo(STYLE)
+        c.tap(self.t("btn_preview"), then=self.job_ended(p))
+        c.tap(self.t("strength_low"))
         c.send("/cancel")
 
     def album(self) -> None:
@@ -358,6 +404,9 @@ FLOWS = (
     "own_style",
     "photo_first",
     "presets",
+    "paintings",
+    "mix",
+    "preview",
     "album",
     "album_first",
     "album_three",

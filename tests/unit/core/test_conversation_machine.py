@@ -26,6 +26,7 @@ from handler.core.inputs import (
     ForgedTap,
     Input,
     Outcome,
+    PaintingInfo,
     PresetInfo,
     Rejected,
     Situation,
@@ -33,12 +34,16 @@ from handler.core.inputs import (
     Text,
 )
 from handler.core.inputs import Picture as Pic
-from handler.core.job import FINISHED, Job, JobStatus, Kind
+from handler.core.job import FINISHED, Job, JobStatus, Kind, Quality
 from handler.core.keyboards import Keyboard
 from handler.core.state import Step, UserState
 
 USERS = (1001, 1002, 1003)
 PRESETS = (PresetInfo("monet", {"en": "Monet", "ru": "Моне"}), PresetInfo("paprika", {"en": "Paprika"}))
+PAINTINGS = (
+    PaintingInfo("udnie", {"en": "Udnie", "ru": "Удни"}, {}, {"en": "Francis Picabia"}, {"en": "1913"}),
+    PaintingInfo("the_shipwreck_of_the_minotaur", {"en": "The Shipwreck of the Minotaur"}, {}, {}, {}),
+)
 COMMANDS = ("start", "help", "cancel", "settings", "styles", "forget", "nonsense")
 REJECTS = ("sticker", "voice", "video", "not_image", "corrupt")
 _job_ids = (f"job{n:013d}" for n in itertools.count(1))
@@ -73,7 +78,7 @@ class Conversation(RuleBasedStateMachine):
             chat_id=user,
             first_name="Ada",
             telegram_language="ru" if user == USERS[1] else "en",
-            catalogue=Catalogue(presets=PRESETS),
+            catalogue=Catalogue(presets=PRESETS, paintings=PAINTINGS),
             new_job_id=next(_job_ids),
             job_status=status,
             tapped_message_id=chat.last_message if isinstance(event, Tap | ForgedTap) else None,
@@ -125,7 +130,11 @@ class Conversation(RuleBasedStateMachine):
         button = data.draw(st.sampled_from(buttons))
         self.deliver(user, parse_callback(callback_data(button.action, chat.keyboard_generation)))
 
-    @rule(user=st.sampled_from(USERS), prefix=st.sampled_from("mposjr"), arg=st.sampled_from(["nst", "go", "x", "?"]))
+    @rule(
+        user=st.sampled_from(USERS),
+        prefix=st.sampled_from("mposjra"),
+        arg=st.sampled_from(["nst", "go", "x", "?", "art", "udnie"]),
+    )
     def tap_an_old_keyboard(self, user: int, prefix: str, arg: str) -> None:
         generation = self.chats[user].state.generation
         if generation > 0:
@@ -196,6 +205,11 @@ class Conversation(RuleBasedStateMachine):
             return
         user, _, before, outcome = self.last
         job: Job = outcome.job  # type: ignore[assignment]
+        if job.preview:  # a preview strip: a small quick job of the options shown; the user stays where they were
+            assert before.step == outcome.state.step == Step.NST_OPTIONS and job.quality == Quality.QUICK
+            assert outcome.state.active_job in (before.active_job, None)  # a lost job may expire meanwhile
+            assert job.content_file_id == before.flow.content_file_id
+            return
         running = before.active_job is not None and self.chats[user].jobs.get(before.active_job) not in FINISHED
         assert not (running and before.job_is_running(self.now))
         assert job.user_id == user == job.chat_id and outcome.state.active_job == job.job_id
@@ -203,6 +217,11 @@ class Conversation(RuleBasedStateMachine):
         assert job.kind == (Kind.NST if before.step == Step.NST_OPTIONS else Kind.PRESET)
         assert job.strength == before.flow.strength and job.content_file_id == before.flow.content_file_id
         assert job.size == (before.flow.size or before.size)
+        if job.kind == Kind.NST:  # one style: the picture the user sent, or the painting they chose
+            assert (job.style_file_id, job.painting) == (before.flow.style_file_id, before.flow.painting)
+            assert (job.style_file_id is None) != (job.painting is None)
+            mix = (job.mix_style_file_id, job.mix_painting, job.mix_ratio)
+            assert mix == (before.flow.mix_style_file_id, before.flow.mix_painting, before.flow.mix_ratio)
 
     @invariant()
     def every_button_fits_telegrams_callback_data_and_parses_back(self) -> None:

@@ -12,7 +12,7 @@ from PIL import Image
 
 from handler.adapters.ml_engine import REASONS, MLEngine
 from handler.core.job import Job, JobStatus, Kind, Language, Quality, Strength, Untouched
-from handler.core.keyboards import progress_keyboard, result_keyboard
+from handler.core.keyboards import progress_keyboard, result_keyboard, strip_keyboard
 from handler.core.ports import BadPicture, MaybeSent
 from handler.core.texts import TEXTS, text
 from handler.jobs.runner import IN_PROGRESS_ERROR, JobRunner, result_details
@@ -361,3 +361,44 @@ def test_a_queued_job_no_worker_took_is_stopped_and_its_user_told_once() -> None
     assert w.texts() == [text("job_stopped", "en")] and w.store.load(USER).active_job is None
     # And a worker that gets it afterwards does not run it
     assert w.runner.run(w.job, seconds_left=60) == JobStatus.FAILED and w.engine.runs == []
+
+
+def test_a_mix_downloads_the_second_picture_and_its_caption_names_both_styles() -> None:
+    # Given a job mixing the user's style picture with a second one of theirs, 30/70, and one mixing a painting
+    w = world(make_job(mix_style_file_id="SECOND", mix_ratio="30", language=Language.RU))
+    w.messenger.files["SECOND"] = b"second style"
+    w.queue()
+    # When the worker runs it
+    assert w.runner.run(w.job, seconds_left=60) == JobStatus.DONE
+    # Then the engine got both pictures, and the caption names both styles and the ratio
+    assert w.engine.mixes == [b"second style"]
+    (picture,) = w.messenger.of_kind("picture")
+    assert picture.text.startswith("Свой стиль + второй свой стиль (30/70), качество быстрое")
+    painted = make_job(style_file_id=None, painting="udnie", mix_painting="the_scream", mix_ratio="50")
+    assert result_details(painted, "", titles={"udnie": "Udnie", "the_scream": "The Scream"}).startswith(
+        "Udnie + The Scream (50/50), quick"
+    )
+
+
+def test_a_preview_sends_the_strip_with_a_button_a_strength_and_leaves_the_options_current() -> None:
+    # Given a preview job of a user who is on their options screen (generation 5, no active job)
+    w = world(make_job(preview=True, progress_message_id=None))
+    w.store.save(w.store.load(USER).with_(generation=5))
+    w.store.put_job(w.job, JobStatus.QUEUED)
+    # When the worker runs it
+    assert w.runner.run(w.job, seconds_left=60) == JobStatus.DONE
+    # Then one picture: the strip, captioned, with one button a strength bound to the job; nothing else was said
+    (strip,) = w.messenger.sent
+    assert strip.kind == "picture" and strip.text == text("preview_caption", "en")
+    assert strip.keyboard == strip_keyboard("en", JOB_ID)
+    # And the user's keyboards stay current: the generation did not move
+    assert w.store.load(USER).generation == 5
+
+
+def test_a_preview_that_fails_says_so_once_and_leaves_the_options_current() -> None:
+    w = world(make_job(preview=True, progress_message_id=None), error=RuntimeError("model broke"))
+    w.store.save(w.store.load(USER).with_(generation=5))
+    w.store.put_job(w.job, JobStatus.QUEUED)
+    assert w.runner.run(w.job, seconds_left=60) == JobStatus.FAILED
+    assert w.texts() == [text("preview_failed", "en")]
+    assert w.store.load(USER).generation == 5
