@@ -359,7 +359,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "job_stopped": "Бота остановили, и картинка не успела дорисоваться. Пришлите её ещё раз, когда бот снова заработает.",
         # The famous paintings
         "btn_paintings": "🖼 Знаменитые картины",
-        "paintings_gallery": "Выберите картину, в стиле которой нарисовать фото, или пришлите свою:",
+        "paintings_gallery": "Выберите картину, в стиле которой перерисовать фото, или пришлите свою:",
         "painting_caption": "«{title}» — {artist}, {year}",
         "painting_chosen": "Картина: {painting}",
         "result_details_painting": "«{painting}», {quality} качество, {size} пикс., {strength} стилизация, {colors}.",
@@ -368,11 +368,11 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "btn_recent_style": "🕘 Недавняя {n}",
         # Two styles mixed
         "btn_mix": "➕ Смешать с другим стилем",
-        "btn_unmix": "✖️ Без смешивания",
+        "btn_unmix": "✖️ Не смешивать",
         "btn_back_to_options": "⬅️ К настройкам",
         "ask_mix_style": "Пришлите вторую картинку со стилем или выберите её ниже. Потом решите, сколько взять от каждой.",
-        "mix_ratio_ask": "Смешиваю {first} и {second}. Сколько взять от каждого: первый / второй?",
-        "mix_chosen": "В смеси с: {second}, {ratio}",
+        "mix_ratio_ask": "Смешиваю: {first} и {second}. В какой пропорции (первый / второй)?",
+        "mix_chosen": "Второй стиль: {second}, пропорция {ratio}",
         "style_yours": "свой стиль",
         "style_yours_second": "второй свой стиль",
         "painting_name": "«{title}»",

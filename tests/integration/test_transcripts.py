@@ -130,7 +130,7 @@ TITLES = {
         "Знаменитые картины: галерея и картина вместо картинки со стилем",
     ),
     "mix": ("Two styles mixed", "Два стиля в смеси"),
-    "preview": ("The preview strip", "Предпросмотр силы стиля"),
+    "preview": ("The preview strip", "Предпросмотр: три степени стилизации"),
     "album": ("An album of two: the photo and the style at once", "Альбом из двух: фото и стиль сразу"),
     "album_first": ("An album of two as the first thing", "Альбом из двух первым делом"),
     "album_three": ("An album of three", "Альбом из трёх"),
