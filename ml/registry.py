@@ -77,7 +77,7 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         id="anime_paprika",
-        names={"en": "Anime (Paprika)", "ru": "Аниме (Паприка)"},
+        names={"en": "Anime", "ru": "Аниме"},
         architecture="animeganv2",
         weights="animeganv2_paprika",
         licence="AnimeGANv2 (TachibanaYoshino): non-commercial use only; converted by animegan2-pytorch",

@@ -69,7 +69,14 @@ class Person:
     def message(self, **fields: Any) -> dict[str, Any]:
         return message_update(None, user_id=self.user_id, language_code=self.language, **fields)
 
-    def send_photo(self, data: bytes = b"", *, album: str | None = None, message_id: int | None = None) -> int:
+    def send_photo(
+        self,
+        data: bytes = b"",
+        *,
+        album: str | None = None,
+        message_id: int | None = None,
+        size: tuple[int, int] = (900, 600),
+    ) -> int:
         file_id = self.telegram.add_file(data)
         fields: dict[str, Any] = {
             "photo": [
@@ -77,8 +84,8 @@ class Person:
                 {
                     "file_id": file_id,
                     "file_unique_id": "u" + file_id,
-                    "width": 900,
-                    "height": 600,
+                    "width": size[0],
+                    "height": size[1],
                     "file_size": len(data),
                 },
             ]
@@ -93,7 +100,7 @@ class Person:
     def photo_update(self, *, album: str | None = None, message_id: int | None = None) -> dict[str, Any]:
         file_id = self.telegram.add_file(b"")
         fields: dict[str, Any] = {
-            "photo": [{"file_id": file_id, "file_unique_id": "u" + file_id, "width": 9, "height": 6}]
+            "photo": [{"file_id": file_id, "file_unique_id": "u" + file_id, "width": 900, "height": 600}]
         }
         if album:
             fields["media_group_id"] = album

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PIL import Image
+
 from handler.core.images import check_image
 from handler.core.job import Job, Strength
 from handler.core.ports import BadPicture, ProgressReport, Stopped
@@ -24,6 +26,14 @@ REASONS: dict[BadImageKind, str] = {
 }
 
 
+def _open(data: bytes, which: str) -> Image.Image:
+    """One of the job's pictures, decoded; what is wrong with it names which picture it is."""
+    try:
+        return imageio.open_image(data)
+    except BadImage as error:
+        raise BadPicture(REASONS[error.kind], error.values, picture=which) from error
+
+
 class MLEngine:
     """Decodes the pictures, runs the model, encodes the result within Telegram's limits."""
 
@@ -40,14 +50,14 @@ class MLEngine:
             preview = imageio.encode_preview(p.preview) if p.preview is not None else None
             progress(p.fraction, p.eta_seconds, preview)
 
-        for picture in (content, style, mix):
+        for which, picture in (("photo", content), ("style", style), ("style", mix)):
             # The core's check names what is wrong in words the user reads in their language; the ml package's
             # own checks (which speak English) remain behind it for what it alone knows.
             problem = check_image(picture) if picture is not None else None
             if problem is not None:
-                raise BadPicture(problem.reason, problem.values)
+                raise BadPicture(problem.reason, problem.values, picture=which)
         try:
-            photo = imageio.open_image(content)
+            photo = _open(content, "photo")
             if job.kind == "preset":
                 assert job.preset is not None
                 # Presets work at the photo's own resolution, capped at the size the user chose for files.
@@ -62,7 +72,7 @@ class MLEngine:
                 assert style is not None
                 result = api.stylize(
                     photo,
-                    imageio.open_image(style),
+                    _open(style, "style"),
                     quality="best" if job.quality == "best" else "quick",
                     size=job.size,
                     strength=job.strength.weight,

@@ -286,7 +286,7 @@ class TelegramGateway:
             lambda: send(
                 chat_id,
                 InputFile(data, filename=filename),
-                caption=caption,
+                caption=caption or None,  # an empty caption is none
                 reply_markup=reply_markup,
                 reply_parameters=reply,
             ),

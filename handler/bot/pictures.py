@@ -7,7 +7,7 @@ from telegram.ext import ContextTypes
 
 from handler.bot.dialog import converse, deps
 from handler.core.decide import wants_picture
-from handler.core.images import check_document, check_image
+from handler.core.images import check_document, check_image, check_shape
 from handler.core.inputs import Input, Picture, Rejected
 from handler.core.state import UserState
 
@@ -24,7 +24,12 @@ async def on_picture(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 async def _as_input(message: Message, state: UserState, context: ContextTypes.DEFAULT_TYPE) -> Input:
     if message.photo:
-        return Picture(message.photo[-1].file_id, message.message_id, message.media_group_id)
+        # Telegram says a photo's size: one too small or too narrow for the engine is refused now, not after Start.
+        photo = message.photo[-1]
+        problem = check_shape(photo.width, photo.height)
+        if problem is not None:
+            return Rejected(problem.reason, problem.values)
+        return Picture(photo.file_id, message.message_id, message.media_group_id)
     document = message.document
     assert document is not None
     problem = check_document(document.mime_type, document.file_size)

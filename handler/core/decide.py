@@ -29,7 +29,7 @@ from handler.core.inputs import (
 from handler.core.job import FINISHED, SIZES, Job, JobStatus, Kind, Language, MixRatio, Quality, Strength
 from handler.core.quotas import BudgetLevel, QuotaKind, RefusalReason, clock_time, quota_kind, quota_text
 from handler.core.state import AWAITING_IMAGE, RECENT_STYLES, Flow, Step, UserState
-from handler.core.texts import language_of, text
+from handler.core.texts import TEXTS, language_of, text
 
 
 def wants_picture(state: UserState) -> bool:
@@ -65,7 +65,7 @@ def decide(state: UserState, event: Input, ctx: Situation) -> Outcome:
         case Picture():
             return _image(state, event, ctx)
         case Rejected():
-            return Outcome(state, Reply(_t(state, ctx, f"bad_{event.reason}", **event.values)))
+            return _rejected(state, event, ctx)
         case NotQueued():
             return _not_queued(state, event, ctx)
         case Tap(prefix="r"):  # under a result: bound to its job, not to the newest keyboard
@@ -104,7 +104,7 @@ def _command(state: UserState, name: str, ctx: Situation) -> Outcome:
     if name == "start":
         new = _moved(state, step=Step.IDLE, flow=Flow())
         menu = keyboards.menu(_lang(new, ctx), presets=bool(ctx.catalogue.presets))
-        return Outcome(new, Reply(_t(new, ctx, "start", name=ctx.first_name), menu))
+        return Outcome(new, Reply(_t(new, ctx, "start", name=ctx.first_name, presets=_presets_line(new, ctx)), menu))
     if name == "help":
         return Outcome(state, _help_reply(state, ctx))
     if name == "cancel":
@@ -124,6 +124,22 @@ def _command(state: UserState, name: str, ctx: Situation) -> Outcome:
         fresh = UserState(user_id=state.user_id)
         return Outcome(fresh, Reply(_t(state, ctx, "forgotten")), cancel_job=state.active_job, forget=True)
     return Outcome(state, Reply(_t(state, ctx, "unknown_command")))
+
+
+def _presets_line(state: UserState, ctx: Situation) -> str:
+    """The greeting's line of presets: the ones that can run here, by name (nothing where none can)."""
+    lang = _lang(state, ctx)
+    names = ", ".join(p.name(lang) for p in ctx.catalogue.presets)
+    return _t(state, ctx, "start_presets", presets=names) if names else ""
+
+
+def _rejected(state: UserState, event: Rejected, ctx: Situation) -> Outcome:
+    """A picture refused on arrival: why, in the user's language; the flow stays where it was."""
+    lang = _lang(state, ctx)
+    if f"bad_{event.reason}" in TEXTS[lang]:
+        return Outcome(state, Reply(_t(state, ctx, f"bad_{event.reason}", **event.values)))
+    reason = _t(state, ctx, f"reason_{event.reason}", **event.values)
+    return Outcome(state, Reply(_t(state, ctx, "bad_picture", reason=reason)))
 
 
 def _text(state: UserState, ctx: Situation) -> Outcome:
@@ -166,7 +182,8 @@ def _photo_choice_reply(state: UserState, ctx: Situation) -> Reply:
     choice = keyboards.photo_first(
         _lang(state, ctx), presets=bool(catalogue.presets), paintings=bool(catalogue.paintings)
     )
-    return Reply(_t(state, ctx, "photo_first"), choice)
+    # An album of two brought the style picture too: the choice says so.
+    return Reply(_t(state, ctx, "photo_first" if state.flow.style_file_id is None else "album_choice"), choice)
 
 
 # --- albums -----------------------------------------------------------------------------------------------------
@@ -552,10 +569,28 @@ def _not_queued(state: UserState, event: NotQueued, ctx: Situation) -> Outcome:
         active_job=None,
         job_started_at=None,
     )
-    options = _options_reply(new, ctx, edit=True)
     if event.quota is not None:
-        return Outcome(new, replace(options, text=_quota_text(new, ctx, event.quota)))
+        return _quota_refused(new, ctx, event.quota)
+    options = _options_reply(new, ctx, edit=True)
     return Outcome(new, replace(options, text=f"{_t(new, ctx, 'job_start_failed')}\n\n{options.text}"))
+
+
+def _quota_refused(state: UserState, ctx: Situation, kind: QuotaKind) -> Outcome:
+    """A Start past today's quota of `kind`: the refusal, and only what still works. Best quality refused while
+    quick is not: the options come back set to quick, under the refusal; anything else: no buttons (a Start that
+    would be refused again is no button to offer)."""
+    refusal = _quota_text(state, ctx, kind)
+    quick_left = (
+        kind == QuotaKind.BEST
+        and Quality.QUICK in ctx.catalogue.qualities
+        and ctx.allowance.refusal(QuotaKind.QUICK) is None
+    )
+    if not quick_left:
+        return Outcome(state, Reply(refusal, edit=True))
+    new = _moved(state, flow=replace(state.flow, quality=Quality.QUICK))
+    options = _options_reply(new, ctx, edit=True)
+    body = f"{refusal}\n{_t(new, ctx, 'quota_quick_left')}\n\n{options.text}"
+    return Outcome(new, replace(options, text=body))
 
 
 _TAPS = {
@@ -585,9 +620,7 @@ def _start_job(state: UserState, ctx: Situation) -> Outcome:
         new = _moved(state, flow=replace(flow, quality=quality))
         return Outcome(new, _options_reply(new, ctx, edit=True), refused=refusal)
     if refusal is not None:
-        new = _moved(state)
-        options = _options_reply(new, ctx, edit=True)
-        return Outcome(new, replace(options, text=_quota_text(new, ctx, refusal.kind)), refused=refusal)
+        return replace(_quota_refused(_moved(state), ctx, refusal.kind), refused=refusal)
     job = Job(
         job_id=ctx.new_job_id,
         user_id=state.user_id,

@@ -1,4 +1,5 @@
-"""A quick look at a picture a user sent, before it is accepted: format, size, integrity. Pillow only."""
+"""A quick look at a picture a user sent, before it is accepted: format, size, shape, integrity. Pillow only (the
+bounds of a usable picture are the ml package's own, so that what is accepted here is what the engine takes)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import warnings
 from dataclasses import dataclass, field
 
 from PIL import Image, UnidentifiedImageError
+
+from ml.imageio import MAX_ASPECT, MIN_SIDE
 
 # Bigger than any phone camera (48 MP sensors give 8000x6000); a decompression bomb is far beyond.
 MAX_PIXELS = 50_000_000
@@ -35,6 +38,15 @@ def check_document(mime_type: str | None, file_size: int | None) -> Problem | No
     return None
 
 
+def check_shape(width: int, height: int) -> Problem | None:
+    """What a picture's width and height alone tell: too small, or too narrow, for the engine to use."""
+    if min(width, height) < MIN_SIDE:
+        return Problem("too_small", {"width": width, "height": height, "min_side": MIN_SIDE})
+    if max(width, height) / max(1, min(width, height)) > MAX_ASPECT:
+        return Problem("too_narrow", {"width": width, "height": height, "ratio": f"{MAX_ASPECT:g}"})
+    return None
+
+
 def check_image(data: bytes) -> Problem | None:
     """Decode the picture cheaply (JPEG at 1/8 scale) to catch corrupt, truncated and oversized images."""
     too_many = Problem("too_many_pixels", {"limit": MAX_PIXELS // 1_000_000})
@@ -47,6 +59,9 @@ def check_image(data: bytes) -> Problem | None:
                     return Problem(
                         "too_many_pixels", {"limit": MAX_PIXELS // 1_000_000, "megapixels": width * height // 1_000_000}
                     )
+                shape = check_shape(width, height)
+                if shape is not None:
+                    return shape
                 image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
                 image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:

@@ -99,15 +99,15 @@ def strip_keyboard(language: str, job_id: str) -> Keyboard:
 
 
 def settings(language: str, size: int, as_file: bool) -> Keyboard:
-    other = Language.RU if language == Language.EN else Language.EN
+    """Like the options: each button shows its current value (the screen says the same); a tap moves it on."""
+    languages = tuple(Language)
+    next_language = languages[(languages.index(Language(language)) + 1) % len(languages)]
+    next_size = SIZES[(SIZES.index(size) + 1) % len(SIZES)] if size in SIZES else SIZES[0]
+    output = text("output_file" if as_file else "output_photo", language)
     return (
-        (Button(text("set_lang", other, lang_name=text("language_name", other)), f"s:lang:{other}"),),
-        tuple(Button(text("set_size", language, size=s), f"s:size:{s}") for s in SIZES if s != size),
-        (
-            Button(text("set_output_photo", language), "s:out:photo")
-            if as_file
-            else Button(text("set_output_file", language), "s:out:file"),
-        ),
+        (Button(text("set_lang", language, lang_name=text("language_name", language)), f"s:lang:{next_language}"),),
+        (Button(text("opt_size", language, size=size), f"s:size:{next_size}"),),
+        (Button(text("set_output", language, output=output), f"s:out:{'photo' if as_file else 'file'}"),),
     )
 
 

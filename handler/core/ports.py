@@ -356,12 +356,13 @@ class WebhookRegistry(Protocol):
 
 class BadPicture(Exception):
     """A picture of the job cannot be used; `reason` names the text that says why (`reason_<reason>`, in the
-    user's language), `values` fill it in."""
+    user's language), `values` fill it in; `picture` says which: "photo", "style" (None: not known)."""
 
-    def __init__(self, reason: str, values: Mapping[str, object] | None = None) -> None:
+    def __init__(self, reason: str, values: Mapping[str, object] | None = None, picture: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.values = dict(values or {})
+        self.picture = picture
 
 
 class Stopped(Exception):

@@ -12,16 +12,16 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
     "en": {
         "start": (
             "Hi, {name}! I turn your photos into art.\n\n"
-            "• Your own style: send a photo and any picture whose style you like.\n"
-            "• Presets: Monet, Van Gogh, Cézanne, Ukiyo-e and anime looks in seconds.\n\n"
+            "• Your own style: send a photo and any picture whose style you like.{presets}\n\n"
             "/help shows what I can do."
         ),
+        "start_presets": "\n• Presets in seconds: {presets}.",
         "help": (
             "I restyle photos, two ways:\n"
             "• Your own style: send the photo, then any picture whose style I should copy.\n"
             "• Presets: pick a style, then send the photo; the result comes in seconds.\n"
             "• Albums: send both at once — the first picture is the photo, the second the style.\n"
-            "• Files: send pictures as files to keep every pixel; results come as files if you choose so in /settings.\n\n"
+            "• Files: send pictures as files to keep every pixel; /settings can send the results as files too.\n\n"
             "/start — the main menu\n"
             "/styles — the preset gallery\n"
             "/cancel — stop what is going on\n"
@@ -37,6 +37,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "btn_use_own_style": "🎨 Use my own style picture",
         "btn_apply_preset": "🖼 Apply a preset",
         "photo_first": "Nice photo! What shall I do with it?",
+        "album_choice": "Got two pictures: the first is your photo, the second can be its style. What shall I do?",
         "help_unavailable": "Not available here yet: {what}. Run `{command}` to add it.",
         "quality_best_name": "best quality",
         "quality_quick_name": "quick quality",
@@ -44,7 +45,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "result_expired": "That picture is too old: I no longer have it. Send it again.",
         "btn_start": "▶️ Start",
         "btn_cancel": "✖️ Cancel",
-        "btn_cancel_job": "✖️ Cancel the job",
+        "btn_cancel_job": "✖️ Cancel",
         "ask_content": "Send me the photo to restyle (as a photo or an image file). You can also send the photo and the style picture together in one album.",
         "ask_style": "Got the photo. Now send the picture whose style I should copy.",
         "album_first": "Got the first picture of the album, waiting for the second.",
@@ -71,19 +72,17 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "job_busy": "Your previous picture is still being made ({status}). Wait for it or cancel it.",
         "job_status_queued": "queued",
         "job_status_running": "in progress",
-        "job_cancelled": "Job cancelled. /start for the menu.",
-        "job_start_failed": "I couldn't start the job. Please try ▶️ Start again in a moment.",
+        "job_cancelled": "Cancelled: I stopped making that picture. /start shows the menu.",
+        "job_start_failed": "I couldn't start on your picture. Please tap ▶️ Start again in a moment.",
         "cancelled": "Cancelled. /start shows the menu.",
         "nothing_to_cancel": "Nothing to cancel. /start shows the menu.",
         "settings": "Settings:\n• language: {lang_name}\n• output size: {size} px\n• results as: {output}",
-        "set_lang": "🌐 {lang_name}",
-        "set_size": "📐 {size}",
-        "set_output_photo": "📷 as photo",
-        "set_output_file": "📄 as file",
+        "set_lang": "🌐 Language: {lang_name} ▸",
+        "set_output": "📨 Results as: {output} ▸",
         "output_photo": "photo",
-        "output_file": "full-resolution file",
+        "output_file": "PNG file",
         "language_name": "English",
-        "forgotten": "Done: I erased everything I stored about you. /start to begin again.",
+        "forgotten": "Done: I erased everything I stored about you. /start shows the menu.",
         "unknown_command": "I don't know that command. /help lists what I can do.",
         "expect_picture": "I need a picture here: send a photo or an image file, or /cancel.",
         "use_buttons": "Use the buttons above, or /cancel.",
@@ -101,6 +100,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "bad_corrupt": "I couldn't read that image: it looks damaged or incomplete. Please send another one.",
         "bad_too_many_pixels": "That image is too large ({megapixels} megapixels). Please send one under {limit} megapixels.",
         "bad_unsupported_format": "I can't read that image format. Send a JPEG, PNG or WebP picture.",
+        "bad_picture": "I can't use that picture: {reason}. Please send another one.",
         "group_chat": "I work in private chats only: open a chat with me to restyle your photos.",
         "edited": "I don't follow edited messages: please send a new one.",
         "flood": "You're sending a lot at once — please slow down a little and try again in a few seconds.",
@@ -119,12 +119,14 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "result_file": "PNG, {width}×{height} px.",
         "btn_again_style": "🔁 Another style",
         "btn_again_options": "🎚 Change options",
-        "job_failed_image": "I couldn't read one of your pictures ({reason}). Please send another one.",
+        "job_failed_image": "One of your pictures can't be used: {reason}. Please send another one.",
+        "job_failed_photo": "I couldn't use your photo: {reason}. Please send another one.",
+        "job_failed_style": "I couldn't use your style picture: {reason}. Please send another one.",
         "reason_corrupt": "it looks damaged or incomplete",
         "reason_unsupported_format": "it is not a JPEG, PNG or WebP picture",
         "reason_too_many_pixels": "it has over {limit} megapixels",
         "reason_empty": "the file is empty",
-        "reason_too_small": "it is only {width}×{height} px; I need at least {min_side} px on each side",
+        "reason_too_small": "it is only {width}×{height} px, and I need at least {min_side} px on each side",
         "reason_too_narrow": "at {width}×{height} px it is too narrow: the long side may be at most {ratio} times the short one",
         "job_failed_timeout": "That took too long and I had to stop. Try a smaller size or the quick quality.",
         "job_failed": "Sorry, I couldn't finish your picture. Please try again.",
@@ -137,16 +139,17 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "That's today's limit for {kind}: {limit} a day. It resets at {reset}, in {hours} h {minutes} min. "
             "Thank you for your patience!"
         ),
+        "quota_quick_left": "Quick quality still works: tap ▶️ Start.",
         "budget_best_paused": "⏸ Best quality is paused until {reset}: the bot's daily budget is nearly spent. Quick works as usual.",
         "budget_quick_only": "⏸ Until {reset} only quick own-style pictures can be made: the bot's daily budget is spent.",
-        "opt_quality_paused": "⚡ Best: paused",
+        "opt_quality_paused": "⚡ Quality: quick ⏸",
         "job_waiting": "⏳ Waiting: {ahead} ahead of yours.",
         "picture_one": "{n} picture",
         "picture_few": "{n} pictures",
         "picture_many": "{n} pictures",
         "job_expired": (
             "Sorry: the queue was so long that your picture waited over {minutes} minutes, so I dropped it. "
-            "Please try again a little later with /start."
+            "Please try again a little later. /start shows the menu."
         ),
         "stats_today": "📊 Today, {day} (UTC)",
         "stats_week": "📈 The last {days} days",
@@ -186,6 +189,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "style_yours_second": "your second style",
         "painting_name": "{title}",
         "result_details_mix": "{first} + {second} ({ratio}), {quality}, {size} px, strength {strength}, {colors}.",
+        "result_caption_mix": "{first} + {second} ({ratio})",
         # The preview strip
         "btn_preview": "👀 Preview",
         "preview_coming": "A preview of three strengths is on its way…",
@@ -196,16 +200,16 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
     "ru": {
         "start": (
             "Привет, {name}! Я превращаю фотографии в картины.\n\n"
-            "• Свой стиль: пришлите фото и любую картинку, стиль которой вам нравится.\n"
-            "• Готовые стили: Моне, Ван Гог, Сезанн, укиё-э и аниме за секунды.\n\n"
+            "• Свой стиль: пришлите фото и любую картинку, стиль которой вам нравится.{presets}\n\n"
             "/help — что я умею."
         ),
+        "start_presets": "\n• Готовые стили за секунды: {presets}.",
         "help": (
             "Я перерисовываю фотографии — двумя способами:\n"
             "• Свой стиль: пришлите фото, а затем любую картинку, в стиле которой его нарисовать.\n"
             "• Готовые стили: выберите стиль и пришлите фото — результат будет готов за секунды.\n"
-            "• Альбомом: пришлите обе картинки сразу — первая станет фото, вторая задаст стиль.\n"
-            "• Файлом: картинки-файлы не теряют в качестве; результат файлом — в /settings.\n\n"
+            "• Альбомом: пришлите обе картинки одним альбомом — первая станет фото, вторая задаст стиль.\n"
+            "• Файлом: так картинки не теряют в качестве; чтобы и результат приходил файлом, загляните в /settings.\n\n"
             "/start — главное меню\n"
             "/styles — галерея готовых стилей\n"
             "/cancel — остановить текущее действие\n"
@@ -221,53 +225,52 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "btn_use_own_style": "🎨 Нарисовать в моём стиле",
         "btn_apply_preset": "🖼 Выбрать готовый стиль",
         "photo_first": "Отличное фото! Что с ним сделать?",
+        "album_choice": "Получил две картинки: первая — ваше фото, вторая может стать его стилем. Что сделать?",
         "help_unavailable": "Пока недоступно: {what}. Чтобы добавить, выполните `{command}`.",
         "quality_best_name": "высокое качество",
         "quality_quick_name": "быстрое качество",
-        "already_started": "Уже запущено.",
+        "already_started": "Уже в работе.",
         "result_expired": "Эта картинка слишком старая, её у меня уже нет. Пришлите её ещё раз.",
         "btn_start": "▶️ Старт",
         "btn_cancel": "✖️ Отмена",
-        "btn_cancel_job": "✖️ Отменить задачу",
-        "ask_content": "Пришлите фото, которое перерисовать, — обычным фото или файлом. Можно сразу альбомом: фото и картинку со стилем.",
-        "ask_style": "Фото есть. Теперь пришлите картинку, в стиле которой его нарисовать.",
+        "btn_cancel_job": "✖️ Отменить",
+        "ask_content": "Пришлите фото, которое нужно перерисовать, — как фото или файлом. Можно и альбомом: сначала фото, потом картинку со стилем.",
+        "ask_style": "Фото получил. Теперь пришлите картинку, в стиле которой его перерисовать.",
         "album_first": "Получил первую картинку альбома, жду вторую.",
         "album_too_big": "В альбоме больше двух картинок. Пришлите фото и картинку со стилем — не больше двух.",
         "one_at_a_time": "По одной картинке, пожалуйста: я взял первую.",
         "gallery": "Выберите стиль:",
         "no_presets": "Готовых стилей здесь пока нет.",
-        "ask_preset_photo": "Стиль «{preset}». Пришлите фото, которое перерисовать.",
-        "nst_options": "Настройте результат:\n• размер: {size} пикс. по длинной стороне\n• стиль: {strength}\n• цвета фото: {colors}\n• качество: {quality}\n\nКогда всё устроит, нажмите ▶️ Старт.",
-        "preset_options": "Стиль «{preset}».\n• стиль: {strength}\n\nНажмите ▶️ Старт.",
+        "ask_preset_photo": "Стиль «{preset}». Пришлите фото, которое нужно перерисовать.",
+        "nst_options": "Настройте результат:\n• размер: {size} пикс. по длинной стороне\n• стилизация: {strength}\n• цвета: {colors}\n• качество: {quality}\n\nКогда всё устроит, нажмите ▶️ Старт.",
+        "preset_options": "Стиль «{preset}».\n• стилизация: {strength}\n\nНажмите ▶️ Старт.",
         "opt_size": "📐 Размер: {size} ▸",
-        "opt_strength": "💪 Стиль: {strength} ▸",
+        "opt_strength": "💪 Стилизация: {strength} ▸",
         "opt_colors_on": "✓ Цвета фото",
         "opt_colors_off": "☐ Цвета фото",
         "opt_quality": "⚡ Качество: {quality} ▸",
-        "strength_low": "едва заметно",
-        "strength_mid": "заметно",
-        "strength_high": "в полную силу",
+        "strength_low": "лёгкая",
+        "strength_mid": "средняя",
+        "strength_high": "полная",
         "quality_quick": "быстрое",
         "quality_best": "высокое",
-        "yes": "сохранить",
-        "no": "как в стиле",
+        "yes": "как на фото",
+        "no": "как у стиля",
         "job_queued": "Ваша картинка в очереди…",
         "job_busy": "Предыдущая картинка ещё готовится ({status}). Дождитесь её или отмените.",
         "job_status_queued": "в очереди",
         "job_status_running": "в работе",
-        "job_cancelled": "Задача отменена. /start — меню.",
-        "job_start_failed": "Не получилось запустить. Нажмите ▶️ Старт ещё раз чуть позже.",
+        "job_cancelled": "Отменил: эту картинку рисовать не буду. /start — меню.",
+        "job_start_failed": "Не получилось взяться за картинку. Нажмите ▶️ Старт ещё раз чуть позже.",
         "cancelled": "Отменено. /start — меню.",
         "nothing_to_cancel": "Отменять нечего. /start — меню.",
-        "settings": "Настройки:\n• язык: {lang_name}\n• размер результата: {size} пикс.\n• результат как: {output}",
-        "set_lang": "🌐 {lang_name}",
-        "set_size": "📐 {size}",
-        "set_output_photo": "📷 фото",
-        "set_output_file": "📄 файл",
+        "settings": "Настройки:\n• язык: {lang_name}\n• размер результата: {size} пикс.\n• результат: {output}",
+        "set_lang": "🌐 Язык: {lang_name} ▸",
+        "set_output": "📨 Результат: {output} ▸",
         "output_photo": "фото",
-        "output_file": "файл в полном размере",
-        "language_name": "Русский",
-        "forgotten": "Готово: я удалил всё, что хранил о вас. /start — начать заново.",
+        "output_file": "файл PNG",
+        "language_name": "русский",
+        "forgotten": "Готово: я удалил всё, что хранил о вас. /start — меню.",
         "unknown_command": "Не знаю такой команды. /help — что я умею.",
         "expect_picture": "Здесь нужна картинка: пришлите фото или файл с изображением, или /cancel.",
         "use_buttons": "Воспользуйтесь кнопками выше или /cancel.",
@@ -275,62 +278,66 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "not_expecting_picture": "Картинку я сейчас не жду. Воспользуйтесь кнопками выше или /cancel.",
         "bad_sticker": "Это стикер. Мне нужно фото или файл с изображением.",
         "bad_voice": "Голосовые и аудио я не слушаю. Пришлите фото или файл с изображением.",
-        "bad_video": "Видео не поддерживаются. Пришлите фото или файл с изображением.",
-        "bad_animation": "GIF и анимации не поддерживаются. Пришлите обычное фото или изображение.",
+        "bad_video": "С видео я не работаю. Пришлите фото или файл с изображением.",
+        "bad_animation": "С GIF и анимацией я не работаю. Пришлите обычное фото или изображение.",
         "bad_location": "Геопозиция — не картинка. Пришлите фото или файл с изображением.",
         "bad_contact": "Контакт — не картинка. Пришлите фото или файл с изображением.",
         "bad_other": "С этим я не умею работать. Пришлите фото или файл с изображением.",
         "bad_not_image": "Этот файл — не изображение. Пришлите JPEG, PNG или WebP.",
-        "bad_too_big": "Файл больше 20 МБ — столько Telegram не даёт скачать ботам. Пришлите файл поменьше или как фото.",
+        "bad_too_big": "Файл больше 20 МБ, а такие Telegram не даёт скачивать ботам. Пришлите файл поменьше или отправьте его как фото.",
         "bad_corrupt": "Не получилось прочитать изображение: похоже, файл повреждён или неполный. Пришлите другое.",
         "bad_too_many_pixels": "Изображение слишком большое ({megapixels} Мпикс.). Пришлите до {limit} Мпикс.",
         "bad_unsupported_format": "Не умею читать этот формат. Пришлите JPEG, PNG или WebP.",
-        "group_chat": "Я работаю только в личных чатах: откройте чат со мной, чтобы стилизовать фото.",
-        "edited": "Я не слежу за исправленными сообщениями: пришлите новое.",
-        "flood": "Слишком много сообщений сразу — пожалуйста, помедленнее, попробуйте через несколько секунд.",
+        "bad_picture": "Эта картинка не подойдёт: {reason}. Пришлите другую.",
+        "group_chat": "Я работаю только в личных чатах: напишите мне лично, и я перерисую ваши фото.",
+        "edited": "Исправленные сообщения я не читаю: пришлите новое.",
+        "flood": "Слишком много сообщений сразу. Подождите несколько секунд и попробуйте снова.",
         "outdated": "Это меню устарело.",
         "progress": "{title}\n{bar} {percent}%{eta}",
         "progress_eta": " · осталось около {seconds} с",
         "progress_eta_minutes": " · осталось около {minutes} мин",
-        "progress_title_nst": "🎨 Рисую ваше фото в вашем стиле…",
+        "progress_title_nst": "🎨 Перерисовываю фото в выбранном стиле…",
         "progress_title_preset": "🖼 Применяю стиль «{preset}»…",
         "progress_starting": "🎨 Начинаю…",
         "result_summary": "✅ Готово за {seconds} с: {details}",
-        "result_details_nst": "свой стиль, качество {quality}, {size} пикс., стиль {strength}, {colors}.",
-        "result_details_preset": "«{preset}», {size} пикс., стиль {strength}.",
+        "result_details_nst": "свой стиль, {quality} качество, {size} пикс., {strength} стилизация, {colors}.",
+        "result_details_preset": "«{preset}», {size} пикс., {strength} стилизация.",
         "colors_kept": "цвета фото сохранены",
-        "colors_styled": "цвета стиля",
+        "colors_styled": "цвета как у стиля",
         "result_file": "PNG, {width}×{height} пикс.",
         "btn_again_style": "🔁 Другой стиль",
         "btn_again_options": "🎚 Другие настройки",
-        "job_failed_image": "Не получилось прочитать одну из картинок ({reason}). Пришлите другую.",
+        "job_failed_image": "Одна из картинок не подошла: {reason}. Пришлите другую.",
+        "job_failed_photo": "Фото не подошло: {reason}. Пришлите другое.",
+        "job_failed_style": "Картинка со стилем не подошла: {reason}. Пришлите другую.",
         "reason_corrupt": "похоже, файл повреждён или неполный",
         "reason_unsupported_format": "это не JPEG, PNG или WebP",
-        "reason_too_many_pixels": "в ней больше {limit} Мпикс.",
+        "reason_too_many_pixels": "больше {limit} Мпикс.",
         "reason_empty": "файл пустой",
-        "reason_too_small": "она слишком маленькая: {width}×{height} пикс., а нужно хотя бы {min_side} пикс. по каждой стороне",
-        "reason_too_narrow": "она слишком вытянутая: {width}×{height} пикс., а длинная сторона может быть больше короткой не более чем в {ratio} раз",
+        "reason_too_small": "всего {width}×{height} пикс., а нужно не меньше {min_side} пикс. по каждой стороне",
+        "reason_too_narrow": "{width}×{height} пикс. — слишком узко: длинная сторона может превышать короткую не более чем в {ratio} раз",
         "job_failed_timeout": "Это заняло слишком много времени, пришлось остановиться. Попробуйте размер поменьше или быстрое качество.",
         "job_failed": "Извините, не получилось закончить картинку. Попробуйте ещё раз.",
         "job_too_late": "Картинка уже в пути.",
         "error": "Извините, у меня что-то сломалось. Попробуйте ещё раз чуть позже.",
-        "quota_kind_quick": "быстрые картинки",
+        "quota_kind_quick": "картинки в быстром качестве",
         "quota_kind_best": "картинки в высоком качестве",
         "quota_kind_preset": "картинки с готовыми стилями",
         "quota_reached": (
-            "На сегодня лимит на {kind} исчерпан: не больше {limit} в день. Счётчик обнулится в {reset}, "
-            "через {hours} ч {minutes} мин. Спасибо, что подождёте!"
+            "На сегодня лимит на {kind} исчерпан: не больше {limit} в день. Он обновится через {hours} ч "
+            "{minutes} мин, в {reset}. Спасибо, что подождёте!"
         ),
+        "quota_quick_left": "Быстрое качество по-прежнему доступно: нажмите ▶️ Старт.",
         "budget_best_paused": "⏸ Высокое качество недоступно до {reset}: дневной бюджет бота почти израсходован. Быстрое работает как обычно.",
         "budget_quick_only": "⏸ До {reset} доступен только свой стиль в быстром качестве: дневной бюджет бота израсходован.",
-        "opt_quality_paused": "⚡ Высокое: на паузе",
+        "opt_quality_paused": "⚡ Качество: быстрое ⏸",
         "job_waiting": "⏳ Очередь: перед вами ещё {ahead}.",
         "picture_one": "{n} картинка",
         "picture_few": "{n} картинки",
         "picture_many": "{n} картинок",
         "job_expired": (
             "Извините, очередь была такой длинной, что ваша картинка прождала больше {minutes} минут, и я её "
-            "отменил. Попробуйте ещё раз чуть позже: /start."
+            "отменил. Попробуйте ещё раз чуть позже. /start — меню."
         ),
         "stats_today": "📊 Сегодня, {day} (UTC)",
         "stats_week": "📈 Последние {days} дней",
@@ -352,28 +359,29 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "job_stopped": "Бота остановили, и картинка не успела дорисоваться. Пришлите её ещё раз, когда бот снова заработает.",
         # The famous paintings
         "btn_paintings": "🖼 Знаменитые картины",
-        "paintings_gallery": "Выберите картину, в стиле которой нарисовать фото, или пришлите свою:",
+        "paintings_gallery": "Выберите картину, в стиле которой перерисовать фото, или пришлите свою:",
         "painting_caption": "«{title}» — {artist}, {year}",
         "painting_chosen": "Картина: {painting}",
-        "result_details_painting": "«{painting}», качество {quality}, {size} пикс., стиль {strength}, {colors}.",
+        "result_details_painting": "«{painting}», {quality} качество, {size} пикс., {strength} стилизация, {colors}.",
         # The style pictures sent recently
-        "ask_style_recent": "Фото есть. Теперь пришлите картинку, в стиле которой его нарисовать, или возьмите одну из недавних (1 — самая последняя).",
+        "ask_style_recent": "Фото получил. Теперь пришлите картинку, в стиле которой его перерисовать, или возьмите одну из недавних (1 — самая последняя).",
         "btn_recent_style": "🕘 Недавняя {n}",
         # Two styles mixed
         "btn_mix": "➕ Смешать с другим стилем",
-        "btn_unmix": "✖️ Без смешивания",
+        "btn_unmix": "✖️ Не смешивать",
         "btn_back_to_options": "⬅️ К настройкам",
         "ask_mix_style": "Пришлите вторую картинку со стилем или выберите её ниже. Потом решите, сколько взять от каждой.",
-        "mix_ratio_ask": "Смешиваю {first} и {second}. Сколько взять от каждого: первый / второй?",
-        "mix_chosen": "В смеси с: {second}, {ratio}",
+        "mix_ratio_ask": "Смешиваю: {first} и {second}. В какой пропорции (первый / второй)?",
+        "mix_chosen": "Второй стиль: {second}, пропорция {ratio}",
         "style_yours": "свой стиль",
         "style_yours_second": "второй свой стиль",
         "painting_name": "«{title}»",
-        "result_details_mix": "{first} + {second} ({ratio}), качество {quality}, {size} пикс., стиль {strength}, {colors}.",
+        "result_details_mix": "{first} + {second} ({ratio}), {quality} качество, {size} пикс., {strength} стилизация, {colors}.",
+        "result_caption_mix": "{first} + {second} ({ratio})",
         # The preview strip
         "btn_preview": "👀 Предпросмотр",
-        "preview_coming": "Сейчас пришлю три варианта силы стиля…",
-        "preview_caption": "Ваше фото с тремя вариантами силы стиля. Выберите понравившийся и нажмите ▶️ Старт.",
+        "preview_coming": "Сейчас пришлю три варианта стилизации…",
+        "preview_caption": "Ваше фото с тремя степенями стилизации. Выберите понравившуюся и нажмите ▶️ Старт.",
         "preview_failed": "Не получилось сделать предпросмотр, но ▶️ Старт работает как обычно.",
         "preview_unavailable": "Предпросмотр сейчас недоступен.",
     },

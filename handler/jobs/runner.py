@@ -64,6 +64,24 @@ def result_details(
     return line
 
 
+def result_caption(job: Job, preset_name: str, titles: Mapping[str, str] | None = None) -> str:
+    """The caption under a result: the style alone (a preset, a painting, or the two mixed), what stays with the
+    picture when it is forwarded; empty for a picture of the user's own. The summary line says the rest."""
+    if job.kind == Kind.PRESET:
+        return preset_name
+    found = titles or {}
+
+    def name(painting: str | None, own: str) -> str:
+        title = found.get(painting or "", painting or "")
+        return text("painting_name", job.language, title=title) if painting else text(own, job.language)
+
+    if job.mix_ratio is not None:
+        first, second = name(job.painting, "style_yours"), name(job.mix_painting, "style_yours_second")
+        caption = text("result_caption_mix", job.language, first=first, second=second, ratio=job.mix_ratio.label)
+        return caption[:1].upper() + caption[1:]
+    return name(job.painting, "style_yours") if job.painting else ""
+
+
 @dataclass
 class JobRunner:
     store: StateStore
@@ -135,7 +153,8 @@ class JobRunner:
             return JobStatus.CANCELLED
         except BadPicture as bad:
             reason = text(f"reason_{bad.reason}", job.language, **bad.values)
-            return self.fail(job, "job_failed_image", progress=progress, reason=reason)
+            key = {"photo": "job_failed_photo", "style": "job_failed_style"}.get(bad.picture or "", "job_failed_image")
+            return self.fail(job, key, progress=progress, reason=reason)
         except Exception:
             logger.exception("job failed", extra={"job_id": job.job_id})
             return self.fail(job, "job_failed", progress=progress)
@@ -191,8 +210,9 @@ class JobRunner:
         paintings = [p for p in (job.painting, job.mix_painting) if p]
         titles = {p: self.engine.painting_title(p, job.language) for p in paintings}
         details = result_details(job, preset_name, pixel_size(result), titles)
-        # One summary: the progress message becomes the line of what was made (a progress photo makes way for it);
-        # the picture's caption says it too.
+        # One summary: the progress message becomes the line of what was made (a progress photo makes way for it).
+        # The picture's caption does not repeat it: it names the style only (what stays with the picture when it
+        # is forwarded): a preset, a painting, a mix; none for a picture of the user's own.
         seconds = max(1, round(self.clock() - started))
         progress.close(text("result_summary", job.language, seconds=seconds, details=details), keep_picture=False)
         try:
@@ -202,7 +222,7 @@ class JobRunner:
                 result,
                 as_file=job.as_file,
                 filename=filename,
-                caption=details[:1].upper() + details[1:],
+                caption=result_caption(job, preset_name, titles),
                 keyboard=result_keyboard(job.language, job.job_id) if generation is not None else None,
                 generation=generation or 0,
                 reply_to=job.content_message_id,

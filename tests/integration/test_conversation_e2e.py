@@ -169,10 +169,10 @@ def test_settings_switch_language_and_size(person: MakePerson, store: DynamoDBSt
     p.send("/settings")
     assert "512 px" in p.last_text()
     # When they switch to Russian and pick 1024 px
-    p.tap("Русский")
+    p.tap(p.t("set_lang", lang_name="English"))  # the language button shows the current one; a tap moves it on
     p.language = "ru"  # what they now read
     assert p.last_text().startswith("Настройки")
-    p.tap("📐 1024")
+    p.tap("📐")  # the size button shows 512; a tap moves it to the next size
     # Then the bot speaks Russian from now on, even though Telegram says English, and remembers the size
     state = store.load(p.user_id)
     assert state.language == "ru" and state.size == 1024
@@ -592,3 +592,29 @@ def test_gallery_shows_the_presets_previews_then_the_buttons(
         ]
     finally:
         webhook.stop()
+
+
+# --- a picture the engine could not use is refused when it arrives ---------------------------------------------
+
+
+@pytest.mark.parametrize("as_file", [False, True], ids=["photo", "file"])
+def test_a_picture_too_small_is_refused_on_arrival_and_the_flow_waits_for_another(
+    person: MakePerson, store: DynamoDBStore, as_file: bool
+) -> None:
+    # Given a user asked for the photo to restyle
+    p = person()
+    p.send("/start")
+    p.tap(p.t("btn_nst"))
+    # When they send an 8×8 picture (a photo, whose size Telegram tells; or a file, which the bot reads)
+    tiny = jpeg(8, 8)
+    if as_file:
+        p.send_document(tiny, "image/jpeg", file_name="tiny.jpg")
+    else:
+        p.send_photo(tiny, size=(8, 8))
+    # Then it is refused at once, saying why, instead of "Got the photo" and a failure after Start
+    reason = p.t("reason_too_small", width=8, height=8, min_side=16)
+    assert p.last_text() == p.t("bad_picture", reason=reason)
+    # And the flow still waits for the photo: a good one is taken as usual
+    assert store.load(p.user_id).step == Step.NST_CONTENT
+    p.send_photo(jpeg())
+    assert p.last_text() == p.t("ask_style")

@@ -46,12 +46,13 @@ def test_quick_job_delivers_a_photo_with_progress_and_frees_the_user(
         p.t("btn_again_style"),
         p.t("btn_again_options"),
     ]
-    # And the caption says what was made; the job's message showed progress, then became the one summary line
-    caption = result.params.get("caption") or ""
-    assert caption.startswith("Your style, quick, 256 px") and "Done" not in caption
+    # And the job's message showed progress, then became the one summary line of what was made; the caption
+    # under the picture does not say it twice (an own style: no caption)
+    assert not result.params.get("caption")
     edits = [c for c in p.calls() if c.method == "editMessageText"]
     assert any("%" in (c.text or "") for c in edits)
-    assert (edits[-1].text or "").startswith("✅ Done in ") and (edits[-1].text or "").endswith(caption[1:])
+    summary = edits[-1].text or ""
+    assert summary.startswith("✅ Done in ") and ": your style, quick, 256 px" in summary
     # And the picture is a reply to the user's photo, sent all the same should they have deleted it
     assert json.loads(result.params["reply_parameters"]) == {"message_id": 4711, "allow_sending_without_reply": True}
     # And the user is free for the next job
@@ -73,8 +74,9 @@ def test_preset_job_returns_a_photo_of_the_photos_own_size(
     # Then the result has the photo's own size
     (result,) = results(p)
     assert Image.open(io.BytesIO(result.files["photo"])).size == (451, 300)
-    # And its caption names the size it has, not the 512 px of the settings
-    assert (result.params.get("caption") or "").startswith("Monet, 451 px,")
+    # And its caption names the preset alone; the summary line names the size it has, not the 512 px of the settings
+    assert result.params.get("caption") == "Monet"
+    assert ": Monet, 451 px," in ([c.text for c in p.calls() if c.method == "editMessageText"][-1] or "")
 
 
 def test_result_as_a_full_resolution_file_has_the_jobs_size_and_says_so(
@@ -83,7 +85,7 @@ def test_result_as_a_full_resolution_file_has_the_jobs_size_and_says_so(
     # Given a user whose settings say "as file", who starts a quick own-style job at the size shown, 512 px
     p = person()
     p.send("/settings")
-    p.tap(p.t("set_output_file"))
+    p.tap(p.t("set_output", output=p.t("output_photo")))
     p.send("/start")
     p.tap(p.t("btn_nst"))
     p.send_photo(CAT)
@@ -97,9 +99,9 @@ def test_result_as_a_full_resolution_file_has_the_jobs_size_and_says_so(
     assert result.method == "sendDocument"
     image = Image.open(io.BytesIO(result.files["document"]))
     assert image.format == "PNG" and image.size == (512, 341)
-    # And its caption and the job's summary line name the file's pixel size
+    # And the job's summary line names the file's pixel size, once: the caption does not say it again
     named = p.t("result_file", width=512, height=341)
-    assert named in (result.params.get("caption") or "")
+    assert named not in (result.params.get("caption") or "")
     assert named in p.last_text() and p.last_text().startswith("✅")
 
 
@@ -253,7 +255,7 @@ def test_an_unreadable_picture_fails_the_job_with_a_clear_message(
     p.last_job = store.load(p.user_id).active_job
     # Then the job fails with a message saying what is wrong, and the user is free
     assert wait_finished(p, store) == JobStatus.FAILED
-    assert p.last_text().startswith(p.t("job_failed_image", reason="").split("(")[0])
+    assert p.last_text().startswith(p.t("job_failed_photo", reason="").split(":")[0] + ":")
     assert results(p) == []
 
 

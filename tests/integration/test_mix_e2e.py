@@ -39,4 +39,6 @@ def test_a_picture_mixed_half_and_half_with_a_painting_delivers_one_photo_naming
     pipeline.service.wait_idle(timeout=60)  # the worker's invocation has returned
     (result,) = results(p)
     assert Image.open(io.BytesIO(result.files["photo"])).size == (256, 170)
-    assert (result.params.get("caption") or "").startswith("Your style + The Scream (50/50), quick, 256 px")
+    assert result.params.get("caption") == "Your style + The Scream (50/50)"
+    summary = [c.text for c in p.calls() if c.method == "editMessageText"][-1] or ""
+    assert ": your style + The Scream (50/50), quick, 256 px" in summary

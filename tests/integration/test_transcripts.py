@@ -130,7 +130,7 @@ TITLES = {
         "Знаменитые картины: галерея и картина вместо картинки со стилем",
     ),
     "mix": ("Two styles mixed", "Два стиля в смеси"),
-    "preview": ("The preview strip", "Предпросмотр силы стиля"),
+    "preview": ("The preview strip", "Предпросмотр: три степени стилизации"),
     "album": ("An album of two: the photo and the style at once", "Альбом из двух: фото и стиль сразу"),
     "album_first": ("An album of two as the first thing", "Альбом из двух первым делом"),
     "album_three": ("An album of three", "Альбом из трёх"),
@@ -350,8 +350,9 @@ class Scenes:
     def settings(self) -> None:
         c, p = self.chat("settings")
         c.send("/settings")
-        c.tap(self.t("set_size", size=256))
-        c.tap(self.t("set_output_file"))
+        c.tap("📐")  # 1024 px
+        c.tap("📐")  # 256 px
+        c.tap("📨")  # as a file
         c.send("/start")
         c.tap(self.t("btn_nst"))
         c.photo(PHOTO)
@@ -362,17 +363,14 @@ class Scenes:
         c.tap("🌐")  # and back
 
     def bad_input(self) -> None:
-        c, p = self.chat("bad")
+        c, _ = self.chat("bad")
         c.send("/start")
         c.tap(self.t("btn_nst"))
         c.send(_pick(WORDS["hello"], self.language))
         c.sticker()
         c.document(NOT_AN_IMAGE, "application/pdf", "notes.pdf")
         c.document(TINY, "image/png", "tiny.png")
-        c.photo(STYLE)
-        c.tap("📐")
-        c.tap("📐")  # 256 px
-        c.tap(self.t("btn_start"), then=self.job_ended(p))
+        c.photo(PHOTO)
 
     def quota(self) -> None:
         c, p = self.chat("quota")

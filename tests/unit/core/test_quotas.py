@@ -62,11 +62,42 @@ def test_a_user_at_the_quota_is_refused_politely_with_the_reset_time_and_keeps_t
         hours=4,
         minutes=48,
     )
-    assert outcome.reply.text == expected
+    assert outcome.reply.text.startswith(f"{expected}\n{text('quota_quick_left', language)}\n\n")
     assert "00:00 UTC" in outcome.reply.text and ("4 h 48 min" in expected or "4 ч 48 мин" in expected)
-    # And the options stay, so that they can switch to quick or cancel
-    assert outcome.state.step == Step.NST_OPTIONS
+    # And the options stay, set to what still works today (quick), so that Start works at once
+    assert outcome.state.step == Step.NST_OPTIONS and outcome.state.flow.quality == Quality.QUICK
     assert outcome.reply.keyboard is not None and outcome.reply.edit
+    labels = [b.label for row in outcome.reply.keyboard for b in row]
+    assert text("opt_quality", language, quality=text("quality_quick", language)) in labels
+    assert text("btn_start", language) in labels
+    # And that Start starts a quick job
+    again = decide(outcome.state, Tap("o", outcome.state.generation, "go"), replace(CTX, allowance=allowance(2)))
+    assert again.job is not None and again.job.quality == Quality.QUICK
+
+
+@pytest.mark.parametrize("kind", [QuotaKind.QUICK, QuotaKind.PRESET])
+def test_a_refused_start_with_nothing_left_to_start_shows_no_dead_start_button(kind: QuotaKind) -> None:
+    # Given a user who made today's quick (or preset) pictures, on that kind's options
+    state = options(Quality.QUICK)
+    if kind == QuotaKind.PRESET:
+        state = replace(state, step=Step.PRESET_OPTIONS, flow=replace(state.flow, style_file_id=None, preset="monet"))
+    used = Allowance(used={kind: LIMITS[kind]}, limits=LIMITS, resets_at=next_reset(NOW))
+    # When they tap Start
+    outcome = decide(state, Tap("o", 0, "go"), replace(CTX, allowance=used))
+    # Then they are told the limit and when it resets, and no button is left that would be refused again
+    assert outcome.job is None and outcome.reply is not None and outcome.reply.edit
+    assert outcome.reply.text.startswith(
+        text(
+            "quota_reached",
+            "en",
+            kind=text(f"quota_kind_{kind}", "en"),
+            limit=LIMITS[kind],
+            reset="00:00 UTC",
+            hours=4,
+            minutes=48,
+        )
+    )
+    assert outcome.reply.keyboard is None
 
 
 def test_a_start_whose_quota_a_concurrent_start_took_comes_back_to_its_options_with_the_quota_answer() -> None:
@@ -82,9 +113,9 @@ def test_a_start_whose_quota_a_concurrent_start_took_comes_back_to_its_options_w
     expected = text(
         "quota_reached", "en", kind=text("quota_kind_best", "en"), limit=2, reset="00:00 UTC", hours=4, minutes=48
     )
-    assert back.reply.text == expected
-    # And the options are the job's, so that quick quality or Cancel is one tap away
-    assert back.state.flow.quality == Quality.BEST and back.state.flow.content_file_id == "PHOTO"
+    assert back.reply.text.startswith(f"{expected}\n{text('quota_quick_left', 'en')}")
+    # And the options are the job's, set to quick quality, so that Start or Cancel is one tap away
+    assert back.state.flow.quality == Quality.QUICK and back.state.flow.content_file_id == "PHOTO"
 
 
 def test_the_reset_is_named_in_the_users_time_zone_when_one_is_known() -> None:

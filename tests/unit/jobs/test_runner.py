@@ -75,14 +75,15 @@ def test_a_job_ends_in_one_result_with_its_options_and_frees_the_user() -> None:
     w.queue()
     # When the worker runs the job
     assert w.runner.run(w.job, seconds_left=60) == JobStatus.DONE
-    # Then the user got exactly one picture, with what was asked in the caption and buttons to go on
+    # Then the user got exactly one picture, with buttons to go on
     (picture,) = w.messenger.of_kind("picture")
     details = result_details(w.job, "")
     assert "quick" in details and "strength medium" in details and "colours of the style" in details
-    assert picture.text == details[:1].upper() + details[1:]
     assert picture.keyboard == result_keyboard("en", JOB_ID)
-    # And the progress message became one summary line, not a second "Done!", and the upload showed
+    # And the progress message became the one summary line of what was made, and the upload showed
     assert w.messenger.of_kind("edit")[-1].text == text("result_summary", "en", seconds=4, details=details)
+    # And the caption under the picture does not say the summary again (an own style: no caption at all)
+    assert picture.text == ""
     assert [a.text for a in w.messenger.of_kind("action")] == ["upload_photo"]
     # And its buttons are live: stamped with the user's generation after the job freed them
     state = w.store.load(USER)
@@ -287,9 +288,39 @@ def test_a_picture_the_models_refuse_is_explained_in_the_users_language(
     store.put_job(job, JobStatus.QUEUED)
     # When the worker runs it
     assert runner.run(job, seconds_left=60) == JobStatus.FAILED
-    # Then the user reads what is wrong with it, in their language, with its numbers: no English of the models
+    # Then the user reads which picture and what is wrong with it, in their language, with its numbers: no English
+    # of the models
     reason = text(key, language, **values)
-    assert messenger.sent[-1].text == text("job_failed_image", language, reason=reason)
+    assert messenger.sent[-1].text == text("job_failed_photo", language, reason=reason)
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_a_style_picture_the_models_refuse_is_named_as_the_style_picture(language: Language) -> None:
+    # Given a job whose photo is fine but whose style picture is 8×8 (a file the webhook did not download)
+    clock = ManualClock()
+    store = MemoryStore(clock)
+    messenger = FakeMessenger(files={"PHOTO": png(64, 64), "STYLE": png(8, 8)})
+    runner = JobRunner(store, messenger, MLEngine(), clock=clock, wall=clock, sleep=clock.sleep)
+    job = make_job(language=language)
+    store.put_job(job, JobStatus.QUEUED)
+    # When the worker runs it
+    assert runner.run(job, seconds_left=60) == JobStatus.FAILED
+    # Then the user is told it is the style picture, and why
+    reason = text("reason_too_small", language, width=8, height=8, min_side=16)
+    assert messenger.sent[-1].text == text("job_failed_style", language, reason=reason)
+
+
+def test_a_preset_result_is_captioned_with_its_style_only() -> None:
+    # Given a preset job
+    w = world(make_job(kind=Kind.PRESET, preset="monet", style_file_id=None))
+    w.queue()
+    # When it is done
+    assert w.runner.run(w.job, seconds_left=60) == JobStatus.DONE
+    # Then the summary line says what was made, and the caption only names the style (what stays with a forward)
+    (picture,) = w.messenger.of_kind("picture")
+    assert picture.text == "monet-en"
+    summary = w.messenger.of_kind("edit")[-1].text
+    assert summary.startswith("✅") and "monet-en" in summary and summary != picture.text
 
 
 def test_every_kind_of_picture_the_models_refuse_has_a_text_in_both_languages() -> None:
@@ -339,10 +370,12 @@ def test_a_mix_downloads_the_second_picture_and_its_caption_names_both_styles() 
     w.queue()
     # When the worker runs it
     assert w.runner.run(w.job, seconds_left=60) == JobStatus.DONE
-    # Then the engine got both pictures, and the caption names both styles and the ratio
+    # Then the engine got both pictures, and the caption names both styles and the ratio (and only that: the
+    # summary line above it says the rest)
     assert w.engine.mixes == [b"second style"]
     (picture,) = w.messenger.of_kind("picture")
-    assert picture.text.startswith("Свой стиль + второй свой стиль (30/70), качество быстрое")
+    assert picture.text == "Свой стиль + второй свой стиль (30/70)"
+    assert "второй свой стиль (30/70), быстрое качество" in w.messenger.of_kind("edit")[-1].text
     painted = make_job(style_file_id=None, painting="udnie", mix_painting="the_scream", mix_ratio="50")
     assert result_details(painted, "", titles={"udnie": "Udnie", "the_scream": "The Scream"}).startswith(
         "Udnie + The Scream (50/50), quick"
