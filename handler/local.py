@@ -16,6 +16,8 @@ from handler.bot.application import ALLOWED_UPDATES
 from handler.settings import get_settings
 from handler.wiring.local import local_bot
 
+# What asyncio raises when a stop signal ends PTB's event loop while the bot is still starting.
+STOPPED_WHILE_STARTING = "Event loop stopped before Future completed"
 HOW_TO_GET_A_BOT = (
     "No bot token: in Telegram, ask @BotFather for /newbot, then run: TELEGRAM_BOT_TOKEN=<token> make run"
 )
@@ -40,6 +42,11 @@ def main() -> int:
     print("Stylebot is running with long polling. Press Ctrl+C to stop.", file=sys.stderr)
     try:
         bot.app.run_polling(allowed_updates=ALLOWED_UPDATES)  # returns on SIGINT, SIGTERM or SIGABRT
+    except RuntimeError as error:
+        # A stop signal during PTB's own start-up stops its event loop before the start has finished, and PTB then
+        # raises this instead of returning. Nothing was being polled yet: it is a stop like any other.
+        if not str(error).startswith(STOPPED_WHILE_STARTING):
+            raise
     finally:
         # A second Ctrl+C must not cut the stop short: the jobs are told to stop and end within seconds.
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -48,5 +48,6 @@ def test_preview_then_a_strength_tapped_under_it_then_the_full_job(
     p.last_job = store.load(p.user_id).active_job
     assert wait_finished(p, store) == JobStatus.DONE
     pipeline.service.wait_idle(timeout=60)
-    result = results(p)[-1]
-    assert "едва заметно" in (result.params.get("caption") or "")
+    # And the summary line of that job names the strength tapped
+    summary = [c for c in p.calls() if c.method == "editMessageText"][-1]
+    assert p.t("strength_low") in (summary.text or "") and results(p)

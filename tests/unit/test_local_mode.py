@@ -84,4 +84,4 @@ def test_without_weights_local_mode_says_in_one_line_what_is_off_and_registers_i
         "": [(name, text(f"cmd_{name}", "en")) for name in COMMANDS],
         "ru": [(name, text(f"cmd_{name}", "ru")) for name in COMMANDS],
     }
-    assert process.returncode == 0 and "Traceback" not in err
+    assert process.returncode == 0 and "Traceback" not in err, err
