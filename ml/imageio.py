@@ -18,16 +18,13 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ml.errors import BadImage, BadImageKind
+from ml.image_limits import MAX_ASPECT, MIN_SIDE
 
 if TYPE_CHECKING:  # torch is imported where a tensor is made: decoding a picture needs only PIL
     import torch
 
 #: Pixel count above which an image is refused before decoding (about 50 megapixels).
 MAX_PIXELS = 50_000_000
-#: Shortest side accepted; anything smaller is not a photo worth styling.
-MIN_SIDE = 16
-#: Most elongated aspect ratio accepted (Telegram refuses photos beyond 20:1 as well).
-MAX_ASPECT = 20.0
 #: Telegram's limits for ``sendPhoto``: 10 MB, width + height at most 10000 px.
 TELEGRAM_PHOTO_MAX_BYTES = 10_000_000
 TELEGRAM_PHOTO_MAX_DIM_SUM = 10_000

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image, UnidentifiedImageError
 
-from ml.imageio import MAX_ASPECT, MIN_SIDE
+from ml.image_limits import MAX_ASPECT, MIN_SIDE
 
 # Bigger than any phone camera (48 MP sensors give 8000x6000); a decompression bomb is far beyond.
 MAX_PIXELS = 50_000_000

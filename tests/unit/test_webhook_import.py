@@ -15,7 +15,8 @@ import json, sys, time
 t0 = time.perf_counter()
 import handler.webhook
 elapsed = time.perf_counter() - t0
-torch_free = {"ml.registry", "ml.paintings", "ml.manifest", "ml.paths", "ml.errors"}  # the catalogues, what they read
+# the catalogues, what they read, and the picture limits the webhook checks on arrival
+torch_free = {"ml.registry", "ml.paintings", "ml.manifest", "ml.paths", "ml.errors", "ml.image_limits"}
 models = sorted(m for m in sys.modules if m.startswith("ml.") and m not in torch_free)
 print(json.dumps({"seconds": elapsed, "torch": "torch" in sys.modules, "ml": models}))
 """
