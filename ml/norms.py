@@ -7,8 +7,8 @@ whole, possibly downscaled, image) records the statistics and the later passes (
 
 All three modes go through `F.batch_norm`'s kernels, which keep channels_last and bfloat16 tensors as they are
 (torch's instance norm copies them to contiguous float layouts, several times slower on CPU). Layers made with
-``inplace=True`` normalise a float32 input in place when no gradient is recorded (the generators use it: each
-norm follows a convolution whose output nothing else holds), so a large feature map is not held twice.
+``inplace=True`` normalise a large float32 input in place when no gradient is recorded (the generators use it:
+each norm follows a convolution whose output nothing else holds), so a large feature map is not held twice.
 """
 
 from __future__ import annotations
@@ -21,6 +21,11 @@ import torch.nn.functional as F
 from torch import nn
 
 EPS = 1e-5
+#: In-place normalisation from this many elements (64 MB in float32) on: there it saves a copy of the map and is
+#: faster too (measured on a 2-core AVX2 EPYC, a 32 x 1132 x 1508 map: statistics 0.13 s + in-place affine
+#: 0.06 s against 0.25 s for `F.group_norm` and 0.38 s for `F.batch_norm`); below, torch's fused kernels are faster
+#: (at 512 px, 32 x 384 x 512: `F.group_norm` 9 ms against 32 ms), and a 512 px photo's maps stay there.
+INPLACE_MIN_ELEMENTS = 2**24
 
 
 class _StatNorm(nn.Module):
@@ -31,7 +36,12 @@ class _StatNorm(nn.Module):
         self.frozen: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def _in_place(self, x: torch.Tensor) -> bool:
-        return self.inplace and x.dtype == torch.float32 and not (torch.is_grad_enabled() and x.requires_grad)
+        return (
+            self.inplace
+            and x.dtype == torch.float32
+            and x.numel() >= INPLACE_MIN_ELEMENTS
+            and not (torch.is_grad_enabled() and x.requires_grad)
+        )
 
 
 def _batch_stats(x: torch.Tensor, channels: int) -> tuple[torch.Tensor, torch.Tensor]:

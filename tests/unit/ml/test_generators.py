@@ -11,6 +11,7 @@ import pytest
 import torch
 from torch import nn
 
+from ml import norms
 from ml.animeganv2 import AnimeGANv2Generator
 from ml.cyclegan import CycleGANGenerator
 from ml.norms import InstanceNorm, LayerNorm2d, shared_statistics
@@ -208,9 +209,10 @@ def test_shared_statistics_work_in_bfloat16_channels_last(norm: nn.Module) -> No
 
 @pytest.mark.parametrize("norm", [InstanceNorm, functools.partial(LayerNorm2d, 8)], ids=["instance", "layer"])
 def test_in_place_norms_compute_the_same_and_touch_their_input_only_without_gradients(
-    norm: Callable[..., nn.Module],
+    norm: Callable[..., nn.Module], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a norm layer made to work in place, the same layer out of place, and a channels_last map
+    # Given a norm layer made to work in place (on maps of any size here), the same layer out of place, and a map
+    monkeypatch.setattr(norms, "INPLACE_MIN_ELEMENTS", 0)
     inplace, plain = norm(inplace=True), norm()
     with torch.no_grad():
         for p in inplace.parameters():
@@ -237,6 +239,10 @@ def test_in_place_norms_compute_the_same_and_touch_their_input_only_without_grad
         assert inplace(y) is y
     z = x.clone().requires_grad_(True)
     assert inplace(z) is not z and torch.equal(z.detach(), x)
+    # And below the size threshold (a 512 px photo's maps) torch's own kernels run, out of place
+    monkeypatch.setattr(norms, "INPLACE_MIN_ELEMENTS", x.numel() + 1)
+    with torch.inference_mode():
+        assert inplace(y) is not y
 
 
 def test_animeganv2_flat_forward_is_the_blocks_in_sequence() -> None:

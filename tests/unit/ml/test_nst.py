@@ -72,6 +72,9 @@ def test_keep_best_returns_the_lowest_loss_seen(vgg: VGG19Features, pair: tuple[
     assert best.history == last.history
     assert best.loss == min(best.history)
     assert last.loss == last.history[-1]
+    # (every evaluation has its wall and CPU time since the start, for the benchmark's frontier)
+    assert len(best.times) == len(best.cpu_times) == len(best.history)
+    assert best.cpu_times == sorted(best.cpu_times) and best.cpu_times[0] >= 0
     # And the image returned is the one that had that loss
     objective = Objective(vgg, content, style, style_weight=STYLE_WEIGHT)
     assert evaluate_loss(objective, best.image) == pytest.approx(best.loss, rel=0.05)
