@@ -184,12 +184,13 @@ def _worker(spec: dict[str, Any]) -> dict[str, Any]:
         final_evals = int(spec["evals"][-1])
         last = result.history[-final_evals:]
         last_t = result.times[-final_evals:]
+        last_cpu = result.cpu_times[-final_evals:]
         points = []
         best = float("inf")
-        for k, (loss, seconds) in enumerate(zip(last, last_t, strict=True), start=1):
+        for k, (loss, seconds, cpu_seconds) in enumerate(zip(last, last_t, last_cpu, strict=True), start=1):
             best = min(best, loss)
             if k in FRONTIER_POINTS or k == final_evals:
-                points.append({"final_evals": k, "seconds": seconds, "loss": best})
+                points.append({"final_evals": k, "seconds": seconds, "cpu_seconds": cpu_seconds, "loss": best})
         out["frontier"] = points
     scorer = Objective(vgg, content, style, style_weight=STYLE_WEIGHT, dtype=torch.float32)
     out["final_loss"] = evaluate_loss(scorer, result.image)
@@ -209,6 +210,7 @@ def _spawn(spec: dict[str, Any]) -> dict[str, Any]:
     if proc.returncode != 0:
         return {**spec, "error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["load_after"] = os.getloadavg()[0]
     return result
 
 
@@ -225,14 +227,21 @@ def _row(r: dict[str, Any]) -> str:
         text += f"   evals {r['evaluations']:>3} {tuple(r['evals'])}   final loss {r['final_loss']:.4f}"
         if r["mode"] == "naive":
             text += f" (optimiser's last {r['optimiser_loss']:.4f})"
-    return f"{text}   {machine_tag()}"
+    load = f"   {r.get('threads', '?')} threads, load {r['load_after']:.2f}" if "load_after" in r else ""
+    return f"{text}{load}   {machine_tag()}"
 
 
-def _frontier_lines(r: dict[str, Any]) -> list[str]:
+def _frontier_lines(r: dict[str, Any], naive_loss: float | None = None) -> list[str]:
+    """Time against loss along the frontier run; with the naive run's loss, each point's margin over it."""
     coarse = tuple(r["evals"][:-1])
     lines = [f"  frontier ({_path_label(r)}; coarser levels {coarse}; optimiser's best loss, unclamped):"]
     for p in r["frontier"]:
-        lines.append(f"    final level {p['final_evals']:>3} evals: {p['seconds']:6.1f} s  loss {p['loss']:.4f}")
+        cpu = p.get("cpu_seconds", float("nan"))
+        line = f"    final level {p['final_evals']:>3} evals: {p['seconds']:6.1f} s (CPU {cpu:6.1f} s)"
+        line += f"  loss {p['loss']:.4f}"
+        if naive_loss:
+            line += f"  ({(naive_loss - p['loss']) / naive_loss * 100:+.1f} % margin over naive)"
+        lines.append(line)
     return lines
 
 
@@ -304,8 +313,10 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(r)
                 rows.append(r)
                 print(_row(r), flush=True)
-                if r.get("frontier"):
-                    print("\n".join(_frontier_lines(r)), flush=True)
+            naive_loss = next((r["final_loss"] for r in rows if r["mode"] == "naive" and "final_loss" in r), None)
+            for r in rows:
+                if r.get("frontier") and "frontier" in r:
+                    print("\n".join(_frontier_lines(r, naive_loss)), flush=True)
             first = next((r for r in rows if "hw" in r), None)
             hw = f"{first['hw'][1]}x{first['hw'][0]}" if first else "?"
             vgg = next((r["vgg"] for r in rows if "vgg" in r), "?")

@@ -6,6 +6,11 @@ and `style_ukiyoe` checkpoints: the trunk is one `nn.Sequential` named `model`, 
 
 Conventions: RGB input in [-1, 1], output in [-1, 1] (tanh); two stride-2 convolutions, so the spatial size is
 reflection-padded to a multiple of 4 and the result cropped back.
+
+The reference code pads with `nn.ReflectionPad2d` before each stride-1 convolution; here the convolution pads
+(`padding_mode="reflect"`: the same computation) and an `nn.Identity` keeps the pad's place, so the indices in the
+keys are the checkpoints'. A convolution that pads itself can pad strip by strip (`ml.fastconv`) instead of
+making a padded copy of the whole feature map. The norm layers normalise in place (`ml.norms`).
 """
 
 from __future__ import annotations
@@ -28,27 +33,32 @@ class ResnetBlock(nn.Module):
     def __init__(self, channels: int) -> None:
         super().__init__()
         self.conv_block = nn.Sequential(
-            nn.ReflectionPad2d(1),
-            nn.Conv2d(channels, channels, 3),
-            InstanceNorm(),
+            nn.Identity(),  # the reference's ReflectionPad2d(1): the convolution pads
+            _reflect_conv(channels, channels, 3),
+            InstanceNorm(inplace=True),
             nn.ReLU(inplace=True),
-            nn.ReflectionPad2d(1),
-            nn.Conv2d(channels, channels, 3),
-            InstanceNorm(),
+            nn.Identity(),
+            _reflect_conv(channels, channels, 3),
+            InstanceNorm(inplace=True),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.conv_block(x)
 
 
+def _reflect_conv(c_in: int, c_out: int, kernel: int) -> nn.Conv2d:
+    """A stride-1 convolution on the input reflection-padded by half its kernel: same size out."""
+    return nn.Conv2d(c_in, c_out, kernel, padding=kernel // 2, padding_mode="reflect")
+
+
 def _down(c_in: int, c_out: int) -> list[nn.Module]:
-    return [nn.Conv2d(c_in, c_out, 3, stride=2, padding=1), InstanceNorm(), nn.ReLU(inplace=True)]
+    return [nn.Conv2d(c_in, c_out, 3, stride=2, padding=1), InstanceNorm(inplace=True), nn.ReLU(inplace=True)]
 
 
 def _up(c_in: int, c_out: int) -> list[nn.Module]:
     return [
         nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=1),
-        InstanceNorm(),
+        InstanceNorm(inplace=True),
         nn.ReLU(inplace=True),
     ]
 
@@ -60,12 +70,12 @@ class CycleGANGenerator(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        stem = [nn.ReflectionPad2d(3), nn.Conv2d(3, NGF, 7), InstanceNorm(), nn.ReLU(inplace=True)]
+        stem = [nn.Identity(), _reflect_conv(3, NGF, 7), InstanceNorm(inplace=True), nn.ReLU(inplace=True)]
         layers: list[nn.Module] = list(stem)
         layers += _down(NGF, NGF * 2) + _down(NGF * 2, NGF * 4)
         layers += [ResnetBlock(NGF * 4) for _ in range(N_BLOCKS)]
         layers += _up(NGF * 4, NGF * 2) + _up(NGF * 2, NGF)
-        layers += [nn.ReflectionPad2d(3), nn.Conv2d(NGF, 3, 7), nn.Tanh()]
+        layers += [nn.Identity(), _reflect_conv(NGF, 3, 7), nn.Tanh()]
         self.model = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

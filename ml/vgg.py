@@ -124,7 +124,7 @@ def seeded_random_state_dict(seed: int = 0, *, last_layer: str = "relu5_1") -> d
     state: dict[str, torch.Tensor] = {}
     for key, tensor in VGG19Features(last_layer, empty=True).state_dict().items():
         if key.endswith(".bias"):
-            state[key] = torch.zeros_like(tensor)
+            state[key] = torch.zeros(tensor.shape)  # not zeros_like: the template is on the meta device
         else:
             fan_out = tensor.shape[0] * tensor.shape[2] * tensor.shape[3]
             std = (2.0 / fan_out) ** 0.5

@@ -77,3 +77,65 @@ def test_preset_generators_through_nnpack_match_the_eager_model(architecture: st
 
     # Then they agree within 0.5 grey levels everywhere (NNPACK's transforms round differently)
     assert float((a - b).abs().max()) * 255 < 0.5
+
+
+@needs_nnpack
+@pytest.mark.parametrize("padding_mode", ["zeros", "reflect"])
+@pytest.mark.parametrize("channels_last", [False, True], ids=["contiguous", "channels_last"])
+@pytest.mark.parametrize("kernel", [3, 7])
+def test_convolutions_cut_into_strips_compute_what_one_call_computes(
+    monkeypatch: pytest.MonkeyPatch, padding_mode: str, channels_last: bool, kernel: int
+) -> None:
+    # Given a convolution that pads itself (zeros or reflection), turned into an NNPACK one, and an input
+    gen = torch.Generator().manual_seed(4)
+    plain = nn.Conv2d(8, 6, kernel, padding=kernel // 2, padding_mode=padding_mode).requires_grad_(False)
+    fast = nn.Sequential(nn.Conv2d(8, 6, kernel, padding=kernel // 2, padding_mode=padding_mode))
+    fast.requires_grad_(False)[0].load_state_dict(plain.state_dict())
+    assert fastconv.use_fast_convs(fast) == 1
+    x = torch.randn(1, 8, 97, 70, generator=gen)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        whole = fast(x)
+
+    # When NNPACK's workspace may hold only a few rows' worth, so that the map runs in strips with halos
+    monkeypatch.setattr(fastconv, "MAX_WORKSPACE_BYTES", fastconv.workspace_bytes(70 * 8, fast[0].weight))
+    assert fastconv.strip_rows(1, 97, 70, fast[0].weight) < 97 // 4
+    with torch.inference_mode():
+        strips = fast(x)
+
+    # Then the result is the one call's, and torch's own convolution's, to rounding
+    torch.testing.assert_close(strips, whole, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(strips, plain(x), atol=1e-4, rtol=1e-4)
+    assert strips.shape == (1, 6, 97, 70)
+
+
+@needs_nnpack
+def test_the_nnpack_workspace_bound_cuts_large_maps_only() -> None:
+    # Given a 3x3 convolution from 128 to 64 channels (AnimeGANv2's decoder) and a 7x7 one (CycleGAN's stem)
+    wide, stem = torch.empty(64, 128, 3, 3), torch.empty(64, 3, 7, 7)
+
+    # Then a 512 px photo's maps run in one call, while at 1.7 megapixels they run in strips within the bound
+    assert fastconv.strip_rows(1, 384, 512, stem) >= 384
+    assert fastconv.strip_rows(1, 384, 512, wide) >= 384
+    for weight in (wide, stem):
+        rows = fastconv.strip_rows(1, 1132, 1508, weight)
+        assert rows < 1132 and rows % 30 == 0
+        assert fastconv.workspace_bytes(rows * 1508, weight) <= fastconv.MAX_WORKSPACE_BYTES
+
+
+def test_transposed_convolutions_in_channels_last_compute_the_same() -> None:
+    # Given a transposed convolution (CycleGAN's upsampling) and a copy run in channels_last
+    plain = nn.ConvTranspose2d(16, 8, 3, stride=2, padding=1, output_padding=1).requires_grad_(False)
+    model = nn.Sequential(nn.ConvTranspose2d(16, 8, 3, stride=2, padding=1, output_padding=1))
+    model.requires_grad_(False)[0].load_state_dict(plain.state_dict())
+    assert fastconv.transposed_channels_last(model) == 1
+    x = torch.randn(1, 16, 23, 30, generator=torch.Generator().manual_seed(6))
+
+    # When both run on a contiguous input
+    with torch.inference_mode():
+        a, b = plain(x), model(x)
+
+    # Then the results agree to rounding, and the state_dict is unchanged
+    torch.testing.assert_close(b, a, atol=1e-5, rtol=1e-5)
+    assert model[0].state_dict().keys() == plain.state_dict().keys()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import torch
 from torch import nn
 
+from ml import norms
 from ml.animeganv2 import AnimeGANv2Generator
 from ml.cyclegan import CycleGANGenerator
 from ml.norms import InstanceNorm, LayerNorm2d, shared_statistics
@@ -203,3 +205,60 @@ def test_shared_statistics_work_in_bfloat16_channels_last(norm: nn.Module) -> No
     # Then the crop is normalised as it was inside the whole map, still in bfloat16
     assert crop.dtype == torch.bfloat16
     torch.testing.assert_close(crop.float(), plain[..., :6].float(), atol=0.05, rtol=0.02)
+
+
+@pytest.mark.parametrize("norm", [InstanceNorm, functools.partial(LayerNorm2d, 8)], ids=["instance", "layer"])
+def test_in_place_norms_compute_the_same_and_touch_their_input_only_without_gradients(
+    norm: Callable[..., nn.Module], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a norm layer made to work in place (on maps of any size here), the same layer out of place, and a map
+    monkeypatch.setattr(norms, "INPLACE_MIN_ELEMENTS", 0)
+    inplace, plain = norm(inplace=True), norm()
+    with torch.no_grad():
+        for p in inplace.parameters():
+            p.normal_()
+    plain.load_state_dict(inplace.state_dict())
+    x = torch.randn(1, 8, 11, 13, generator=torch.Generator().manual_seed(3)).contiguous(
+        memory_format=torch.channels_last
+    )
+
+    # When each runs plainly, recording statistics and with them frozen, on copies of the map, without gradients
+    results = []
+    for layer in (plain, inplace):
+        with torch.inference_mode():
+            got = [layer(x.clone())]
+            with shared_statistics(layer):
+                got += [layer(x.clone()), layer(x[..., :7].clone())]
+        results.append(got)
+
+    # Then the results agree, the in-place layer returned its own input, and with gradients it copies
+    for a, b in zip(*results, strict=True):
+        torch.testing.assert_close(b, a, atol=1e-5, rtol=1e-5)
+    y = x.clone()
+    with torch.inference_mode():
+        assert inplace(y) is y
+    z = x.clone().requires_grad_(True)
+    assert inplace(z) is not z and torch.equal(z.detach(), x)
+    # And below the size threshold (a 512 px photo's maps) torch's own kernels run, out of place
+    monkeypatch.setattr(norms, "INPLACE_MIN_ELEMENTS", x.numel() + 1)
+    with torch.inference_mode():
+        assert inplace(y) is not y
+
+
+def test_animeganv2_flat_forward_is_the_blocks_in_sequence() -> None:
+    # Given the AnimeGANv2 generator (it runs its layers in one flat loop) and an image
+    gen = fp32_generator("animeganv2")
+    model = gen.model
+    assert isinstance(model, AnimeGANv2Generator)
+    x = torch.rand(1, 3, 40, 52, generator=torch.Generator().manual_seed(8)) * 2 - 1
+
+    # When it runs, and the port's forward runs on the same blocks: a, b, c, upsample, d, upsample, e, out
+    def up(t: torch.Tensor) -> torch.Tensor:
+        return nn.functional.interpolate(t, scale_factor=2.0, mode="bilinear", align_corners=False)
+
+    with torch.inference_mode():
+        flat = model(x)
+        nested = model.out_layer(model.block_e(up(model.block_d(up(model.block_c(model.block_b(model.block_a(x))))))))
+
+    # Then both are the same
+    torch.testing.assert_close(flat, nested, atol=1e-6, rtol=0)

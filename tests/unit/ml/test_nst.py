@@ -14,7 +14,7 @@ from ml.errors import JobCancelled
 from ml.microast import load_microast, run_microast
 from ml.nst import STYLE_WEIGHT, NSTConfig, Objective, evaluate_loss, level_sizes, run_nst
 from ml.progress import Progress
-from ml.vgg import VGG19Features, load_vgg19_features
+from ml.vgg import VGG19Features, load_vgg19_features, seeded_random_state_dict
 from tests.ml_helpers import needs_nnpack
 
 
@@ -72,6 +72,9 @@ def test_keep_best_returns_the_lowest_loss_seen(vgg: VGG19Features, pair: tuple[
     assert best.history == last.history
     assert best.loss == min(best.history)
     assert last.loss == last.history[-1]
+    # (every evaluation has its wall and CPU time since the start, for the benchmark's frontier)
+    assert len(best.times) == len(best.cpu_times) == len(best.history)
+    assert best.cpu_times == sorted(best.cpu_times) and best.cpu_times[0] >= 0
     # And the image returned is the one that had that loss
     objective = Objective(vgg, content, style, style_weight=STYLE_WEIGHT)
     assert evaluate_loss(objective, best.image) == pytest.approx(best.loss, rel=0.05)
@@ -186,3 +189,17 @@ def test_fp32_path_through_nnpack_lowers_the_loss_as_the_plain_one_does(
     assert abs(fast_loss - plain_loss) < 0.05 * plain_loss
     # And the shared VGG is left with plain convolutions
     assert all(type(m) is not fastconv.FastConv2d for m in vgg.modules())
+
+
+def test_the_benchmarks_seeded_random_vgg_is_real_and_gives_finite_features() -> None:
+    # Given the seeded random VGG19 weights the benchmark uses when the real file is absent
+    state = seeded_random_state_dict(0)
+
+    # Then every tensor is a real (CPU) one, biases zero, and the model built from them computes finite features
+    assert all(t.device.type == "cpu" for t in state.values())
+    assert all(not t.any() for k, t in state.items() if k.endswith(".bias"))
+    vgg = VGG19Features()
+    vgg.load_torchvision_state_dict(state)
+    with torch.no_grad():
+        feats = vgg(torch.rand(1, 3, 64, 80, generator=torch.Generator().manual_seed(0)), ("relu1_1", "relu5_1"))
+    assert all(torch.isfinite(f).all() and f.abs().max() > 0 for f in feats.values())
