@@ -34,6 +34,8 @@ __all__ = [
     "Progress",
     "Quality",
     "apply_preset",
+    "engine_loaded",
+    "expected_seconds",
     "preload",
     "preview_strip",
     "stylize",
@@ -89,6 +91,7 @@ def stylize(
     config: NSTConfig | None = None,
     mix: Image.Image | None = None,
     mix_share: float = 0.5,
+    pace: float = 1.0,
 ) -> Image.Image:
     """The content photo in the manner of the style picture, ``size`` px on its long side (aspect kept).
 
@@ -101,6 +104,9 @@ def stylize(
     ``mix``: a second style picture mixed with the first, ``mix_share`` in [0, 1] of it (0.3: 70/30). Quick
     mixes the two pictures' style signals in MicroAST; best mixes their Gram targets (and warm-starts from the
     quick mix).
+
+    ``pace``: how much longer than :mod:`ml.priors` expects jobs take here (learned by the caller from recent
+    jobs; 1.0: as the priors say); it scales the time left the progress reports start from.
     """
     _validate(quality, size, strength)
     if not 0.0 <= mix_share <= 1.0:
@@ -109,7 +115,7 @@ def stylize(
     # the prior's ETA; the engine blends the same prior with the rate it measures.
     if should_cancel is not None and should_cancel():
         raise JobCancelled("the job was cancelled")
-    prior = priors.expected_seconds(quality, size, aspect=_aspect(content))
+    prior = expected_seconds(content, quality=quality, size=size) * pace
     if progress is not None:
         progress(Progress(fraction=0.0, eta_seconds=prior + _loading_seconds()))
     engine = preload()
@@ -135,13 +141,33 @@ def stylize(
     )
 
 
+def expected_seconds(
+    content: Image.Image, *, quality: Quality | None = None, size: int | None = None, preset_id: str | None = None
+) -> float:
+    """What :mod:`ml.priors` expects the model work of a job on ``content`` to take on this machine, seconds:
+    :func:`stylize` at ``quality`` and ``size``, or :func:`apply_preset` of ``preset_id`` (at the photo's size)."""
+    if preset_id is not None:
+        from ml import registry
+
+        architecture = registry.get_preset(preset_id).architecture
+        return priors.expected_seconds("preset", max(content.size), architecture=architecture, aspect=_aspect(content))
+    if quality is None or size is None:
+        raise ValueError("a prior needs a quality and a size, or a preset")
+    return priors.expected_seconds(quality, size, aspect=_aspect(content))
+
+
+def engine_loaded() -> bool:
+    """Whether the model code and torch are imported in this process (a job's time then is the model's alone)."""
+    return "ml.engine" in sys.modules
+
+
 def _aspect(image: Image.Image) -> float:
     return max(image.size) / max(1, min(image.size))
 
 
 def _loading_seconds() -> float:
     """What is left of a worker's start before the model runs: importing the engine (and torch), unless done."""
-    return 0.0 if "ml.engine" in sys.modules else priors.ENGINE_LOAD_SECONDS
+    return 0.0 if engine_loaded() else priors.ENGINE_LOAD_SECONDS
 
 
 def preview_strip(
@@ -174,6 +200,7 @@ def apply_preset(
     strength: float = 1.0,
     progress: ProgressCallback | None = None,
     should_cancel: CancelCheck | None = None,
+    pace: float = 1.0,
 ) -> Image.Image:
     """The photo restyled by the preset ``preset_id`` (see :mod:`ml.presets`), at the photo's own size.
 
@@ -181,16 +208,11 @@ def apply_preset(
     seamless overlapping tiles. ``progress`` receives :class:`~ml.progress.Progress` reports (one per tile on
     large photos); ``should_cancel`` is polled between tiles and a ``True`` raises
     :class:`~ml.errors.JobCancelled`. Unknown or switched-off ids raise :class:`ml.registry.UnknownPreset`.
+    ``pace`` as for :func:`stylize`.
     """
-    from ml import registry
-
     if should_cancel is not None and should_cancel():
         raise JobCancelled("the job was cancelled")
-    preset = registry.get_preset(preset_id)
-    prior = (
-        priors.expected_seconds("preset", max(content.size), architecture=preset.architecture, aspect=_aspect(content))
-        + _loading_seconds()
-    )
+    prior = expected_seconds(content, preset_id=preset_id) * pace + _loading_seconds()
     # Before torch is imported and the generator loaded, with the prior's ETA (which the tracker blends on with
     # the rate it measures, the import included).
     tracker = Tracker(1.0, progress, should_cancel, prior_seconds=prior)

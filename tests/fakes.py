@@ -15,6 +15,7 @@ from typing import Any
 from handler.core.job import ClaimState, Job, JobStatus
 from handler.core.keyboards import Keyboard
 from handler.core.limits import CLAIM_STALE_SECONDS
+from handler.core.pace import RECENT_PACES
 from handler.core.ports import ActiveJob, PositionLease, ProgressReport, RateLimited, Stopped, UpdateInProgress
 from handler.core.quotas import QuotaKind
 from handler.core.state import UserState
@@ -308,6 +309,7 @@ class MemoryUsage:
         self.gb_seconds: dict[str, float] = {}
         self.records: dict[str, list[JobRecord]] = {}
         self.positions: dict[str, dict[str, Any]] = {}  # job -> wanted, shown, holder, until
+        self.paces: dict[str, list[tuple[float, float]]] = {}  # key -> (at, pace), in the order recorded
 
     def todays_counts(self, user_id: int, day: str) -> tuple[dict[QuotaKind, int], float]:
         with self._lock:
@@ -346,6 +348,16 @@ class MemoryUsage:
                 self.seconds.get(day, 0.0),
                 self.gb_seconds.get(day, 0.0),
             )
+
+    def recent_paces(self, key: str) -> list[float]:
+        with self._lock:
+            entries = list(enumerate(self.paces.get(key, [])))  # ties: the later recorded first
+            newest = sorted(entries, key=lambda entry: (entry[1][0], entry[0]), reverse=True)
+            return [pace for _, (_, pace) in newest[:RECENT_PACES]]
+
+    def add_pace(self, key: str, pace: float, at: float) -> None:
+        with self._lock:
+            self.paces.setdefault(key, []).append((at, pace))
 
     def _queued(self, user_id: int, job_id: str) -> bool:
         assert self._store is not None

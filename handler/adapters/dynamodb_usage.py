@@ -6,6 +6,9 @@ Counters of a UTC day share one partition, `day#<YYYY-MM-DD>`: `budget` (worker-
 UpdateItem with ADD (atomic), and a quota is taken with a condition on the count, so concurrent webhooks and
 workers never lose or overshoot a count. Items expire after DAILY_COUNTER_TTL_SECONDS.
 
+A job's pace (the Paces port, `handler.core.pace`) is one item of its key's partition, `pace#<key>`, sorted by
+when it was measured; it expires like the counters.
+
 The queue reads the sparse index of active job items (`handler.adapters.dynamodb.QUEUE_INDEX`), and keeps on a
 queued job's own item the count its message should show, the count it shows, and the lease of the one writer that
 edits it (`PositionAttribute`), each changed by one conditional UpdateItem.
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +27,7 @@ from botocore.exceptions import ClientError
 from handler.adapters.dynamodb import ACTIVE_QUEUE, QUEUE_ATTRIBUTE, QUEUE_INDEX, call, job_key
 from handler.core.job import Job, JobStatus
 from handler.core.limits import DAILY_COUNTER_TTL_SECONDS
+from handler.core.pace import RECENT_PACES
 from handler.core.ports import ActiveJob, PositionLease
 from handler.core.quotas import QuotaKind, user_key
 from handler.core.stats import DaySummary, JobRecord
@@ -34,6 +39,7 @@ BUDGET = "budget"
 REFUSALS = "refusals"
 QUOTA_PREFIX = "quota#"
 JOB_PREFIX = "job#"
+PACE_PREFIX = "pace#"
 
 
 def _day_pk(day: str) -> dict[str, str]:
@@ -145,6 +151,27 @@ class DynamoDBUsage:
             worker_seconds=_number(budget, "seconds"),
             gb_seconds=_number(budget, "gb_seconds"),
         )
+
+    def recent_paces(self, key: str) -> list[float]:
+        page = call(
+            lambda: self._client.query(
+                TableName=self._table,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": PACE_PREFIX + key}},
+                ScanIndexForward=False,  # newest first
+                Limit=RECENT_PACES,
+            )
+        )
+        return [_number(item, "pace") for item in page.get("Items", [])]
+
+    def add_pace(self, key: str, pace: float, at: float) -> None:
+        item = {
+            "pk": {"S": PACE_PREFIX + key},
+            "sk": {"S": f"{at:020.6f}#{uuid.uuid4().hex[:8]}"},  # fixed width: sorts as the time does
+            "pace": {"N": f"{pace:.4f}"},
+            "expires_at": _expires(),
+        }
+        call(lambda: self._client.put_item(TableName=self._table, Item=item))
 
     def _query(self, query: dict[str, Any]) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []

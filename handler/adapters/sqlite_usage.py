@@ -15,6 +15,7 @@ from pathlib import Path
 
 from handler.core.job import Job, JobStatus
 from handler.core.limits import DAILY_COUNTER_TTL_SECONDS
+from handler.core.pace import RECENT_PACES
 from handler.core.ports import ActiveJob, PositionLease
 from handler.core.quotas import QuotaKind, user_key
 from handler.core.stats import DaySummary, JobRecord
@@ -25,7 +26,7 @@ QUOTA_PREFIX = "quota#"
 
 
 class SQLiteUsage:
-    """Daily counters (`counters`: day, key, name -> value) and job records (`job_records`)."""
+    """Daily counters (`counters`: day, key, name -> value), job records (`job_records`) and paces (`paces`)."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -45,6 +46,7 @@ class SQLiteUsage:
             "CREATE TABLE IF NOT EXISTS queue_positions (job_id TEXT PRIMARY KEY, wanted INTEGER, shown INTEGER,"
             " holder TEXT, lease_until REAL, expires_at INTEGER)"
         )
+        self._db.execute("CREATE TABLE IF NOT EXISTS paces (key TEXT, at REAL, pace REAL, expires_at INTEGER)")
         self._lock = threading.Lock()
 
     def _execute(self, sql: str, *args: object) -> tuple[int, list[tuple[object, ...]]]:
@@ -54,6 +56,7 @@ class SQLiteUsage:
             self._db.execute("DELETE FROM counters WHERE expires_at < ?", (now,))
             self._db.execute("DELETE FROM job_records WHERE expires_at < ?", (now,))
             self._db.execute("DELETE FROM queue_positions WHERE expires_at < ?", (now,))
+            self._db.execute("DELETE FROM paces WHERE expires_at < ?", (now,))
             cursor = self._db.execute(sql, args)
             return cursor.rowcount, cursor.fetchall()
 
@@ -110,6 +113,21 @@ class SQLiteUsage:
             day,
             record.record_id,
             body,
+            int(time.time()) + DAILY_COUNTER_TTL_SECONDS,
+        )
+
+    def recent_paces(self, key: str) -> list[float]:
+        _, rows = self._execute(
+            "SELECT pace FROM paces WHERE key = ? ORDER BY at DESC, rowid DESC LIMIT ?", key, RECENT_PACES
+        )
+        return [float(pace) for (pace,) in rows]  # type: ignore[arg-type]
+
+    def add_pace(self, key: str, pace: float, at: float) -> None:
+        self._execute(
+            "INSERT INTO paces (key, at, pace, expires_at) VALUES (?, ?, ?, ?)",
+            key,
+            at,
+            pace,
             int(time.time()) + DAILY_COUNTER_TTL_SECONDS,
         )
 

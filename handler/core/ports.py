@@ -108,6 +108,19 @@ class Usage(Protocol):
     def day_summary(self, day: str) -> DaySummary: ...
 
 
+class Paces(Protocol):
+    """The recent jobs' paces (seconds taken over seconds expected, `handler.core.pace`) per key: on the state
+    table, each a small item that expires with the daily counters."""
+
+    def recent_paces(self, key: str) -> list[float]:
+        """The last `RECENT_PACES` paces recorded under `key`, newest first."""
+        ...
+
+    def add_pace(self, key: str, pace: float, at: float) -> None:
+        """Record a job's pace under `key`, measured at `at` (seconds since the epoch)."""
+        ...
+
+
 @dataclass(frozen=True)
 class ActiveJob:
     """A job that is queued or running, as the queue sees it."""

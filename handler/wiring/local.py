@@ -39,8 +39,8 @@ def _worker_runner() -> tuple[JobRunner, Accounting]:
     from handler.adapters.ml_engine import MLEngine
 
     settings = get_settings()
-    runner = job_runner(settings, sqlite_store(settings), MLEngine(), stopping=stop_requested)
     usage = SQLiteUsage(settings.local_state_path)
+    runner = job_runner(settings, sqlite_store(settings), MLEngine(paces=usage), stopping=stop_requested)
     return runner, accounting(settings, runner, usage, usage, settings.local_workers)
 
 

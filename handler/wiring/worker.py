@@ -32,7 +32,8 @@ def idempotency() -> tuple[IdempotencyConfig, DynamoDBPersistenceLayer]:
 def runner() -> JobRunner:
     """The job runner of this container, with the models (made on the first job)."""
     config = settings()
-    return job_runner(config, dynamodb_store(config, config.state_table), MLEngine())
+    usage, _ = dynamodb_usage(config.state_table)
+    return job_runner(config, dynamodb_store(config, config.state_table), MLEngine(paces=usage))
 
 
 @cache

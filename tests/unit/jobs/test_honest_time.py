@@ -9,18 +9,23 @@ jobs on a machine 1.4x slower or faster than the priors say.
 
 from __future__ import annotations
 
+import io
 import math
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
+from PIL import Image
 
+from handler.adapters.ml_engine import MLEngine
 from handler.core.job import Job, Kind, Language, Quality, Strength
+from handler.core.pace import pace_key
 from handler.jobs.progress import ProgressMessage
-from ml import priors
+from ml import api, priors
 from ml.nst import NSTConfig, level_sizes
 from ml.progress import Progress, Tracker
-from tests.fakes import FakeMessenger, ManualClock, MemoryStore
+from tests.fakes import FakeMessenger, ManualClock, MemoryStore, MemoryUsage
 
 # What the worker spends after the job's first report before the model runs (importing torch, reading the
 # weights), and after the model before the result is in the chat (colours, encoding, upload).
@@ -161,3 +166,41 @@ def test_the_figures_of_the_scenarios_agree_with_the_priors() -> None:
     # And the issue's job took about 20 s
     _, finished = run(SCENARIOS[-1])
     assert 17 <= finished <= 23
+
+
+def _picture(width: int, height: int, seed: int) -> bytes:
+    pixels = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_the_first_time_left_learns_from_the_recent_jobs_on_this_machine() -> None:
+    """Where the machine is not the priors' (a Lambda worker with more cores, a loaded host), the first number
+    follows the last jobs of that kind, size and path: the prior times the median of their paces."""
+    api.preload()  # a warm worker: the time a job takes is the model's
+    photo, style = _picture(96, 64, 1), _picture(64, 64, 2)
+    expected = api.expected_seconds(Image.open(io.BytesIO(photo)), quality="quick", size=256)
+    key = pace_key("quick", 256, priors.current_path())
+    # Given the last jobs of that key took three times what the prior says (one odd one aside)
+    usage = MemoryUsage()
+    for at, pace in enumerate([3.0, 3.0, 0.2, 3.0]):
+        usage.add_pace(key, pace, float(at))
+    # And this job's model work takes twice the prior's time (a fake clock: start, end)
+    clock = iter([100.0, 100.0 + 2.0 * expected]).__next__
+    reports: list[tuple[float, float | None]] = []
+    job = Job(
+        job_id="pace000000000001", user_id=1, chat_id=1, kind=Kind.NST, content_file_id="P", style_file_id="S",
+        quality=Quality.QUICK, size=256, strength=Strength.HIGH, keep_colors=False, as_file=False,
+        language=Language.EN,
+    )  # fmt: skip
+    # When the worker runs it
+    MLEngine(paces=usage, clock=clock, wall=lambda: 10.0).run(
+        job, photo, style, lambda fraction, eta, preview=None: reports.append((fraction, eta)), lambda: False
+    )
+    # Then its first time left is the prior times 3, not the prior
+    assert reports[0] == (0.0, pytest.approx(3.0 * expected))
+    # And its own pace is learned for the next job: the newest of that key
+    assert usage.recent_paces(key)[0] == pytest.approx(2.0)
+    # While a job of another size still starts from the prior alone
+    assert usage.recent_paces(pace_key("quick", 512, priors.current_path())) == []
