@@ -266,6 +266,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive-evals", type=int, default=300)
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--skip-quick", action="store_true")
+    parser.add_argument(
+        "--skip-default", action="store_true", help="with --frontier: not the default schedule's own run (the "
+        "frontier run has the same coarser levels; its point at the default's last-level evaluations stands for it)",
+    )  # fmt: skip
     parser.add_argument("--compare", action="store_true", help="also best on plain fp32 (oneDNN), and bf16")
     parser.add_argument("--frontier", action="store_true", help="also time against loss along a long last level")
     parser.add_argument("--evals", type=str, default=None, help="our NST's evals per level, e.g. 20,30,20,50")
@@ -296,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
                 specs.append({**base, "mode": "quick", "bf16": False})
                 if native:
                     specs.append({**base, "mode": "quick", "bf16": True})
-            specs.append({**base, "mode": "best", "bf16": native, "evals": evals})
+            if not (args.skip_default and args.frontier):
+                specs.append({**base, "mode": "best", "bf16": native, "evals": evals})
             if args.compare:
                 if native:
                     specs.append({**base, "mode": "best", "bf16": False, "fp32": True, "evals": evals})
