@@ -78,6 +78,13 @@ class MemoryStore:
             item = self.jobs.get((user_id, job_id))
         return None if item is None else Job.model_validate_json(str(item["job"]))
 
+    def move_progress(self, user_id: int, job_id: str, message_id: int) -> None:
+        with self._lock:
+            item = self.jobs.get((user_id, job_id))
+            if item is not None:
+                moved = Job.model_validate_json(str(item["job"])).model_copy(update={"progress_message_id": message_id})
+                item["job"] = moved.to_json()
+
     def beat(self, user_id: int, job_id: str, at: float) -> None:
         with self._lock:
             if (user_id, job_id) in self.jobs:

@@ -63,6 +63,8 @@ def call(operation: Callable[[], T]) -> T:
 QUEUE_INDEX = "queue"
 QUEUE_ATTRIBUTE = "queue"
 ACTIVE_QUEUE = "active"
+# A job item's attribute naming the message its progress moved to (a photo that replaced the text message).
+PROGRESS_MESSAGE = "progress_message_id"
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
@@ -181,7 +183,24 @@ class DynamoDBStore:
         key = {"pk": _user_pk(user_id), "sk": {"S": f"job#{job_id}"}}
         response = self._call(lambda: self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True))
         item = response.get("Item")
-        return Job.model_validate_json(item["spec"]["S"]) if item and "spec" in item else None
+        if not item or "spec" not in item:
+            return None
+        job = Job.model_validate_json(item["spec"]["S"])
+        moved = item.get(PROGRESS_MESSAGE)
+        return job.model_copy(update={"progress_message_id": int(moved["N"])}) if moved else job
+
+    def move_progress(self, user_id: int, job_id: str, message_id: int) -> None:
+        key = {"pk": _user_pk(user_id), "sk": {"S": f"job#{job_id}"}}
+        with contextlib.suppress(ClientError):  # the job was erased (/forget): nothing to keep
+            self._call(
+                lambda: self._client.update_item(
+                    TableName=self._table,
+                    Key=key,
+                    UpdateExpression=f"SET {PROGRESS_MESSAGE} = :id",
+                    ConditionExpression="attribute_exists(pk)",  # never recreate a job /forget erased
+                    ExpressionAttributeValues={":id": {"N": str(message_id)}},
+                )
+            )
 
     def beat(self, user_id: int, job_id: str, at: float) -> None:
         key = {"pk": _user_pk(user_id), "sk": {"S": f"job#{job_id}"}}

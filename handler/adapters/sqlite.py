@@ -121,6 +121,15 @@ class SQLiteStore:
         ).fetchone()
         return Job.model_validate_json(row[0]) if row and row[0] else None
 
+    def move_progress(self, user_id: int, job_id: str, message_id: int) -> None:
+        """The job's body gets the message id, in one statement (the job's other fields are kept)."""
+        self._execute(
+            "UPDATE items SET body = json_set(body, '$.progress_message_id', ?) WHERE pk = ? AND sk = ?",
+            message_id,
+            f"user#{user_id}",
+            f"job#{job_id}",
+        )
+
     def beat(self, user_id: int, job_id: str, at: float) -> None:
         self._execute("UPDATE items SET beat_at = ? WHERE pk = ? AND sk = ?", at, f"user#{user_id}", f"job#{job_id}")
 

@@ -73,6 +73,11 @@ class StateStore(UpdateLedger, Protocol):
         """When the job's worker last said it was alive (None: never)."""
         ...
 
+    def move_progress(self, user_id: int, job_id: str, message_id: int) -> None:
+        """The job's progress now lives in message `message_id` (a photo that replaced the text message):
+        `load_job` gives it as the job's `progress_message_id` from now on. Nothing if the job is gone."""
+        ...
+
     def set_job_status(self, user_id: int, job_id: str, status: JobStatus, *, only_from: tuple[JobStatus, ...]) -> bool:
         """Move a job to `status` if it is in one of `only_from`; False if it was not."""
         ...

@@ -14,7 +14,15 @@ from collections.abc import Callable
 
 from handler.core.job import Job
 from handler.core.keyboards import Keyboard, progress_keyboard
-from handler.core.ports import MaybeSent, Messenger, RateLimited, StateStore, TelegramRefused, TelegramUnavailable
+from handler.core.ports import (
+    MaybeSent,
+    Messenger,
+    RateLimited,
+    StateStore,
+    StoreUnavailable,
+    TelegramRefused,
+    TelegramUnavailable,
+)
 from handler.core.texts import text
 from handler.observability import logger
 
@@ -133,6 +141,11 @@ class ProgressMessage:
             self._messenger.edit_text(chat_id, self.message_id, caption, keyboard, generation)
             return
         text_id, self.message_id, self.is_photo = self.message_id, photo_id, True
+        # Where the failure destination looks should this worker die: it finds the job's message in the job item.
+        try:
+            self._store.move_progress(self._job.user_id, self._job.job_id, photo_id)
+        except StoreUnavailable:
+            logger.warning("the progress photo's id could not be stored", extra={"job_id": self._job.job_id})
         if not self._messenger.delete_message(chat_id, text_id):
             # Not deleted (too old to delete?): at least its Cancel goes, so that one progress message has one.
             self._messenger.edit_text(chat_id, text_id, caption)

@@ -254,11 +254,14 @@ class JobRunner:
         if not job.preview:  # a preview never made the user busy, and its options screen stays current
             free_user(self.store, job.user_id, job.job_id)
         message = text(key, job.language, **values)
+        # The job's message as the job item has it now: a best job's progress may have moved to a photo.
+        stored = self.store.load_job(job.user_id, job.job_id) if progress is None else None
+        message_id = stored.progress_message_id if stored is not None else job.progress_message_id
         if progress is not None:
             progress.close(message)
-        elif job.progress_message_id is not None:
+        elif message_id is not None:
             try:
-                show_final(self.messenger, job.chat_id, job.progress_message_id, message)
+                show_final(self.messenger, job.chat_id, message_id, message)
             except TelegramFailed as error:  # as a progress message's last edit: best effort
                 logger.warning("the failure could not be shown", extra={"job_id": job.job_id, "reason": str(error)})
         else:

@@ -242,3 +242,19 @@ def test_heartbeats_are_kept_and_never_recreate_an_erased_job(ledger: StateStore
     ledger.forget(user_id)
     ledger.beat(user_id, "jobh0001", 1004.0)
     assert ledger.last_beat(user_id, "jobh0001") is None and ledger.job_status(user_id, "jobh0001") is None
+
+
+def test_a_progress_moved_to_a_photo_is_found_in_the_job_and_never_recreates_an_erased_one(ledger: StateStore) -> None:
+    user_id = next(_users)
+    made = job(user_id, "jobp0001")
+    ledger.put_job(made, JobStatus.RUNNING)
+    # When the job's progress moves to a photo message
+    ledger.move_progress(user_id, "jobp0001", 4321)
+    # Then the job item gives that message, and everything else as it was
+    moved = ledger.load_job(user_id, "jobp0001")
+    assert moved == made.model_copy(update={"progress_message_id": 4321})
+    assert ledger.job_status(user_id, "jobp0001") == JobStatus.RUNNING
+    # Given the user erased everything, When a late move comes, Then nothing is stored again
+    ledger.forget(user_id)
+    ledger.move_progress(user_id, "jobp0001", 4322)
+    assert ledger.load_job(user_id, "jobp0001") is None and ledger.job_status(user_id, "jobp0001") is None

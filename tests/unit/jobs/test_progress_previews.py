@@ -124,3 +124,21 @@ def test_a_best_job_whose_result_telegram_refuses_turns_its_summary_line_into_th
     summary = next(s for s in w.messenger.of_kind("text") if s.text.startswith("✅"))
     last = w.messenger.sent[-1]
     assert (last.kind, last.message_id, last.text) == ("edit", summary.message_id, text("job_failed", "en"))
+
+
+def test_a_worker_that_dies_under_a_progress_photo_leaves_no_live_cancel_behind() -> None:
+    # Given a best job whose progress became a photo (the text message deleted)
+    w = world(make_job(quality=Quality.BEST, progress_message_id=TEXT_MESSAGE))
+    w.queue()
+    w.store.set_job_status(USER, JOB_ID, JobStatus.RUNNING, only_from=(JobStatus.QUEUED,))
+    message = ProgressMessage(w.messenger, w.store, w.job, TEXT_MESSAGE, clock=w.clock)
+    w.clock.now = 5.0
+    message.report(0.3, 40.0, b"level 1")
+    assert message.is_photo
+    photo = message.message_id
+    # When its worker dies and the failure destination gets the job as it was dispatched (the text message's id)
+    assert w.runner.fail_lost(w.job) == JobStatus.FAILED
+    # Then the photo's caption says the picture failed, with no button under it
+    (last,) = [s for s in w.messenger.sent if s.message_id == photo][-1:]
+    assert (last.kind, last.text, last.keyboard) == ("caption", text("job_failed", "en"), None)
+    assert w.messenger.of_kind("text") == []  # not a second message
