@@ -26,7 +26,7 @@ def album_of_two(state: UserState, album: str = "g") -> tuple[Outcome, Outcome]:
 
 def wake(outcome: Outcome, state: UserState | None = None, ctx: Situation = CTX) -> Outcome:
     """The wakeup `outcome` asked for, handled on `state` (by default the state the outcome left)."""
-    due = outcome.album_due  # type: ignore[attr-defined]
+    due = outcome.album_due
     assert due is not None
     return decide(outcome.state if state is None else state, due, ctx)
 
@@ -52,7 +52,7 @@ def test_an_album_of_two_is_answered_without_a_keyboard_and_asks_to_be_woken(sta
     assert second.reply is not None and second.reply.album == AlbumReply.UPDATE
     assert second.reply.keyboard is None and second.reply.text == text("album_two", "en")
     # And the bot asks to be woken for this album at this state's generation, nothing decided yet
-    assert second.album_due == inputs.AlbumDue("g", second.state.generation)  # type: ignore[attr-defined]
+    assert second.album_due == inputs.AlbumDue("g", second.state.generation)
     assert second.state.step == start.step and len(second.state.flow.album) == 2
 
 
@@ -105,8 +105,8 @@ def test_a_wakeup_after_the_user_moved_on_does_nothing() -> None:
         woken = wake(second, moved.state)
         assert woken.reply is None and not woken.write, command
     # And a wakeup for another album, or an older generation of this one, does nothing either
-    other = decide(second.state, inputs.AlbumDue("other", second.state.generation), CTX)  # type: ignore[attr-defined]
-    older = decide(second.state, inputs.AlbumDue("g", second.state.generation - 1), CTX)  # type: ignore[attr-defined]
+    other = decide(second.state, inputs.AlbumDue("other", second.state.generation), CTX)
+    older = decide(second.state, inputs.AlbumDue("g", second.state.generation - 1), CTX)
     assert other.reply is None and older.reply is None and not other.write and not older.write
 
 
