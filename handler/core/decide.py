@@ -198,12 +198,14 @@ def _photo_choice_reply(state: UserState, ctx: Situation) -> Reply:
 # message: its first picture sends it, without a keyboard ("got the first picture"), and each later picture
 # edits it to what the album has become. Two pictures are not yet an answer: a third may be on its way, and an
 # options keyboard shown for two would be dead a moment later. So the second picture edits the message to a
-# text without a keyboard ("got two pictures, one moment") and asks to be woken `ALBUM_SETTLE_SECONDS` later
+# text without a keyboard ("got both pictures, one moment") and asks to be woken `ALBUM_SETTLE_SECONDS` later
 # (`Outcome.album_due`, through the `Timer` port). Telegram sends an album's pictures one right after the other,
 # so a third comes well within that time: it edits the message to the refusal, and the wakeup finds the album
 # moved on and does nothing. A wakeup that finds the album still at two pictures, and nothing moved on since
 # (the same album, the same generation), takes them (`_album_pair`): the message shows the options, or the
-# photo-first choice. Anything the user did meanwhile that moved the conversation on makes it a no-op too.
+# photo-first choice. Anything the user did meanwhile that moved the conversation on makes it a no-op too, and
+# so does a second delivery of the same wakeup (Lambda's are at least once). A third picture later than the
+# wakeup (a network that held it back) still refuses the album, and its message drops the keyboard.
 #
 # Where the wait happens: in local mode, an asyncio task on the bot's event loop. On Lambda, the webhook cannot
 # wait (see above), so it invokes itself asynchronously (InvocationType Event) with the wakeup, a few hundred
