@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     state_table: str | None = None
     # The worker function that runs style jobs (asynchronous invocation).
     worker_function_name: str | None = None
+    # The function's own name, set by Lambda's runtime: the webhook invokes itself for an album's wakeup.
+    aws_lambda_function_name: str | None = None
     # The worker's Powertools Idempotency table (one record per job id).
     idempotency_table: str | None = None
     # The failure notifier's wait for a heartbeat before it takes a job's worker for dead.

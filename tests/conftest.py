@@ -12,8 +12,8 @@ import pytest
 
 from infra.local.dynamodb import LocalDynamoDB, create_tables, local_aws_environment
 from infra.local.fake_bot_api import FakeBotApi
-from infra.local.lambda_emulator import EmulatedFunction
-from infra.local.lambda_service import LocalLambdaService
+from infra.local.lambda_emulator import EmulatedFunction, EmulatorPool
+from infra.local.lambda_service import LocalLambdaService, Route
 
 # Under pytest-xdist each worker process gets its share of the CPUs for PyTorch, so that two workers on two cores
 # do not run four spinning threads (set before anything imports torch).
@@ -145,8 +145,17 @@ def function_env(
 
 
 @pytest.fixture(scope="module")
-def webhook(function_env: dict[str, str]) -> Iterator[EmulatedFunction]:
-    """The webhook function of template.yaml in one emulated Lambda execution environment."""
+def webhook(function_env: dict[str, str], lambda_service: LocalLambdaService) -> Iterator[EmulatedFunction]:
+    """The webhook function of template.yaml in one emulated Lambda execution environment.
+
+    The webhook's asynchronous invocations of itself (an album's wakeup) go, as in Lambda, to other execution
+    environments of the function: a pool beside this one, behind the Lambda service (which answers the
+    invocation 202 at once). Through this one environment they could not run (it serves one invocation at a
+    time), and a synchronous one would hold the album's next picture until the wakeup had acted."""
     function = EmulatedFunction("WebhookFunction", function_env).start()
+    others = EmulatorPool("WebhookFunction", function_env, timeout_seconds=30)
+    lambda_service.route("WebhookFunction", Route(others.invoke, retry_delay=0.2))
     yield function
+    lambda_service.route("WebhookFunction", Route())
+    others.stop()
     function.stop()

@@ -192,7 +192,14 @@ class Chat:
         self.user_messages[update["message"]["message_id"]] = self.w("your_message")
         self.step(shown, update, then=then)
 
-    def photo(self, data: bytes, *, album: str | None = None, position: tuple[int, int] | None = None) -> None:
+    def photo(
+        self,
+        data: bytes,
+        *,
+        album: str | None = None,
+        position: tuple[int, int] | None = None,
+        then: Callable[[], object] | None = None,
+    ) -> None:
         """A compressed photo (Telegram sends its sizes; the bot takes the largest), alone or in an album."""
         with Image.open(io.BytesIO(data)) as image:
             size = f"{image.width}×{image.height}"
@@ -207,13 +214,15 @@ class Chat:
         what = self.w("photo", size=size)
         if position is not None:
             what = self.w("album", what=what, i=position[0], n=position[1])
-        self.step(what, update)
+        self.step(what, update, then=then)
 
-    def album(self, pictures: Sequence[bytes]) -> None:
-        """An album: Telegram delivers each of its pictures as an update of its own, with one media group id."""
+    def album(self, pictures: Sequence[bytes], *, then: Callable[[], object] | None = None) -> None:
+        """An album: Telegram delivers each of its pictures as an update of its own, with one media group id;
+        `then` is waited for after the last one (the album's wakeup)."""
         group = f"album{next_update_id()}"
         for i, data in enumerate(pictures, start=1):
-            self.photo(data, album=group, position=(i, len(pictures)))
+            last = i == len(pictures)
+            self.photo(data, album=group, position=(i, len(pictures)), then=then if last else None)
 
     def document(self, data: bytes, mime_type: str, name: str, *, then: Callable[[], object] | None = None) -> None:
         file_id = self.person.telegram.add_file(data)

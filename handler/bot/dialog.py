@@ -18,11 +18,13 @@ from handler.core.decide import album_screen, cancel_refused, decide
 from handler.core.inputs import AlbumAnswered, AlbumReply, Catalogue, Input, NotQueued, Outcome, Reply, Situation, Tap
 from handler.core.job import CANCELLABLE, Job, JobStatus
 from handler.core.keyboards import progress_keyboard
-from handler.core.ports import JobDispatcher, JobQueue, StateStore, Telegram, Usage
+from handler.core.limits import ALBUM_SETTLE_SECONDS
+from handler.core.ports import JobDispatcher, JobQueue, StateStore, Telegram, Timer, Usage
 from handler.core.queue import positions_to_show, waiting_text
 from handler.core.quotas import Limits, QuotaKind, quota_kind
 from handler.core.state import UserState
 from handler.core.texts import language_of
+from handler.core.wakeup import Wakeup
 from handler.observability import logger
 
 MAX_ATTEMPTS = 8
@@ -69,6 +71,8 @@ class Deps:
     limits: Limits = field(default_factory=Limits)
     concurrency: int = 0
     price_per_gb_second: float = 0.0
+    # What wakes the bot for an album a moment after its second picture (None: nothing does; it acts at once).
+    timer: Timer | None = None
 
 
 def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
@@ -154,6 +158,8 @@ async def carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome:
     reply = outcome.reply
     if reply is not None and reply.album is not None:
         await _answer_album(d, outcome, base)
+        if outcome.album_due is not None:
+            await _wake_later(d, outcome, base)
     elif reply is not None:
         generation = outcome.state.generation
         # A tapped photo (a best job's progress, showing its picture) takes the reply as its caption.
@@ -184,6 +190,33 @@ async def _answer_album(d: Deps, outcome: Outcome, base: Situation) -> None:
         if noted.reply is not None:  # another picture of the album changed it meanwhile (another container)
             await _show_album(d, base, noted.state, message_id, noted.reply)
     # Else the album's first message is still on its way (another container): its sender catches up with this.
+
+
+async def _wake_later(d: Deps, outcome: Outcome, base: Situation) -> None:
+    """Have the album's wakeup come `ALBUM_SETTLE_SECONDS` from now; where it cannot be arranged, act on it now (the
+    options at once, as before the wait existed)."""
+    assert outcome.album_due is not None
+    at = d.clock() + ALBUM_SETTLE_SECONDS
+    wakeup = Wakeup(outcome.state.user_id, base.chat_id, base.telegram_language, outcome.album_due, at)
+    if d.timer is not None:
+        try:
+            d.timer.schedule(wakeup)
+            return
+        except Exception:
+            logger.exception("album wakeup could not be scheduled; acting on it now")
+    await wake(d, wakeup)
+
+
+async def wake(d: Deps, wakeup: Wakeup) -> None:
+    """A wakeup has come (`Timer`): decide on it, and show the album's message as it decided (nothing if the
+    album moved on). Where the message's id is not known yet, its sender catches up with the state written."""
+    base = Situation(
+        now=d.clock(), chat_id=wakeup.chat_id, telegram_language=wakeup.telegram_language, catalogue=d.catalogue
+    )
+    outcome = transition(d, wakeup.user_id, wakeup.due, base)
+    message_id = outcome.state.flow.album_answer
+    if outcome.reply is not None and message_id is not None:
+        await _show_album(d, base, outcome.state, message_id, outcome.reply)
 
 
 async def _show_album(d: Deps, base: Situation, state: UserState, message_id: int, reply: Reply) -> None:

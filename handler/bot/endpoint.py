@@ -17,8 +17,10 @@ from pydantic import SecretStr
 from telegram import Update
 from telegram.ext import Application
 
-from handler.bot.dialog import Redeliveries
+from handler.bot.dialog import Deps, Redeliveries, wake
+from handler.core.limits import ALBUM_SETTLE_SECONDS
 from handler.core.ports import StoreUnavailable, UpdateInProgress, UpdateLedger
+from handler.core.wakeup import Wakeup
 from handler.core.webhook_request import SECRET_HEADER, NotAnUpdate, WebhookRequest
 from handler.observability import logger
 
@@ -59,7 +61,11 @@ class WebhookEndpoint:
         self._app: Application | None = None  # type: ignore[type-arg]
 
     def handle(self, event: dict[str, Any]) -> Response:
-        """Answer one API Gateway event: 403 without the right secret, 2xx once processed or a duplicate."""
+        """Answer one API Gateway event: 403 without the right secret, 2xx once processed or a duplicate. Or act on
+        a wakeup this function queued for itself (`handler.adapters.lambda_timer`; API Gateway sends none)."""
+        wakeup = Wakeup.from_event(event)
+        if wakeup is not None:
+            return self._wake(wakeup)
         request = WebhookRequest.from_event(event)
         given = request.header(SECRET_HEADER).encode()
         # No header at all needs no secret to refuse (and no SSM call).
@@ -96,6 +102,20 @@ class WebhookEndpoint:
         except StoreUnavailable:
             logger.exception("update processed, but not marked done: a late redelivery may repeat it")
         return _response(HTTPStatus.OK)
+
+    def _wake(self, wakeup: Wakeup) -> Response:
+        """Sleep out what is left of the wakeup's time, then act on it. A failure raises: Lambda tries the
+        invocation again, and the retry shows the options if they were not written yet (a no-op if they were)."""
+        logger.append_keys(album_id=wakeup.due.album_id)
+        self._loop.run_until_complete(self._woken(wakeup))
+        return _response(HTTPStatus.OK)
+
+    async def _woken(self, wakeup: Wakeup) -> None:
+        app = await self._application()
+        deps: Deps = app.bot_data["deps"]
+        # Never longer than the wait itself, whatever the clocks say.
+        await asyncio.sleep(min(max(0.0, wakeup.at - deps.clock()), ALBUM_SETTLE_SECONDS))
+        await wake(deps, wakeup)
 
     def _release(self, update_id: int) -> None:
         try:

@@ -12,6 +12,7 @@ from handler.core import keyboards
 from handler.core.flood import take_token, warn_again
 from handler.core.inputs import (
     AlbumAnswered,
+    AlbumDue,
     AlbumReply,
     Command,
     ForgedTap,
@@ -47,8 +48,10 @@ def cancel_refused(outcome: Outcome, status: JobStatus | None, ctx: Situation) -
 
 def decide(state: UserState, event: Input, ctx: Situation) -> Outcome:
     """What to do with one input from the user in `state`."""
-    if isinstance(event, AlbumAnswered):  # the bot's own note, not the user's: no flood token taken
+    if isinstance(event, AlbumAnswered):  # the bot's own notes, not the user's: no flood token taken
         return _album_answered(state, event, ctx)
+    if isinstance(event, AlbumDue):
+        return _album_due(state, event, ctx)
     state, allowed = take_token(state, ctx.now)
     if not allowed:
         if isinstance(event, Tap | ForgedTap):
@@ -193,14 +196,34 @@ def _photo_choice_reply(state: UserState, ctx: Situation) -> Reply:
 # server sends a chat's next update only once the previous one is answered, so a Lambda invocation that waited
 # would wait for nothing), and long polling hands them to the handlers one after the other. So an album gets one
 # message: its first picture sends it, without a keyboard ("got the first picture"), and each later picture
-# edits it to what the album has become: two pictures the options (or the photo-first choice), a third the
-# refusal, the keyboard gone and its buttons outdated by the generation. The message's id is kept in the state
-# (`Flow.album_answer`, a conditional write like every other), so that a picture handled in another container at
-# the same moment edits the same message, or, before the id is known, leaves it to the first picture's handler
-# to catch up with the state it finds after sending (`AlbumAnswered`).
+# edits it to what the album has become. Two pictures are not yet an answer: a third may be on its way, and an
+# options keyboard shown for two would be dead a moment later. So the second picture edits the message to a
+# text without a keyboard ("got both pictures, one moment") and asks to be woken `ALBUM_SETTLE_SECONDS` later
+# (`Outcome.album_due`, through the `Timer` port). Telegram sends an album's pictures one right after the other,
+# so a third comes well within that time: it edits the message to the refusal, and the wakeup finds the album
+# moved on and does nothing. A wakeup that finds the album still at two pictures, and nothing moved on since
+# (the same album, the same generation), takes them (`_album_pair`): the message shows the options, or the
+# photo-first choice. Anything the user did meanwhile that moved the conversation on makes it a no-op too, and
+# so does a second delivery of the same wakeup (Lambda's are at least once). A third picture later than the
+# wakeup (a network that held it back) still refuses the album, and its message drops the keyboard.
+#
+# Where the wait happens: in local mode, an asyncio task on the bot's event loop. On Lambda, the webhook cannot
+# wait (see above), so it invokes itself asynchronously (InvocationType Event) with the wakeup, a few hundred
+# bytes of ids; that invocation, in another execution environment, sleeps out what is left of the time and
+# decides. Not the worker: its concurrency is reserved for jobs, so a wakeup could queue for minutes behind
+# running ones, and its gigabytes would be billed for a sleep. Should the invocation fail to be queued, the
+# options are shown at once, as before.
+#
+# The message's id is kept in the state (`Flow.album_answer`, a conditional write like every other), so that a
+# picture (or a wakeup) handled in another container at the same moment edits the same message, or, before the
+# id is known, leaves it to the first picture's handler to catch up with the state it finds after sending
+# (`AlbumAnswered`). Each writer re-reads after its edit and shows a newer state it finds, so the last edit wins.
 
 # The pictures an album may bring in these steps; anywhere else it is answered "not now", once.
 ALBUM_STEPS = (Step.NST_CONTENT, Step.NST_STYLE, Step.PRESET_PHOTO, Step.IDLE, Step.PHOTO_CHOICE)
+# The steps an album's pictures are collected in, until its wakeup takes two of them (an album that starts in
+# PHOTO_CHOICE is collected in IDLE).
+_COLLECTING = (Step.NST_CONTENT, Step.NST_STYLE, Step.PRESET_PHOTO, Step.IDLE)
 # In `Flow.album` instead of the pictures: the album had more than two and was refused.
 _OVERFLOW = "overflow"
 
@@ -222,12 +245,28 @@ def _album_item(state: UserState, image: Picture, ctx: Situation) -> Outcome:
         return Outcome(state, write=False)  # the album was answered for good (refused, or not awaited)
     album[str(image.message_id)] = image.file_id
     if len(album) == 2:
-        return _album_pair(state, album, ctx)
+        if state.step not in _COLLECTING:  # the user moved on between the album's pictures
+            return Outcome(state, write=False)
+        # Two pictures: no keyboard yet, a third may follow; the wakeup decides.
+        new = _moved(state, flow=replace(state.flow, album=album))
+        assert new.flow.album_id is not None
+        due = AlbumDue(new.flow.album_id, new.generation)
+        return Outcome(new, _album_reply(new, ctx, AlbumReply.UPDATE), album_due=due)
     # A third picture: the album is refused and the flow goes back to where it was before it.
     step, flow = _before_album(state)
     refused = replace(flow, album_id=state.flow.album_id, album={_OVERFLOW: "1"}, album_answer=state.flow.album_answer)
     new = _moved(state, step=step, flow=refused)
     return Outcome(new, _album_reply(new, ctx, AlbumReply.UPDATE))
+
+
+def _album_due(state: UserState, event: AlbumDue, ctx: Situation) -> Outcome:
+    """The album's wait for a third picture is over: if it is still at two pictures and nothing moved on, they are
+    taken and its message shows what comes next; otherwise nothing happens."""
+    flow = state.flow
+    pending = flow.album_id == event.album_id and len(flow.album) == 2 and _OVERFLOW not in flow.album
+    if not pending or state.generation != event.generation or state.step not in _COLLECTING:
+        return Outcome(state, write=False)
+    return _album_pair(state, flow.album, ctx)
 
 
 def _album_pair(state: UserState, album: dict[str, str], ctx: Situation) -> Outcome:
@@ -242,16 +281,16 @@ def _album_pair(state: UserState, album: dict[str, str], ctx: Situation) -> Outc
         new = _moved(state, step=Step.PHOTO_CHOICE, flow=replace(photo, style_file_id=second))
     elif state.step == Step.NST_STYLE:
         new = _moved(state, step=Step.NST_OPTIONS, flow=replace(flow, style_file_id=first))
-    elif state.step == Step.PRESET_PHOTO:
+    else:  # PRESET_PHOTO
         new = _moved(state, step=Step.PRESET_OPTIONS, flow=photo)
-    else:  # the user moved on between the album's pictures
-        return Outcome(state, write=False)
     return Outcome(new, _album_reply(new, ctx, AlbumReply.UPDATE))
 
 
 def _before_album(state: UserState) -> tuple[Step, Flow]:
-    """The step and flow an album of two left behind, as they were before it."""
+    """The step and flow an album left behind, as they were before it."""
     flow = state.flow
+    if state.step in _COLLECTING:  # still collecting: only the album's own fields changed
+        return state.step, replace(flow, album_id=None, album={}, album_answer=None)
     if state.step == Step.PRESET_OPTIONS:
         return Step.PRESET_PHOTO, replace(flow, content_file_id=None, content_message_id=None)
     if state.step == Step.NST_OPTIONS and flow.content_file_id not in flow.album.values():
@@ -274,6 +313,8 @@ def album_screen(state: UserState, ctx: Situation) -> Reply | None:
         return Reply(_t(state, ctx, "album_too_big"))
     if len(album) == 1 and state.step in ALBUM_STEPS:
         return Reply(_t(state, ctx, "album_first"))
+    if state.step in _COLLECTING:  # two pictures, the wakeup not come yet
+        return Reply(_t(state, ctx, "album_two"))
     if state.step == Step.PHOTO_CHOICE:
         return _photo_choice_reply(state, ctx)
     if state.step in (Step.NST_OPTIONS, Step.PRESET_OPTIONS):

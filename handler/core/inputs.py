@@ -78,7 +78,17 @@ class AlbumAnswered:
     generation: int
 
 
-Input = Command | Text | Picture | Rejected | Tap | ForgedTap | NotQueued | AlbumAnswered
+@dataclass(frozen=True)
+class AlbumDue:
+    """The short wait after the album `album_id` reached two pictures is over (`ALBUM_SETTLE_SECONDS`, the bot's
+    own note, `Outcome.album_due`): if the album still has two pictures and nothing moved on since (`generation`),
+    its message shows the options."""
+
+    album_id: str
+    generation: int
+
+
+Input = Command | Text | Picture | Rejected | Tap | ForgedTap | NotQueued | AlbumAnswered | AlbumDue
 
 
 # --- the situation around an input ----------------------------------------------------------------------------
@@ -184,3 +194,4 @@ class Outcome:
     show_paintings: bool = False  # the paintings' previews go before the reply (their gallery)
     write: bool = True  # False: nothing to store (a silently dropped flood message)
     refused: Refusal | None = None  # a Start the quotas or the budget refused (counted by the caller)
+    album_due: AlbumDue | None = None  # to come back with after ALBUM_SETTLE_SECONDS (through the `Timer` port)

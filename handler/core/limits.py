@@ -36,3 +36,6 @@ DAILY_COUNTER_TTL_SECONDS = 8 * 24 * 3600
 # times, each within 16 s (PTB's 1 s for a connection from the pool, 5 s each to connect, write and read), with 7 s
 # of pauses: 71 s. A writer that dies holding it holds that job's count still for at most this long.
 POSITION_LEASE_SECONDS = 90.0
+# After an album's second picture the bot waits this long for a third before it shows the options: Telegram sends
+# an album's pictures one right after the other, so a third comes well within it (`handler.core.decide`, albums).
+ALBUM_SETTLE_SECONDS = 1.5

@@ -12,6 +12,7 @@ from handler.core.limits import CLAIM_STALE_SECONDS
 from handler.core.quotas import QuotaKind
 from handler.core.state import UserState
 from handler.core.stats import DaySummary, JobRecord
+from handler.core.wakeup import Wakeup
 
 
 class StoreUnavailable(Exception):
@@ -183,6 +184,16 @@ class JobDispatcher(Protocol):
     """Hands a job to whatever runs it (an async Lambda invocation, or a local pool)."""
 
     def dispatch(self, job: Job) -> None: ...
+
+
+class Timer(Protocol):
+    """Comes back with a note the bot left itself (`Wakeup`) once its time has come: an asyncio task in local
+    mode; on Lambda, an asynchronous invocation of the webhook function itself, which waits out the rest of the
+    time and acts (`handler.core.decide`, albums, says why no invocation can just wait for the next update)."""
+
+    def schedule(self, wakeup: Wakeup) -> None:
+        """Have `wakeup` handled at `wakeup.at`; raises if that cannot be arranged (the caller then acts now)."""
+        ...
 
 
 class TelegramFailed(Exception):

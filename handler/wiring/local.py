@@ -8,6 +8,7 @@ from functools import cache
 from telegram.ext import Application
 
 from handler import credentials
+from handler.adapters.asyncio_timer import AsyncioTimer
 from handler.adapters.local_dispatch import LocalPoolDispatcher, stop_requested
 from handler.adapters.presets import catalogue
 from handler.adapters.sqlite import SQLiteStore
@@ -15,7 +16,7 @@ from handler.adapters.sqlite_usage import SQLiteUsage
 from handler.adapters.telegram_gateway import WEBHOOK
 from handler.bot.application import build_application
 from handler.bot.commands import register_menus
-from handler.bot.dialog import Deps
+from handler.bot.dialog import Deps, wake
 from handler.core.inputs import Catalogue
 from handler.core.job import Job
 from handler.core.limits import JOB_BUDGET_SECONDS
@@ -81,6 +82,8 @@ def local_bot(settings: Settings) -> LocalBot:
         limits=settings.operator_limits,
         concurrency=settings.local_workers,
         price_per_gb_second=settings.lambda_price_per_gb_second,
+        # An album's wakeup: a task on the bot's event loop, acting on these same deps.
+        timer=AsyncioTimer(lambda wakeup: wake(deps, wakeup)),
     )
     app = build_application(bot, deps, with_updater=True)
 

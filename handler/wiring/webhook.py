@@ -9,6 +9,7 @@ from telegram.ext import Application
 
 from handler import credentials
 from handler.adapters.lambda_dispatch import LambdaDispatcher
+from handler.adapters.lambda_timer import LambdaTimer
 from handler.adapters.presets import catalogue
 from handler.adapters.telegram_gateway import WEBHOOK
 from handler.bot.application import build_application
@@ -43,7 +44,11 @@ def endpoint() -> WebhookEndpoint:
 
     config = settings()
     store = dynamodb_store(config, config.state_table)
-    dispatcher = LambdaDispatcher(boto3.client("lambda"), config.worker_function_name)
+    lambdas = boto3.client("lambda")
+    dispatcher = LambdaDispatcher(lambdas, config.worker_function_name)
+    # An album's wakeup: an asynchronous invocation of this very function (`handler.core.decide`, albums).
+    own_name = config.aws_lambda_function_name
+    timer = LambdaTimer(lambdas, own_name) if own_name else None
     redeliveries = Redeliveries()
     usage, queue = dynamodb_usage(config.state_table)
 
@@ -60,6 +65,7 @@ def endpoint() -> WebhookEndpoint:
             limits=config.operator_limits,
             concurrency=config.worker_concurrency,
             price_per_gb_second=config.lambda_price_per_gb_second,
+            timer=timer,
         )
         return build_application(bot, deps, with_updater=False)
 

@@ -83,10 +83,24 @@ def role_of(logical_id: str) -> dict[str, Any]:
     return role
 
 
+def attached_policies(logical_id: str) -> list[dict[str, Any]]:
+    """The function's role's inline policies, and the policies of their own (`AWS::IAM::Policy`) on that role:
+    a grant on the function itself must be one of these, or its ARN would make a circular dependency."""
+    resources = expanded()["Resources"]
+    role = resources[logical_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+    inline: list[dict[str, Any]] = list(resources[role]["Properties"].get("Policies", []))
+    standalone = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::IAM::Policy" and {"Ref": role} in r["Properties"].get("Roles", [])
+    ]
+    return inline + standalone
+
+
 def grants(logical_id: str) -> list[Grant]:
     """Every Allow statement's actions on the function's execution role, with their resources."""
     found = []
-    for policy in role_of(logical_id).get("Policies", []):
+    for policy in attached_policies(logical_id):
         for statement in _as_list(policy["PolicyDocument"]["Statement"]):
             assert statement["Effect"] == "Allow", f"{logical_id}: only Allow statements are expected"
             assert "NotAction" not in statement and "NotResource" not in statement

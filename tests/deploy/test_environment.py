@@ -31,6 +31,7 @@ UNSET_ON_PURPOSE = {
     "STYLEBOT_BF16": "default: detected from the CPU's flags",
     "STYLEBOT_THREADS": "default: the CPUs the function has",
     "STYLEBOT_MANIFEST": "default: the manifest inside the ml package",
+    "AWS_LAMBDA_FUNCTION_NAME": "set by Lambda's runtime in every function: the webhook's own name",
     "XDG_CACHE_HOME": "only where STYLEBOT_WEIGHTS_DIR is unset (local use); the image sets that",
 }
 

@@ -34,7 +34,7 @@ import yaml
 
 from handler.adapters.dynamodb import DynamoDBStore
 from handler.core.job import Job, JobStatus
-from handler.core.state import UserState
+from handler.core.state import Flow, Step, UserState
 from handler.core.texts import text
 from handler.core.webhook_request import SECRET_HEADER, WebhookRequest
 from handler.deploy.telegram_webhook import WebhookProperties
@@ -405,6 +405,29 @@ def test_webhook_answers_an_update_with_the_secret(runner: Runner, telegram: Fak
     assert "/help" in (reply.text or "")
 
 
+def test_webhook_acts_on_the_wakeup_it_sends_itself_for_an_album(
+    runner: Runner, telegram: FakeBotApi, store: DynamoDBStore
+) -> None:
+    # Given a user whose album of two was answered "got both pictures" (its one message, no keyboard yet)
+    user_id = next(_user_ids)
+    message_id = 777
+    album = {"9001": telegram.add_file(CAT), "9002": telegram.add_file(BRICK)}
+    flow = Flow(album_id="13580246913580246", album=album, album_answer=message_id)
+    state = store.save(UserState(user_id=user_id, step=Step.NST_CONTENT, generation=3, flow=flow))
+    assert state is not None
+    # When the webhook gets the stored wakeup for it (its time long past: no wait)
+    event = {**stored_event("webhook-wakeup.json"), "user_id": user_id, "chat_id": user_id}
+    answer = runner.invoke("WebhookFunction", event)
+    # Then it answers 200, the album's message shows the options, and the user is on them
+    assert answer["statusCode"] == 200
+    (edit,) = telegram.calls_to("editMessageText", chat_id=user_id)
+    assert edit.params["message_id"] == str(message_id) and edit.reply_markup and "options" in (edit.text or "")
+    assert store.load(user_id).step == Step.NST_OPTIONS
+    # And the same wakeup again (Lambda's retry) changes nothing
+    assert runner.invoke("WebhookFunction", event)["statusCode"] == 200
+    assert len(telegram.calls_to("editMessageText", chat_id=user_id)) == 1
+
+
 def test_worker_runs_a_queued_job_and_delivers(runner: Runner, telegram: FakeBotApi, store: DynamoDBStore) -> None:
     # Given a job the webhook stored QUEUED and handed over (the stored worker event, for this user's pictures)
     event = queued_job(store, telegram)
@@ -504,6 +527,7 @@ def test_the_cases_cover_every_function_and_every_stored_event() -> None:
         "worker-job.json",
         "lambda-destination-failure.json",
         *(f"{kind}-webhook.json" for kind in WEBHOOK_EVENTS),
+        "webhook-wakeup.json",
         *(f"cfn-webhook-{kind}.json" for kind in CFN_REQUESTS),
         *(f"cfn-workercap-{kind}.json" for kind in CFN_REQUESTS),
     }

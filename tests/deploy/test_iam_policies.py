@@ -102,6 +102,7 @@ def own_resources(function: Function) -> dict[str, set[str]]:
     lambdas = {r for r in refs if RESOURCES.get(r, {}).get("Type") == "AWS::Serverless::Function"}
     config = function.properties.get("EventInvokeConfig", {}).get("DestinationConfig", {})
     lambdas |= {name for d in config.values() if (name := _ref_name(d.get("Destination")))}
+    lambdas.add(function.logical_id)  # itself: the webhook's album wakeup (checked below, by name)
     parameters = {
         expr for key, value in env.items() if key.endswith("_PARAMETER") and (expr := _parameter_name_expression(value))
     }
@@ -162,9 +163,12 @@ def test_no_managed_policy_beyond_logs_and_tracing(logical_id: str) -> None:
     assert set(managed_policies(logical_id)) <= PLATFORM_MANAGED_POLICIES
 
 
-def test_webhook_invokes_only_the_worker_and_the_worker_only_its_failure_destination() -> None:
+def test_webhook_invokes_only_the_worker_and_itself_and_the_worker_only_its_failure_destination() -> None:
     webhook = {(g.action, g.resources) for g in grants("WebhookFunction") if g.action.startswith("lambda:")}
-    assert webhook == {("lambda:InvokeFunction", ('{"Fn::GetAtt": ["WorkerFunction", "Arn"]}',))}
+    assert webhook == {
+        ("lambda:InvokeFunction", ('{"Fn::GetAtt": ["WorkerFunction", "Arn"]}',)),
+        ("lambda:InvokeFunction", ('{"Fn::GetAtt": ["WebhookFunction", "Arn"]}',)),  # an album's wakeup
+    }
     worker = {(g.action, g.resources) for g in grants("WorkerFunction") if g.action.startswith("lambda:")}
     assert worker == {("lambda:InvokeFunction", ('{"Fn::GetAtt": ["FailureFunction", "Arn"]}',))}
     # The cap's function reads the account's settings and sets the worker's concurrency, nothing else

@@ -18,10 +18,11 @@ from PIL import Image
 
 from handler.adapters.sqlite import SQLiteStore
 from handler.core.job import JobStatus
+from handler.core.limits import ALBUM_SETTLE_SECONDS
 from infra.local.fake_bot_api import FakeBotApi
 from infra.local.lambda_emulator import ROOT
 from tests.conftest import BOT_TOKEN
-from tests.driver import Person, is_progress
+from tests.driver import Person, is_progress, message_id_of
 from tests.ml_helpers import write_test_weights
 from tests.pipeline import results
 
@@ -162,3 +163,35 @@ def left_in_group(pgid: int, within: float = 10.0) -> list[str]:
         if not left or time.monotonic() > deadline:
             return left
         time.sleep(0.2)
+
+
+def test_local_mode_refuses_an_album_of_three_before_any_keyboard_and_shows_an_album_of_two_its_options(
+    local_bot: subprocess.Popen[bytes], telegram: FakeBotApi
+) -> None:
+    # Given a person in local mode asked for the photo to restyle
+    p = Person(Polling(telegram), telegram, 6300)
+    p.send("/start")
+    p.tap(p.t("btn_nst"))
+    before = len(p.shown())
+    # When they send an album of three (long polling hands its updates over together, in one getUpdates)
+    for message_id in (9301, 9302, 9303):
+        telegram.queue_update(p.photo_update(album="local3", message_id=message_id))
+    # Then its one message ends as the refusal
+    telegram.wait_for(lambda _: p.last_text() == p.t("album_too_big"), timeout=60)
+    # And, the album's wakeup come and gone, no keyboard appeared in the chat at any point
+    time.sleep(ALBUM_SETTLE_SECONDS + 1.5)
+    album = p.shown()[before:]
+    assert not [c for c in album if c.reply_markup]
+    assert [c.text for c in album] == [p.t("album_first"), p.t("album_two"), p.t("album_too_big")]
+    # When they send an album of two
+    before = len(p.shown())
+    for message_id in (9401, 9402):
+        telegram.queue_update(p.photo_update(album="local2", message_id=message_id))
+    telegram.wait_for(lambda _: p.last_text() == p.t("album_two"), timeout=60)
+    answered = time.monotonic()
+    # Then, a moment later, the same message shows the options
+    telegram.wait_for(lambda _: bool(p.last().reply_markup), timeout=ALBUM_SETTLE_SECONDS + 5)
+    assert ALBUM_SETTLE_SECONDS - 0.5 < time.monotonic() - answered < ALBUM_SETTLE_SECONDS + 5
+    album = p.shown()[before:]
+    assert [c.method for c in album] == ["sendMessage", "editMessageText", "editMessageText"]
+    assert "options" in (album[-1].text or "") and album[-1].params["message_id"] == str(message_id_of(album[0]))

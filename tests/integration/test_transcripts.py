@@ -317,12 +317,12 @@ class Scenes:
         c, _ = self.chat("album")
         c.send("/start")
         c.tap(self.t("btn_nst"))
-        c.album([PHOTO, STYLE])
+        c.album([PHOTO, STYLE], then=self.album_woken)
         c.send("/cancel")
 
     def album_first(self) -> None:
         c, _ = self.chat("album_first")
-        c.album([PHOTO, STYLE])
+        c.album([PHOTO, STYLE], then=self.album_woken)
         c.tap(self.t("btn_use_own_style"))
         c.send("/cancel")
 
@@ -330,9 +330,14 @@ class Scenes:
         c, _ = self.chat("album_three")
         c.send("/start")
         c.tap(self.t("btn_nst"))
-        c.album([PHOTO, STYLE, TEXTURE])
+        c.album([PHOTO, STYLE, TEXTURE], then=self.album_woken)
         c.send("/cancel")
-        c.album([PHOTO, STYLE, TEXTURE])  # as the first thing, with nothing awaited
+        c.album([PHOTO, STYLE, TEXTURE], then=self.album_woken)  # as the first thing, with nothing awaited
+
+    def album_woken(self) -> None:
+        """Wait for the wakeup an album's second picture asked for to have come and gone (it shows the options
+        of an album of two; for a longer one, nothing)."""
+        self.pipeline.service.wait_idle(timeout=60)
 
     def cancel(self) -> None:
         c, p = self.chat("cancel")

@@ -151,9 +151,11 @@ def test_a_photo_first_is_kept_and_an_album_of_two_gets_one_answer() -> None:
     idle = UserState(user_id=1)
     first = decide(idle, Picture("P", 10, album_id="g1"), CTX)
     assert first.reply is not None and first.reply.album == AlbumReply.FIRST and first.reply.keyboard is None
-    second = decide(first.state, Picture("S", 11, album_id="g1"), CTX)
+    pair = decide(first.state, Picture("S", 11, album_id="g1"), CTX)
+    assert pair.album_due is not None and pair.reply is not None and pair.reply.keyboard is None
+    # One answer per album: once no third picture came, the first one's message becomes the choice
+    second = decide(pair.state, pair.album_due, CTX)
     assert second.state.step == Step.PHOTO_CHOICE and second.state.flow.content_file_id == "P"
-    # One answer per album: the second picture edits the first one's message into the choice
     assert second.reply is not None and second.reply.album == AlbumReply.UPDATE
     assert labels(second) == [text("btn_use_own_style", "en"), text("btn_apply_preset", "en")]
     own = decide(second.state, Tap("m", second.state.generation, "own"), CTX)

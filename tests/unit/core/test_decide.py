@@ -84,8 +84,11 @@ def test_an_album_where_one_picture_is_awaited_takes_the_first_and_answers_once(
     state = UserState(user_id=1, step=Step.NST_STYLE, flow=Flow(content_file_id="PHOTO"))
     # When an album of two comes, its second picture first
     first = decide(state, Picture("B", 21, album_id="g"), CTX)
-    second = decide(first.state, Picture("A", 20, album_id="g"), CTX)
-    # Then the first answer has no keyboard, and the second edits it into the options, the first picture taken
+    pair = decide(first.state, Picture("A", 20, album_id="g"), CTX)
+    assert pair.album_due is not None
+    second = decide(pair.state, pair.album_due, CTX)
+    # Then the first answer has no keyboard, and once no third picture came it shows the options, the first
+    # picture taken
     assert first.reply is not None and first.reply.album == AlbumReply.FIRST and first.reply.keyboard is None
     assert second.reply is not None and second.reply.album == AlbumReply.UPDATE
     assert second.state.step == Step.NST_OPTIONS and second.state.flow.style_file_id == "A"
@@ -108,13 +111,18 @@ def test_an_album_where_no_picture_is_awaited_is_answered_once() -> None:
 def test_the_albums_first_message_catches_up_with_a_picture_handled_meanwhile() -> None:
     # Given an album's first picture answered, and its second handled elsewhere before the answer was noted
     first = decide(UserState(user_id=1, step=Step.NST_CONTENT), Picture("A", 40, album_id="g"), CTX)
-    second = decide(first.state, Picture("B", 41, album_id="g"), CTX)
+    pair = decide(first.state, Picture("B", 41, album_id="g"), CTX)
+    assert pair.album_due is not None
+    second = decide(pair.state, pair.album_due, CTX)
     assert second.state.flow.album_answer is None
     # When the first picture's handler notes the message it sent
     noted = decide(second.state, AlbumAnswered("g", 777, first.state.generation), CTX)
     # Then the message is remembered and edited into what the album became: the options
     assert noted.state.flow.album_answer == 777
     assert noted.reply is not None and noted.reply.album == AlbumReply.UPDATE and noted.reply.keyboard
+    # And noted before the wakeup, it shows the two pictures without a keyboard
+    early = decide(pair.state, AlbumAnswered("g", 777, first.state.generation), CTX)
+    assert early.reply is not None and early.reply.keyboard is None and early.reply.text == text("album_two", "en")
     # And a note for a state nobody changed edits nothing
     quiet = decide(first.state, AlbumAnswered("g", 777, first.state.generation), CTX)
     assert quiet.reply is None and quiet.state.flow.album_answer == 777

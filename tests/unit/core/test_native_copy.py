@@ -150,7 +150,9 @@ def test_an_album_of_two_first_is_not_greeted_as_one_nice_photo() -> None:
     state = UserState(user_id=1)
     first = decide(state, Picture("A", 10, album_id="g"), CTX)
     second = decide(first.state, Picture("B", 11, album_id="g"), CTX)
-    assert second.reply is not None and second.reply.text == text("album_choice", "en")
+    assert second.album_due is not None
+    woken = decide(second.state, second.album_due, CTX)
+    assert woken.reply is not None and woken.reply.text == text("album_choice", "en")
     single = decide(state, Picture("A", 10), CTX)
     assert single.reply is not None and single.reply.text == text("photo_first", "en")
 
