@@ -279,6 +279,8 @@ def _album_pair(state: UserState, album: dict[str, str], ctx: Situation) -> Outc
         new = _moved(state, step=Step.NST_OPTIONS, flow=replace(photo, style_file_id=second))
     elif state.step == Step.IDLE:
         new = _moved(state, step=Step.PHOTO_CHOICE, flow=replace(photo, style_file_id=second))
+    elif state.step == Step.NST_STYLE and flow.picking_mix:  # the mix's second style: how much of each, next
+        new = _style_chosen(state.with_(flow=flow), ctx, first, None).state
     elif state.step == Step.NST_STYLE:
         new = _moved(state, step=Step.NST_OPTIONS, flow=replace(flow, style_file_id=first))
     else:  # PRESET_PHOTO
@@ -295,6 +297,8 @@ def _before_album(state: UserState) -> tuple[Step, Flow]:
         return Step.PRESET_PHOTO, replace(flow, content_file_id=None, content_message_id=None)
     if state.step == Step.NST_OPTIONS and flow.content_file_id not in flow.album.values():
         return Step.NST_STYLE, replace(flow, style_file_id=None)
+    if state.step == Step.MIX_RATIO:  # the album brought the mix's second style: it is asked for again
+        return Step.NST_STYLE, replace(flow, mix_style_file_id=None, mix_painting=None, picking_mix=True)
     return (Step.IDLE if state.step in (Step.IDLE, Step.PHOTO_CHOICE) else Step.NST_CONTENT), Flow()
 
 
@@ -317,6 +321,9 @@ def album_screen(state: UserState, ctx: Situation) -> Reply | None:
         return Reply(_t(state, ctx, "album_two"))
     if state.step == Step.PHOTO_CHOICE:
         return _photo_choice_reply(state, ctx)
+    if state.step == Step.MIX_RATIO:
+        ratio = _mix_ratio_reply(state, ctx, edit=False)
+        return replace(ratio, text=f"{_t(state, ctx, 'one_at_a_time')}\n\n{ratio.text}")
     if state.step in (Step.NST_OPTIONS, Step.PRESET_OPTIONS):
         options = _options_reply(state, ctx, edit=False)
         if state.step == Step.NST_OPTIONS and state.flow.content_file_id in album.values():
@@ -380,11 +387,15 @@ def _style_chosen(
     if flow.picking_mix:
         flow = replace(flow, mix_style_file_id=file_id, mix_painting=painting, picking_mix=False)
         new = _moved(state, step=Step.MIX_RATIO, flow=flow)
-        first, second = _style_names(new, ctx)
-        body = _t(new, ctx, "mix_ratio_ask", first=first, second=second)
-        return Outcome(new, Reply(body, keyboards.mix_ratios(), edit=edit))
+        return Outcome(new, _mix_ratio_reply(new, ctx, edit=edit))
     new = _moved(state, step=Step.NST_OPTIONS, flow=replace(flow, style_file_id=file_id, painting=painting))
     return Outcome(new, _options_reply(new, ctx, edit=edit))
+
+
+def _mix_ratio_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
+    """How much of each of the mix's two styles."""
+    first, second = _style_names(state, ctx)
+    return Reply(_t(state, ctx, "mix_ratio_ask", first=first, second=second), keyboards.mix_ratios(), edit=edit)
 
 
 def _style_names(state: UserState, ctx: Situation) -> tuple[str, str]:

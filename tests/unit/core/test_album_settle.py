@@ -132,3 +132,32 @@ def test_the_wakeup_takes_no_flood_token_and_speaks_the_users_language() -> None
     # Then the options are shown all the same, in Russian
     assert woken.reply is not None and woken.reply.keyboard and woken.state.tokens == 0.0
     assert woken.reply.text.startswith("Настройте результат")
+
+
+def test_an_album_sent_for_a_mixs_second_style_gives_the_mix_its_first_picture() -> None:
+    # Given a user on the options of their photo and style who tapped "mix with another style"
+    start = UserState(
+        user_id=1, step=Step.NST_STYLE, flow=Flow(content_file_id="P", style_file_id="S1", picking_mix=True)
+    )
+    # When an album of two comes and its wakeup after it
+    _, second = album_of_two(start)
+    assert second.reply is not None and second.reply.keyboard is None
+    woken = wake(second)
+    # Then the album's first picture is the mix's second style, the first style is kept, and the album's message
+    # asks how much of each (saying only the first picture was taken)
+    flow = woken.state.flow
+    assert woken.state.step == Step.MIX_RATIO and woken.state.valid()
+    assert (flow.style_file_id, flow.mix_style_file_id, flow.picking_mix) == ("S1", "A", False)
+    assert woken.reply is not None and woken.reply.keyboard and woken.reply.album == AlbumReply.UPDATE
+    assert woken.reply.text.startswith(text("one_at_a_time", "en"))
+    # And a third picture arriving late refuses the album and asks for the second style again, the rest kept
+    third = decide(woken.state, Picture("C", 22, album_id="g"), CTX)
+    flow = third.state.flow
+    assert third.state.step == Step.NST_STYLE and third.state.valid()
+    assert (flow.content_file_id, flow.style_file_id, flow.mix_style_file_id, flow.picking_mix) == (
+        "P",
+        "S1",
+        None,
+        True,
+    )
+    assert third.reply is not None and third.reply.text == text("album_too_big", "en") and not third.reply.keyboard
