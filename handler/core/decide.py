@@ -220,10 +220,10 @@ def _photo_choice_reply(state: UserState, ctx: Situation) -> Reply:
 # (`AlbumAnswered`). Each writer re-reads after its edit and shows a newer state it finds, so the last edit wins.
 
 # The pictures an album may bring in these steps; anywhere else it is answered "not now", once.
-ALBUM_STEPS = (Step.NST_CONTENT, Step.NST_STYLE, Step.PRESET_PHOTO, Step.IDLE, Step.PHOTO_CHOICE)
+ALBUM_STEPS = (Step.NST_CONTENT, Step.NST_STYLE, Step.PAINTING_PICK, Step.PRESET_PHOTO, Step.IDLE, Step.PHOTO_CHOICE)
 # The steps an album's pictures are collected in, until its wakeup takes two of them (an album that starts in
 # PHOTO_CHOICE is collected in IDLE).
-_COLLECTING = (Step.NST_CONTENT, Step.NST_STYLE, Step.PRESET_PHOTO, Step.IDLE)
+_COLLECTING = (Step.NST_CONTENT, Step.NST_STYLE, Step.PAINTING_PICK, Step.PRESET_PHOTO, Step.IDLE)
 # In `Flow.album` instead of the pictures: the album had more than two and was refused.
 _OVERFLOW = "overflow"
 
@@ -279,10 +279,12 @@ def _album_pair(state: UserState, album: dict[str, str], ctx: Situation) -> Outc
         new = _moved(state, step=Step.NST_OPTIONS, flow=replace(photo, style_file_id=second))
     elif state.step == Step.IDLE:
         new = _moved(state, step=Step.PHOTO_CHOICE, flow=replace(photo, style_file_id=second))
-    elif state.step == Step.NST_STYLE and flow.picking_mix:  # the mix's second style: how much of each, next
+    elif (
+        state.step in (Step.NST_STYLE, Step.PAINTING_PICK) and flow.picking_mix
+    ):  # the mix's second style: how much of each, next
         new = _style_chosen(state.with_(flow=flow), ctx, first, None).state
-    elif state.step == Step.NST_STYLE:
-        new = _moved(state, step=Step.NST_OPTIONS, flow=replace(flow, style_file_id=first))
+    elif state.step in (Step.NST_STYLE, Step.PAINTING_PICK):  # a picture of one's own instead of a painting too
+        new = _style_chosen(state.with_(flow=flow), ctx, first, None).state
     else:  # PRESET_PHOTO
         new = _moved(state, step=Step.PRESET_OPTIONS, flow=photo)
     return Outcome(new, _album_reply(new, ctx, AlbumReply.UPDATE))

@@ -40,6 +40,11 @@ STARTS = [
     pytest.param(
         UserState(user_id=1, step=Step.PRESET_PHOTO, flow=Flow(preset="monet")), Step.PRESET_OPTIONS, id="preset"
     ),
+    pytest.param(
+        UserState(user_id=1, step=Step.PAINTING_PICK, flow=Flow(content_file_id="P")),
+        Step.NST_OPTIONS,
+        id="paintings' gallery showing",
+    ),
 ]
 
 
