@@ -1,4 +1,4 @@
-# The two commands of the README. Both set up .venv on first use.
+# The commands of the README. Each sets up .venv on first use.
 .PHONY: run test test-all lint bench setup transcripts
 
 setup:
