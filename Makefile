@@ -1,5 +1,5 @@
-# The two commands of the README. Both set up .venv on first use.
-.PHONY: run test lint bench setup transcripts
+# The commands of the README. Each sets up .venv on first use.
+.PHONY: run test test-all lint bench setup transcripts
 
 setup:
 	@bash infra/scripts/setup-venv.sh
@@ -8,8 +8,13 @@ run: setup
 	.venv/bin/python -m handler.local
 
 # One test process per CPU; a module's tests stay in one process (they share its emulated functions).
-test: setup
+# The whole suite: the README's second command, and what CI runs (.ci/run).
+test-all: setup
 	.venv/bin/python -m pytest -n auto --dist loadfile
+
+# The fast tier, the developer's loop: every test not marked slow (README, "Tests").
+test: setup
+	.venv/bin/python -m pytest -n auto --dist loadfile -m "not slow"
 
 lint: setup
 	.venv/bin/python -m pytest tests/unit/test_static_checks.py

@@ -387,6 +387,7 @@ def test_a_delete_telegram_never_answers_still_succeeds(
     assert answer.body["PhysicalResourceId"] == event["PhysicalResourceId"]
 
 
+@pytest.mark.slow  # waits out the function's 30 s timeout
 def test_an_answer_nobody_takes_is_tried_every_time_before_the_function_ends(
     aws_env: dict[str, str],
     silent_bot_api: str,

@@ -1,4 +1,8 @@
-"""The offline CLI, run as a person would: ``python -m ml ...`` in a subprocess, on the sample images."""
+"""The offline CLI, run as a person would: ``python -m ml ...`` in a subprocess, on the sample images.
+
+Slow tier (a Python and a torch import per command, best quality's full default pyramid): the same commands, best
+quality aside, run in-process in tests/unit/ml/test_cli.py, and best quality through the API in
+tests/unit/ml/test_api.py."""
 
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ from PIL import Image
 from tests.ml_helpers import IMAGES, VGG_FILENAME, write_manifest_override, write_random_vgg
 
 ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow
 
 
 def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -33,6 +33,9 @@ def delivered(calls: list[Call]) -> list[Call]:
     return [c for c in calls if c.result is not None]
 
 
+# Slow tier: waits out the store's timeouts and a stale claim; the store's outage reported as such:
+# tests/unit/test_state_store_contract.py
+@pytest.mark.slow
 def test_store_outage_makes_telegram_redeliver_and_the_update_is_processed_once(
     function_env: dict[str, str], telegram: FakeBotApi, dynamodb_server: LocalDynamoDB
 ) -> None:
@@ -195,6 +198,8 @@ def final_messages(p: Person) -> list[str]:
     return [c.method for c in delivered(results(p))] + [t for t in shown if t in failures]
 
 
+# Slow tier: a job to its end; the gateway's 5xx policy: tests/unit/test_telegram_gateway.py
+@pytest.mark.slow
 def test_a_result_telegram_refuses_once_with_a_5xx_arrives_once(
     pipeline: Pipeline, person: MakePerson, store: DynamoDBStore, telegram: FakeBotApi
 ) -> None:
@@ -210,6 +215,8 @@ def test_a_result_telegram_refuses_once_with_a_5xx_arrives_once(
     assert store.load(p.user_id).active_job is None
 
 
+# Slow tier: a job to its end; a refused result on fakes: tests/unit/jobs/test_runner.py
+@pytest.mark.slow
 def test_a_result_that_cannot_be_delivered_ends_in_one_apology(
     pipeline: Pipeline, person: MakePerson, store: DynamoDBStore, telegram: FakeBotApi
 ) -> None:
@@ -230,6 +237,8 @@ def test_a_result_that_cannot_be_delivered_ends_in_one_apology(
     assert p.last_text().startswith("Hi")
 
 
+# Slow tier: a job to its end and a 6 s late answer; on fakes: tests/unit/jobs/test_runner.py, test_telegram_gateway.py
+@pytest.mark.slow
 def test_a_result_telegram_answers_too_late_is_not_sent_again_and_the_job_ends(
     pipeline: Pipeline, person: MakePerson, store: DynamoDBStore, telegram: FakeBotApi
 ) -> None:

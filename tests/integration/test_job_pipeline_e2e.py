@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import pytest
 from PIL import Image
 
 from handler.adapters.dynamodb import DynamoDBStore
@@ -148,6 +149,7 @@ def test_cancel_stops_a_running_job_within_seconds_and_no_result_follows(
     assert results(p) == []
 
 
+@pytest.mark.slow  # a best job's pyramid under the emulator; on a fake clock: tests/unit/jobs/test_progress_previews.py
 def test_a_best_job_shows_the_picture_forming_with_cancel_under_it(
     pipeline: Pipeline, person: MakePerson, store: DynamoDBStore, telegram: FakeBotApi
 ) -> None:
@@ -182,6 +184,7 @@ def test_a_best_job_shows_the_picture_forming_with_cancel_under_it(
     assert results(p) == []
 
 
+@pytest.mark.slow  # the duplicate's rules (dead vs. alive) on fakes: tests/unit/jobs/test_runner.py
 def test_same_async_event_delivered_twice_yields_one_result(
     pipeline: Pipeline, person: MakePerson, store: DynamoDBStore, telegram: FakeBotApi
 ) -> None:
@@ -211,6 +214,7 @@ def test_same_async_event_delivered_twice_yields_one_result(
     assert [i.payload for i in pipeline.service.invocations_of("WorkerFunction")].count(invocation.payload) == 2
 
 
+@pytest.mark.slow  # a best job killed; the failure destination on fakes: tests/unit/jobs/test_runner.py
 def test_a_worker_killed_mid_job_yields_one_failure_message_and_a_free_user(
     pipeline: Pipeline, person: MakePerson, store: DynamoDBStore, telegram: FakeBotApi
 ) -> None:
@@ -259,6 +263,7 @@ def test_an_unreadable_picture_fails_the_job_with_a_clear_message(
     assert results(p) == []
 
 
+@pytest.mark.slow  # two jobs at once; one user's job stays in the fast tier above
 def test_jobs_of_two_users_run_side_by_side(
     pipeline: Pipeline, person: MakePerson, store: DynamoDBStore, function_env: dict[str, str]
 ) -> None:

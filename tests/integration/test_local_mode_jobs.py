@@ -29,6 +29,10 @@ from tests.pipeline import results
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "images"
 ANSWERS = ("sendMessage", "editMessageText", "answerCallbackQuery")
 
+# Slow tier (`make test-all`): `python -m handler.local` in a subprocess runs whole jobs; local mode answering through
+# long polling stays in the fast tier (tests/unit/test_local_mode.py), the worker pool's jobs in tests/unit/jobs/.
+pytestmark = pytest.mark.slow
+
 
 class Polling:
     """Delivers updates the way long polling does (getUpdates), waiting until the bot has answered."""

@@ -6,6 +6,7 @@ import io
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from handler.adapters.dynamodb import DynamoDBStore
@@ -16,6 +17,11 @@ from tests.pipeline import Pipeline, own_style_options, results, wait_finished
 GRAVEL = (Path(__file__).parents[1] / "fixtures" / "images" / "gravel.png").read_bytes()
 
 MakePerson = Callable[..., Person]
+
+# Slow tier (`make test-all`): the feature's one whole flow under the emulator; the fast tier proves
+# the mix's flow on the pure core (tests/unit/core/test_mix.py), the mix in both qualities (tests/unit/ml/test_mix.py),
+# the second picture downloaded and both styles named on fakes (tests/unit/jobs/test_runner.py).
+pytestmark = pytest.mark.slow
 
 
 def test_a_picture_mixed_half_and_half_with_a_painting_delivers_one_photo_naming_both(

@@ -137,6 +137,8 @@ def test_stats_answers_an_administrator_and_no_one_else(
     assert other.last_text() == other.t("unknown_command")
 
 
+# Slow tier: three jobs in turn. The positions' rules: tests/unit/core/test_queue_positions.py; racing: test_counters.py
+@pytest.mark.slow
 def test_waiting_users_see_their_place_in_the_queue_and_it_goes_down_as_jobs_finish(
     operated: Operated, capped: Pipeline, telegram: FakeBotApi
 ) -> None:

@@ -18,6 +18,11 @@ from tests.pipeline import CAT, Pipeline, results, wait_finished
 
 MakePerson = Callable[..., Person]
 
+# Slow tier (`make test-all`): the feature's one whole flow under the emulator; the fast tier proves
+# the gallery and its choices on the pure core (tests/unit/core/test_paintings.py), a painting job in both
+# qualities (tests/unit/ml/test_paintings.py), the job on fakes (tests/unit/jobs/test_runner.py).
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("language", ["en", "ru"])
 def test_the_starry_night_at_quick_quality_delivers_a_stylised_photo(

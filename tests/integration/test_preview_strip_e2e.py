@@ -7,6 +7,7 @@ import io
 import time
 from collections.abc import Callable
 
+import pytest
 from PIL import Image
 
 from handler.adapters.dynamodb import DynamoDBStore
@@ -16,6 +17,11 @@ from tests.driver import Person
 from tests.pipeline import Pipeline, own_style_options, results, wait_finished
 
 MakePerson = Callable[..., Person]
+
+# Slow tier (`make test-all`): the feature's one whole flow under the emulator; the fast tier proves
+# the strip's buttons and strengths on the pure core (tests/unit/core/test_preview_strip.py), its
+# panels (tests/unit/ml/test_preview_strip.py), the preview job on fakes (tests/unit/jobs/test_runner.py).
+pytestmark = pytest.mark.slow
 
 
 def test_preview_then_a_strength_tapped_under_it_then_the_full_job(

@@ -37,6 +37,10 @@ STYLE = (IMAGES / "the_great_wave.jpg").read_bytes()  # 928 x 514, a style pictu
 TEXTURE = (IMAGES / "brick.png").read_bytes()  # 512 x 512, a style picture sent as a file
 NOT_AN_IMAGE = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
+# Slow tier (`make test-all`): every flow in both languages under the emulator; the flows' decisions and texts
+# are checked on the pure core (tests/unit/core/), one whole flow per feature in the other integration tests.
+pytestmark = pytest.mark.slow
+
 
 def png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,4 +41,6 @@ def brick() -> Image.Image:
 
 @pytest.fixture(autouse=True)
 def _two_threads() -> None:
-    torch.set_num_threads(2)
+    """Two intra-op threads, as on the 2-core machines the figures are for; under pytest-xdist, the worker's share
+    of the CPUs (tests/conftest.py), as two workers with two spinning threads each on two cores run slower."""
+    torch.set_num_threads(int(os.environ["STYLEBOT_THREADS"]) if os.environ.get("PYTEST_XDIST_WORKER_COUNT") else 2)

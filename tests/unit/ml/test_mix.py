@@ -65,6 +65,7 @@ def _gram_loss(vgg: VGG19Features, image: torch.Tensor, style: torch.Tensor) -> 
     )
 
 
+@pytest.mark.slow  # three 25-evaluation runs; best mixes through the API in the fast tier (below)
 def test_best_half_and_half_lies_between_the_two_styles_by_the_gram_losses(
     random_vgg_env: Path, three: tuple[torch.Tensor, ...]
 ) -> None:

@@ -171,6 +171,7 @@ def test_pyramid_sizes() -> None:
     assert level_sizes(43, 64, 3, 64) == [(43, 64)]
 
 
+@pytest.mark.slow  # two runs, NNPACK's set-up per shape; FastConv2d against F.conv2d: test_fastconv.py
 @needs_nnpack
 def test_fp32_path_through_nnpack_lowers_the_loss_as_the_plain_one_does(
     vgg: VGG19Features, pair: tuple[torch.Tensor, torch.Tensor], monkeypatch: pytest.MonkeyPatch

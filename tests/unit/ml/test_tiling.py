@@ -136,6 +136,7 @@ def test_tiled_result_equals_untiled_within_a_small_tolerance(architecture: str)
     assert diff.max() < 4.0
 
 
+@pytest.mark.slow  # tiled runs with and without shared statistics; tiled = untiled stays in the fast tier
 def test_shared_statistics_are_what_keeps_tiles_consistent() -> None:
     # Given the CycleGAN generator and tiles that each see a different part of a 200 x 152 crop
     gen, image = generator("cyclegan_resnet9"), photo()[..., :152, :200]
