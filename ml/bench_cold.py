@@ -48,6 +48,32 @@ def _jpeg(path: Path, size: tuple[int, int]) -> bytes:
     return buffer.getvalue()
 
 
+#: Imports the webhook's entry module in a fresh interpreter; prints the seconds it took.
+WEBHOOK_PROBE = "import time; t = time.perf_counter(); import handler.webhook; print(time.perf_counter() - t)"
+#: The webhook's cold import should take a fraction of a second (its init phase, before each cold update).
+WEBHOOK_IMPORT_GOAL_S = 1.0
+
+
+def webhook_import_line(runs: int = 5) -> str:
+    """The webhook's cold import (`import handler.webhook` in a fresh interpreter, the Lambda init phase's main
+    part): best and median of `runs`."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "STATE_TABLE": "state", "WORKER_FUNCTION_NAME": "worker"}
+    seconds = [
+        float(subprocess.run([sys.executable, "-c", WEBHOOK_PROBE], cwd=REPO, env=env, capture_output=True,
+                             check=True, text=True).stdout.strip())
+        for _ in range(runs)
+    ]  # fmt: skip
+    from ml.bench import machine_tag
+
+    return (
+        f"webhook cold import: best {min(seconds):.2f} s, median {statistics.median(seconds):.2f} s of {runs} "
+        f"(goal {WEBHOOK_IMPORT_GOAL_S:.0f} s), load {os.getloadavg()[0]:.2f} {machine_tag()}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ml.bench cold-start", description=__doc__.split("\n\n")[0])
     parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS))
@@ -67,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(machine_line())
     print(f"load average at start: {os.getloadavg()[0]:.2f}", flush=True)
+    print(webhook_import_line(), flush=True)
     stack = start_local_stack(TOKEN, "cold")
     telegram, lambdas, secret = stack.telegram, stack.lambdas, stack.secret
     weights = Path(tempfile.mkdtemp(prefix="stylebot-cold-"))

@@ -1,4 +1,5 @@
-"""The webhook's cold start: no torch, and a small import."""
+"""The webhook's cold start: no torch and no model code (its time is a benchmark's: `python -m ml.bench
+cold-start` prints it first)."""
 
 from __future__ import annotations
 
@@ -11,33 +12,24 @@ import time
 from infra.local.lambda_emulator import ROOT
 
 PROBE = """
-import json, sys, time
-t0 = time.perf_counter()
+import json, sys
 import handler.webhook
-elapsed = time.perf_counter() - t0
 # the catalogues, what they read, and the picture limits the webhook checks on arrival
 torch_free = {"ml.registry", "ml.paintings", "ml.manifest", "ml.paths", "ml.errors", "ml.image_limits"}
 models = sorted(m for m in sys.modules if m.startswith("ml.") and m not in torch_free)
-print(json.dumps({"seconds": elapsed, "torch": "torch" in sys.modules, "ml": models}))
+print(json.dumps({"torch": "torch" in sys.modules, "ml": models}))
 """
 
 
-def test_webhook_import_never_loads_torch_and_is_quick() -> None:
+def test_webhook_import_never_loads_torch_or_model_code() -> None:
     # Given a fresh interpreter with the webhook's settings, as in a cold Lambda container
     env = {**os.environ, "STATE_TABLE": "state", "WORKER_FUNCTION_NAME": "worker"}
     # When the webhook module is imported
-    runs = [
-        json.loads(
-            subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, check=True).stdout
-        )
-        for _ in range(3)
-    ]
-    # Then neither torch nor any model code is loaded (only the torch-free preset catalogue)
-    assert not any(run["torch"] or run["ml"] for run in runs)
-    # And the import takes a fraction of a second (best of three, so a busy machine does not decide)
-    best = min(run["seconds"] for run in runs)
-    print(f"webhook cold import: {best * 1000:.0f} ms (best of 3)")
-    assert best < 1.0
+    run = json.loads(
+        subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, check=True).stdout
+    )
+    # Then neither torch nor any model code is loaded (only the torch-free catalogues and picture limits)
+    assert not run["torch"] and not run["ml"]
 
 
 def test_processing_an_update_never_loads_torch(function_env: dict[str, str], bot_api: object) -> None:
