@@ -38,6 +38,7 @@ BOUNDS = {
     "update claim": Settings().update_claim_ttl_seconds,
     "idempotency record": IDEMPOTENCY_TTL_SECONDS,
     "daily counter": DAILY_COUNTER_TTL_SECONDS,
+    "job pace": DAILY_COUNTER_TTL_SECONDS,
 }
 # Telegram user ids of ten digits, which no timestamp, update id or job id in the tables can contain by chance.
 ADA, BOB = 8_642_097_531, 8_642_097_532
@@ -73,6 +74,8 @@ def kind_of(logical_id: str, item: dict[str, Any]) -> str:
         return "job"
     if pk.startswith("day#"):
         return "daily counter"
+    if pk.startswith("pace#"):
+        return "job pace"
     return f"undocumented item {pk}/{sk}"
 
 
