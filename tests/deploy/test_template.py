@@ -76,13 +76,27 @@ def test_each_command_resolves_to_an_importable_handler(logical_id: str, monkeyp
     assert len(parameters) == 2
 
 
-def test_a_function_started_without_a_variable_it_needs_fails_at_once_naming_it() -> None:
+@pytest.mark.parametrize(
+    "needed",
+    [
+        {
+            "WebhookFunction": "WORKER_FUNCTION_NAME",
+            "WorkerFunction": "IDEMPOTENCY_TABLE",
+            "FailureFunction": "STATE_TABLE",
+        },
+        # The functions that talk to Telegram: without the token's parameter, each would fail only at its first
+        # invocation (the registration function reads it from its resource's properties, not its environment)
+        {
+            "WebhookFunction": "TELEGRAM_BOT_TOKEN_PARAMETER",
+            "WorkerFunction": "TELEGRAM_BOT_TOKEN_PARAMETER",
+            "FailureFunction": "TELEGRAM_BOT_TOKEN_PARAMETER",
+        },
+        {"WebhookFunction": "TELEGRAM_WEBHOOK_SECRET_PARAMETER"},
+    ],
+    ids=["tables", "bot-token", "webhook-secret"],
+)
+def test_a_function_started_without_a_variable_it_needs_fails_at_once_naming_it(needed: dict[str, str]) -> None:
     # Given each function's template environment less one variable its code cannot run without
-    needed = {
-        "WebhookFunction": "WORKER_FUNCTION_NAME",
-        "WorkerFunction": "IDEMPOTENCY_TABLE",
-        "FailureFunction": "STATE_TABLE",
-    }
     starts = {}
     for logical_id, missing in needed.items():
         environment = _template_environment(logical_id)
