@@ -21,7 +21,7 @@ from handler.core.keyboards import progress_keyboard
 from handler.core.limits import ALBUM_SETTLE_SECONDS
 from handler.core.ports import JobDispatcher, JobQueue, StateStore, Telegram, Timer, Usage
 from handler.core.queue import positions_to_show, waiting_text
-from handler.core.quotas import Limits, QuotaKind, quota_kind
+from handler.core.quotas import Limits, QuotaKind, counted_quota, quota_kind
 from handler.core.state import UserState
 from handler.core.texts import language_of
 from handler.core.wakeup import Wakeup
@@ -238,7 +238,8 @@ async def _hand_over(d: Deps, outcome: Outcome, base: Situation) -> None:
     back on its options screen (photo, style and options kept, Start under them) and say why."""
     assert outcome.job is not None
     job = outcome.job.model_copy(update={"worker_cap": d.concurrency})
-    taken = job.preview or admission.take_quota(d.usage, d.limits, job, d.clock())  # a preview takes no quota
+    quota = counted_quota(job)
+    taken = quota is None or admission.take_quota(d.usage, d.limits, job.user_id, quota, d.clock())
     d.store.put_job(job, JobStatus.QUEUED if taken else JobStatus.FAILED)
     try:
         if not taken:
