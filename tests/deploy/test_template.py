@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from handler.bot.application import ALLOWED_UPDATES
+from handler.core.limits import WORKER_TIMEOUT_SECONDS
 from infra.local.lambda_emulator import ROOT
 from infra.local.template import load_template, resources
 from tests.deploy.template_model import functions
@@ -125,7 +126,7 @@ def test_all_functions_are_one_image() -> None:
 def test_worker_is_sized_and_retried_deliberately() -> None:
     worker = functions()["WorkerFunction"].properties
     parameters = TEMPLATE["Parameters"]
-    assert worker["Timeout"] == 900
+    assert worker["Timeout"] == WORKER_TIMEOUT_SECONDS  # the job budget the worker keeps to is cut from it
     assert worker["MemorySize"] == {"Ref": "WorkerMemorySize"}
     assert parameters["WorkerMemorySize"]["Default"] == 10240  # 6 vCPUs
     # The cap is reserved by the WorkerCap resource, as far as the account allows: a reservation on the function
@@ -144,7 +145,7 @@ def test_worker_is_sized_and_retried_deliberately() -> None:
     assert TEMPLATE["Outputs"]["WorkerCapApplied"]["Value"] == {"Fn::GetAtt": ["WorkerCap", "Applied"]}
     invoke = worker["EventInvokeConfig"]
     assert invoke["MaximumRetryAttempts"] == 1
-    assert 900 < invoke["MaximumEventAgeInSeconds"] <= 3600
+    assert WORKER_TIMEOUT_SECONDS < invoke["MaximumEventAgeInSeconds"] <= 3600
     assert invoke["DestinationConfig"]["OnFailure"] == {
         "Type": "Lambda",
         "Destination": {"Fn::GetAtt": ["FailureFunction", "Arn"]},
