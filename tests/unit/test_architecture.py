@@ -83,6 +83,13 @@ def test_the_core_imports_neither_telegram_nor_boto3_nor_the_adapters() -> None:
     assert not found, found
 
 
+def test_the_bot_never_reaches_the_model_package() -> None:
+    # Given the bot's callbacks, which translate PTB's objects in and outcomes out
+    # Then none imports `ml`: the catalogue and the preview pictures come through adapters the wiring passes in
+    found = violations(layer_files("bot"), ("ml",))
+    assert not found, found
+
+
 def test_the_packaged_code_never_imports_the_tests() -> None:
     # Given every module the Lambda image carries (handler and ml, less what .dockerignore leaves out: the
     # benchmarks, development tools that drive the loopback stack) and the local stack (infra)
