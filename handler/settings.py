@@ -6,7 +6,8 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from handler.core.limits import CLAIM_STALE_SECONDS, LOST_JOB_GRACE_SECONDS, UPDATE_CLAIM_TTL_SECONDS
@@ -96,21 +97,47 @@ class Settings(BaseSettings):
         return self.telegram_api_base_url.rstrip("/") + "/file/bot"
 
 
-class WebhookSettings(Settings):
-    """The webhook function's settings: its table and the worker it hands jobs to."""
+def _secret_configured(parameter: str | None, info: ValidationInfo, inline: str) -> str | None:
+    """`parameter` (the SSM name, Lambda) unless the secret is set inline in `inline` (local mode); missing if
+    neither is, so that the function fails when it starts rather than at its first invocation."""
+    value = info.data.get(inline)
+    if not parameter and (value is None or not value.get_secret_value()):
+        raise PydanticCustomError("missing", "set the parameter name, or the secret inline")
+    return parameter
+
+
+class TelegramSettings(Settings):
+    """The settings of a function that talks to Telegram: the bot token, inline or as an SSM parameter name."""
+
+    telegram_bot_token_parameter: str | None = Field(default=None, validate_default=True)
+
+    @field_validator("telegram_bot_token_parameter")
+    @classmethod
+    def _bot_token(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _secret_configured(value, info, "telegram_bot_token")
+
+
+class WebhookSettings(TelegramSettings):
+    """The webhook function's settings: its table, the worker it hands jobs to, and the webhook's secret."""
 
     state_table: Required
     worker_function_name: Required
+    telegram_webhook_secret_parameter: str | None = Field(default=None, validate_default=True)
+
+    @field_validator("telegram_webhook_secret_parameter")
+    @classmethod
+    def _webhook_secret(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _secret_configured(value, info, "telegram_webhook_secret")
 
 
-class WorkerSettings(Settings):
+class WorkerSettings(TelegramSettings):
     """The worker function's settings: its table and the idempotency table of its jobs."""
 
     state_table: Required
     idempotency_table: Required
 
 
-class FailureSettings(Settings):
+class FailureSettings(TelegramSettings):
     """The failure destination's settings: the table of the jobs it fails."""
 
     state_table: Required

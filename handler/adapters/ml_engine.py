@@ -8,7 +8,7 @@ from collections.abc import Callable
 from PIL import Image
 
 from handler.core.images import check_image
-from handler.core.job import Job, Strength
+from handler.core.job import Job, Kind, Quality, Strength
 from handler.core.pace import learned_pace, pace_key, usable
 from handler.core.ports import BadPicture, Paces, ProgressReport, Stopped
 from handler.observability import logger
@@ -38,7 +38,7 @@ def _open(data: bytes, which: str) -> Image.Image:
 
 
 def _quality(job: Job) -> api.Quality:
-    return "best" if job.quality == "best" else "quick"
+    return "best" if job.quality == Quality.BEST else "quick"
 
 
 class MLEngine:
@@ -104,7 +104,7 @@ class MLEngine:
             pace = self._recent_pace(key)
             warm = api.engine_loaded()  # else the time taken includes importing torch and the model code
             started = self.clock()
-            if job.kind == "preset":
+            if job.kind == Kind.PRESET:
                 assert job.preset is not None
                 # Presets work at the photo's own resolution, capped at the size the user chose for files.
                 photo = imageio.resize_long_side(photo, min(max(photo.size), max(job.size, 2048)))

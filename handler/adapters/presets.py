@@ -3,10 +3,12 @@ weights are present and verified, the qualities of own style, and what is missin
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from handler.adapters.paintings import painting_catalog
 from handler.core.inputs import Catalogue, PresetInfo
 from handler.core.job import Language, Quality
-from ml import registry
+from ml import paintings, registry
 from ml.manifest import FETCH_COMMAND
 
 
@@ -41,3 +43,18 @@ def catalogue() -> Catalogue:
         fetch_command=FETCH_COMMAND,
         paintings=painting_catalog(),
     )
+
+
+class PreviewFiles:
+    """The `Previews` port on files: the presets' previews rendered at image build, the paintings' committed with
+    the code; a file not there is a missing preview."""
+
+    def preset(self, preset_id: str) -> bytes | None:
+        return _read(registry.preview_file(preset_id))
+
+    def painting(self, painting_id: str) -> bytes | None:
+        return _read(paintings.get_painting(painting_id).preview)
+
+
+def _read(path: Path) -> bytes | None:
+    return path.read_bytes() if path.is_file() else None

@@ -20,7 +20,6 @@ from handler.core.quotas import (
     budget_level,
     day_key,
     next_reset,
-    quota_kind,
 )
 from handler.observability import emit, logger
 
@@ -55,13 +54,12 @@ def count_refusal(usage: Usage | None, refusal: Refusal, now: float) -> None:
     logger.info("start refused", extra={"reason": refusal.reason, "kind": refusal.kind})
 
 
-def take_quota(usage: Usage | None, limits: Limits, job: Job, now: float) -> bool:
-    """Count the job against the user's quota with one conditional update: the exact guard behind the
+def take_quota(usage: Usage | None, limits: Limits, user_id: int, kind: QuotaKind, now: float) -> bool:
+    """Count a job against the user's quota `kind` with one conditional update: the exact guard behind the
     decision's read (False: a concurrent Start took the last one)."""
     if usage is None:
         return True
-    kind = quota_kind(job.kind, job.quality)
-    return usage.take_quota(job.user_id, day_key(now), kind, limits.limit(job.user_id, kind))
+    return usage.take_quota(user_id, day_key(now), kind, limits.limit(user_id, kind))
 
 
 def position(queue: JobQueue | None, concurrency: int, job: Job, now: float) -> int | None:

@@ -19,9 +19,9 @@ from handler.core.inputs import AlbumAnswered, AlbumReply, Catalogue, Input, Not
 from handler.core.job import CANCELLABLE, Job, JobStatus
 from handler.core.keyboards import progress_keyboard
 from handler.core.limits import ALBUM_SETTLE_SECONDS
-from handler.core.ports import JobDispatcher, JobQueue, StateStore, Telegram, Timer, Usage
+from handler.core.ports import JobDispatcher, JobQueue, Previews, StateStore, Telegram, Timer, Usage
 from handler.core.queue import positions_to_show, waiting_text
-from handler.core.quotas import Limits, QuotaKind, quota_kind
+from handler.core.quotas import Limits, QuotaKind, counted_quota, quota_kind
 from handler.core.state import UserState
 from handler.core.texts import language_of
 from handler.core.wakeup import Wakeup
@@ -73,6 +73,8 @@ class Deps:
     price_per_gb_second: float = 0.0
     # What wakes the bot for an album a moment after its second picture (None: nothing does; it acts at once).
     timer: Timer | None = None
+    # The galleries' preview pictures (None: the galleries show their buttons alone).
+    previews: Previews | None = None
 
 
 def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
@@ -151,10 +153,12 @@ async def carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome:
     tapped = query.message if query is not None else None
     if outcome.remove_tapped_keyboard and tapped is not None:
         await telegram.remove_keyboard(tapped.chat.id, tapped.message_id)
-    if outcome.show_previews:
-        await send_previews(telegram, base.chat_id, d.catalogue.presets, _language(outcome, base))
-    if outcome.show_paintings:
-        await send_painting_previews(telegram, base.chat_id, d.catalogue.paintings, _language(outcome, base))
+    if outcome.show_previews and d.previews is not None:
+        await send_previews(telegram, d.previews, base.chat_id, d.catalogue.presets, _language(outcome, base))
+    if outcome.show_paintings and d.previews is not None:
+        await send_painting_previews(
+            telegram, d.previews, base.chat_id, d.catalogue.paintings, _language(outcome, base)
+        )
     reply = outcome.reply
     if reply is not None and reply.album is not None:
         await _answer_album(d, outcome, base)
@@ -238,7 +242,8 @@ async def _hand_over(d: Deps, outcome: Outcome, base: Situation) -> None:
     back on its options screen (photo, style and options kept, Start under them) and say why."""
     assert outcome.job is not None
     job = outcome.job.model_copy(update={"worker_cap": d.concurrency})
-    taken = job.preview or admission.take_quota(d.usage, d.limits, job, d.clock())  # a preview takes no quota
+    quota = counted_quota(job)
+    taken = quota is None or admission.take_quota(d.usage, d.limits, job.user_id, quota, d.clock())
     d.store.put_job(job, JobStatus.QUEUED if taken else JobStatus.FAILED)
     try:
         if not taken:

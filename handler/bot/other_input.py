@@ -6,8 +6,8 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from handler.bot.dialog import converse, deps, user_language
-from handler.core.inputs import Rejected, Text
-from handler.core.texts import text
+from handler.core.decide import unfollowed
+from handler.core.inputs import Rejected, Text, Unfollowed
 
 # Message kinds that are not pictures, by the attribute Telegram sets, with the reply's reason.
 KINDS = (
@@ -38,11 +38,15 @@ async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The bot works in private chats; say so in groups (nothing is stored)."""
-    if update.effective_chat is not None:
-        await deps(context).telegram.send_text(update.effective_chat.id, text("group_chat", user_language(update)))
+    await _answer_unfollowed(update, context, Unfollowed.GROUP)
 
 
 async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Edited messages are not followed; ask for a new one (nothing changes)."""
+    await _answer_unfollowed(update, context, Unfollowed.EDITED)
+
+
+async def _answer_unfollowed(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Unfollowed) -> None:
     if update.effective_chat is not None:
-        await deps(context).telegram.send_text(update.effective_chat.id, text("edited", user_language(update)))
+        reply = unfollowed(event, user_language(update))
+        await deps(context).telegram.send_text(update.effective_chat.id, reply.text)

@@ -8,7 +8,7 @@ from telegram.ext import ContextTypes
 from handler.bot.commands import on_unknown_command
 from handler.bot.dialog import deps, user_language
 from handler.core.quotas import past_days
-from handler.core.stats import STATS_DAYS, render_stats
+from handler.core.stats import STATS_DAYS, render_stats, shows_stats
 from handler.observability import logger
 
 
@@ -16,7 +16,7 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Today's and the last days' jobs, timings, refusals, budget and cost, from the daily counters."""
     d = deps(context)
     user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None or user.id not in d.limits.admins or d.usage is None:
+    if user is None or chat is None or d.usage is None or not shows_stats(user.id, d.limits):
         await on_unknown_command(update, context)
         return
     days = [d.usage.day_summary(day) for day in past_days(d.clock(), STATS_DAYS)]

@@ -26,6 +26,7 @@ from handler.core.inputs import (
     Situation,
     Tap,
     Text,
+    Unfollowed,
 )
 from handler.core.job import FINISHED, SIZES, Job, JobStatus, Kind, Language, MixRatio, Quality, Strength
 from handler.core.quotas import BudgetLevel, QuotaKind, RefusalReason, clock_time, quota_kind, quota_text
@@ -44,6 +45,15 @@ def cancel_refused(outcome: Outcome, status: JobStatus | None, ctx: Situation) -
     if status not in (JobStatus.SENDING, JobStatus.DONE) or outcome.reply is None:
         return outcome
     return replace(outcome, reply=replace(outcome.reply, text=_t(outcome.state, ctx, "job_too_late")))
+
+
+UNFOLLOWED_TEXTS = {Unfollowed.GROUP: "group_chat", Unfollowed.EDITED: "edited"}
+
+
+def unfollowed(event: Unfollowed, language: str) -> Reply:
+    """The answer to a message outside the conversation: one note, in the user's language; nothing is read or
+    stored, and the conversation (if any) stays as it was."""
+    return Reply(text(UNFOLLOWED_TEXTS[event], language))
 
 
 def decide(state: UserState, event: Input, ctx: Situation) -> Outcome:

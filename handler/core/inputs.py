@@ -91,6 +91,13 @@ class AlbumDue:
 Input = Command | Text | Picture | Rejected | Tap | ForgedTap | NotQueued | AlbumAnswered | AlbumDue
 
 
+class Unfollowed(StrEnum):
+    """A message outside the conversation: answered with one fixed note (`decide.unfollowed`), no state."""
+
+    GROUP = "group"  # in a group chat: the bot works in private chats
+    EDITED = "edited"  # an edit of an earlier message: not followed
+
+
 # --- the situation around an input ----------------------------------------------------------------------------
 
 

@@ -430,3 +430,11 @@ class Engine(Protocol):
     def painting_title(self, painting_id: str, language: str) -> str:
         """The title of a famous painting (a job's style), in `language`."""
         ...
+
+
+class Previews(Protocol):
+    """The galleries' preview pictures, by preset or painting id; None where one is missing (never an error)."""
+
+    def preset(self, preset_id: str) -> bytes | None: ...
+
+    def painting(self, painting_id: str) -> bytes | None: ...

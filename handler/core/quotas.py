@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from handler.core.job import Kind, Quality
+from handler.core.job import Job, Kind, Quality
 from handler.core.texts import text
 
 DAY_SECONDS = 24 * 3600
@@ -42,6 +42,11 @@ def quota_kind(kind: Kind, quality: Quality) -> QuotaKind:
     if kind == Kind.PRESET:
         return QuotaKind.PRESET
     return QuotaKind.BEST if quality == Quality.BEST else QuotaKind.QUICK
+
+
+def counted_quota(job: Job) -> QuotaKind | None:
+    """The daily quota a job takes when it is handed over; None: a preview, which takes no quota."""
+    return None if job.preview else quota_kind(job.kind, job.quality)
 
 
 class BudgetLevel(StrEnum):

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from handler.core.job import JobStatus
-from handler.core.quotas import QuotaKind
+from handler.core.quotas import Limits, QuotaKind
 from handler.core.texts import text
 
 # /stats shows today and the days before it, this many in all.
@@ -97,3 +97,8 @@ def render_stats(days: Sequence[DaySummary], language: str, *, budget_seconds: f
     today = _block(text("stats_today", language, day=days[0].day), days[:1], language, budget_seconds, price)
     week = _block(text("stats_week", language, days=len(days)), days, language, budget_seconds, price)
     return f"{today}\n\n{week}"
+
+
+def shows_stats(user_id: int, limits: Limits) -> bool:
+    """Whether /stats answers this user: only an administrator; anyone else gets the unknown-command answer."""
+    return user_id in limits.admins

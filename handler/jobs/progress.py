@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from handler.core.job import Job
+from handler.core.job import Job, Kind
 from handler.core.keyboards import Keyboard, progress_keyboard
 from handler.core.ports import (
     MaybeSent,
@@ -42,7 +42,7 @@ def bar(fraction: float) -> str:
 def render(job: Job, fraction: float, eta_seconds: float | None, preset_name: str) -> str:
     title = (
         text("progress_title_preset", job.language, preset=preset_name)
-        if job.kind == "preset"
+        if job.kind == Kind.PRESET
         else text("progress_title_nst", job.language)
     )
     eta = "" if eta_seconds is None or fraction >= 1.0 else time_left(eta_seconds, job.language)

@@ -10,7 +10,7 @@ from telegram.ext import Application
 from handler import credentials
 from handler.adapters.asyncio_timer import AsyncioTimer
 from handler.adapters.local_dispatch import LocalPoolDispatcher, stop_requested
-from handler.adapters.presets import catalogue
+from handler.adapters.presets import PreviewFiles, catalogue
 from handler.adapters.sqlite import SQLiteStore
 from handler.adapters.sqlite_usage import SQLiteUsage
 from handler.adapters.telegram_gateway import WEBHOOK
@@ -84,6 +84,7 @@ def local_bot(settings: Settings) -> LocalBot:
         price_per_gb_second=settings.lambda_price_per_gb_second,
         # An album's wakeup: a task on the bot's event loop, acting on these same deps.
         timer=AsyncioTimer(lambda wakeup: wake(deps, wakeup)),
+        previews=PreviewFiles(),
     )
     app = build_application(bot, deps, with_updater=True)
 

@@ -10,7 +10,7 @@ from telegram.ext import Application
 from handler import credentials
 from handler.adapters.lambda_dispatch import LambdaDispatcher
 from handler.adapters.lambda_timer import LambdaTimer
-from handler.adapters.presets import catalogue
+from handler.adapters.presets import PreviewFiles, catalogue
 from handler.adapters.telegram_gateway import WEBHOOK
 from handler.bot.application import build_application
 from handler.bot.dialog import Deps, Redeliveries
@@ -66,6 +66,7 @@ def endpoint() -> WebhookEndpoint:
             concurrency=config.worker_concurrency,
             price_per_gb_second=config.lambda_price_per_gb_second,
             timer=timer,
+            previews=PreviewFiles(),
         )
         return build_application(bot, deps, with_updater=False)
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from handler.bot.application import ALLOWED_UPDATES
+from handler.core.limits import WORKER_TIMEOUT_SECONDS
 from infra.local.lambda_emulator import ROOT
 from infra.local.template import load_template, resources
 from tests.deploy.template_model import functions
@@ -76,13 +77,27 @@ def test_each_command_resolves_to_an_importable_handler(logical_id: str, monkeyp
     assert len(parameters) == 2
 
 
-def test_a_function_started_without_a_variable_it_needs_fails_at_once_naming_it() -> None:
+@pytest.mark.parametrize(
+    "needed",
+    [
+        {
+            "WebhookFunction": "WORKER_FUNCTION_NAME",
+            "WorkerFunction": "IDEMPOTENCY_TABLE",
+            "FailureFunction": "STATE_TABLE",
+        },
+        # The functions that talk to Telegram: without the token's parameter, each would fail only at its first
+        # invocation (the registration function reads it from its resource's properties, not its environment)
+        {
+            "WebhookFunction": "TELEGRAM_BOT_TOKEN_PARAMETER",
+            "WorkerFunction": "TELEGRAM_BOT_TOKEN_PARAMETER",
+            "FailureFunction": "TELEGRAM_BOT_TOKEN_PARAMETER",
+        },
+        {"WebhookFunction": "TELEGRAM_WEBHOOK_SECRET_PARAMETER"},
+    ],
+    ids=["tables", "bot-token", "webhook-secret"],
+)
+def test_a_function_started_without_a_variable_it_needs_fails_at_once_naming_it(needed: dict[str, str]) -> None:
     # Given each function's template environment less one variable its code cannot run without
-    needed = {
-        "WebhookFunction": "WORKER_FUNCTION_NAME",
-        "WorkerFunction": "IDEMPOTENCY_TABLE",
-        "FailureFunction": "STATE_TABLE",
-    }
     starts = {}
     for logical_id, missing in needed.items():
         environment = _template_environment(logical_id)
@@ -111,7 +126,7 @@ def test_all_functions_are_one_image() -> None:
 def test_worker_is_sized_and_retried_deliberately() -> None:
     worker = functions()["WorkerFunction"].properties
     parameters = TEMPLATE["Parameters"]
-    assert worker["Timeout"] == 900
+    assert worker["Timeout"] == WORKER_TIMEOUT_SECONDS  # the job budget the worker keeps to is cut from it
     assert worker["MemorySize"] == {"Ref": "WorkerMemorySize"}
     assert parameters["WorkerMemorySize"]["Default"] == 10240  # 6 vCPUs
     # The cap is reserved by the WorkerCap resource, as far as the account allows: a reservation on the function
@@ -130,7 +145,7 @@ def test_worker_is_sized_and_retried_deliberately() -> None:
     assert TEMPLATE["Outputs"]["WorkerCapApplied"]["Value"] == {"Fn::GetAtt": ["WorkerCap", "Applied"]}
     invoke = worker["EventInvokeConfig"]
     assert invoke["MaximumRetryAttempts"] == 1
-    assert 900 < invoke["MaximumEventAgeInSeconds"] <= 3600
+    assert WORKER_TIMEOUT_SECONDS < invoke["MaximumEventAgeInSeconds"] <= 3600
     assert invoke["DestinationConfig"]["OnFailure"] == {
         "Type": "Lambda",
         "Destination": {"Fn::GetAtt": ["FailureFunction", "Arn"]},

@@ -83,6 +83,13 @@ def test_the_core_imports_neither_telegram_nor_boto3_nor_the_adapters() -> None:
     assert not found, found
 
 
+def test_the_bot_never_reaches_the_model_package() -> None:
+    # Given the bot's callbacks, which translate PTB's objects in and outcomes out
+    # Then none imports `ml`: the catalogue and the preview pictures come through adapters the wiring passes in
+    found = violations(layer_files("bot"), ("ml",))
+    assert not found, found
+
+
 def test_the_packaged_code_never_imports_the_tests() -> None:
     # Given every module the Lambda image carries (handler and ml, less what .dockerignore leaves out: the
     # benchmarks, development tools that drive the loopback stack) and the local stack (infra)
@@ -114,20 +121,44 @@ def adapter_classes() -> set[str]:
     return names
 
 
+def adapter_builds(path: Path, adapters: set[str]) -> list[tuple[int, str]]:
+    """Where `path` calls one of the `adapters` classes: by its name (`DynamoDBStore(...)`) or through its module
+    (`dynamodb.DynamoDBStore(...)`)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(node, ast.Call):
+            continue
+        called = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+        if called in adapters:
+            found.append((node.lineno, called))
+    return found
+
+
 def test_only_the_composition_root_builds_adapters() -> None:
     # Given every class an adapter module defines
     adapters = adapter_classes() - {"AnswerLost", "Answered"}  # exception types, raised where they happen
     assert {"DynamoDBStore", "SQLiteStore", "LambdaDispatcher", "LocalPoolDispatcher"} <= adapters
     # Then no module outside handler/wiring (and the adapters themselves) calls one of them
-    found = []
-    for path in sorted(HANDLER.rglob("*.py")):
-        name = module_name(path)
-        if _is_under(name, ("handler.wiring", "handler.adapters")):
-            continue
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in adapters:
-                found.append(f"{path.relative_to(ROOT)}:{node.lineno} builds {node.func.id}")
+    found = [
+        f"{path.relative_to(ROOT)}:{line} builds {called}"
+        for path in sorted(HANDLER.rglob("*.py"))
+        if not _is_under(module_name(path), ("handler.wiring", "handler.adapters"))
+        for line, called in adapter_builds(path, adapters)
+    ]
     assert not found, found
+
+
+def test_the_builds_check_reports_an_adapter_built_by_name_or_through_its_module(tmp_path: Path) -> None:
+    # Given a handler that builds the store itself, once imported by name and once through its module
+    bad = tmp_path / "dialog.py"
+    bad.write_text(
+        "from handler.adapters import dynamodb\n"
+        "from handler.adapters.dynamodb import DynamoDBStore\n"
+        "store = DynamoDBStore(table)\n"
+        "other = dynamodb.DynamoDBStore(table)\n"
+    )
+    # Then the check names both builds
+    assert adapter_builds(bad, {"DynamoDBStore"}) == [(3, "DynamoDBStore"), (4, "DynamoDBStore")]
 
 
 GATEWAY = HANDLER / "adapters" / "telegram_gateway.py"

@@ -23,7 +23,13 @@ print(json.dumps({"torch": "torch" in sys.modules, "ml": models}))
 
 def test_webhook_import_never_loads_torch_or_model_code() -> None:
     # Given a fresh interpreter with the webhook's settings, as in a cold Lambda container
-    env = {**os.environ, "STATE_TABLE": "state", "WORKER_FUNCTION_NAME": "worker"}
+    env = {
+        **os.environ,
+        "STATE_TABLE": "state",
+        "WORKER_FUNCTION_NAME": "worker",
+        "TELEGRAM_BOT_TOKEN_PARAMETER": "/stylebot/bot-token",
+        "TELEGRAM_WEBHOOK_SECRET_PARAMETER": "/stylebot/webhook-secret",
+    }
     # When the webhook module is imported
     run = json.loads(
         subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, check=True).stdout
