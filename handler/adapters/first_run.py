@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from ml import registry
+from ml.errors import WeightsError
 
 FETCH_ENV = "STYLEBOT_FETCH_WEIGHTS"
 # A server that does not answer within this many seconds (connect, or between two reads) counts as unreachable.
@@ -44,6 +45,6 @@ def fetch_missing_weights(stream: TextIO, *, timeout: float = CONNECT_TIMEOUT_SE
             reason = exc.__cause__ if exc.__cause__ is not None else exc
             print(f"Could not download the weights (offline? {reason}); the bot runs without them.", file=stream)
             break
-        except weights.WeightsError as exc:
+        except WeightsError as exc:
             print(f"Could not fetch {name}: {exc}", file=stream)
     return registry.lacking()[0]
