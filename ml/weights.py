@@ -12,9 +12,19 @@ file, a wrong size or a wrong hash is a :class:`~ml.errors.WeightsError` that na
 that fixes it. ``resolve(name, verify=False)`` skips the check for a caller that asks for it explicitly.
 
 An entry may be *unpinned* (``"sha256": null`` and no prefix) when no trustworthy hash of its public file was
-available to the manifest's author. Such a file is never loaded, and ``fetch`` refuses it unless called with
-``pin=True`` (``python -m ml weights fetch NAME --pin``): then the download's SHA-256 and size are written
-into the manifest file that holds the entry, to be reviewed and committed like any other pin.
+available to the manifest's author: the preset checkpoints, whose publishers give none. Such a file is never
+loaded. Its first download is trusted: the download's SHA-256 and size are written into the manifest file that
+holds the entry (``STYLEBOT_MANIFEST``'s, else ``ml/manifest.json``), and a line starting ``WARNING`` prints the
+hash with "trusted on first download, review and commit the pin". From then on the entry is pinned, and every
+fetch and load verifies it. Every path that makes weights available takes that trust, so that what the bot
+offers can always be made available by the command it names: ``python -m ml weights fetch`` (FETCH_COMMAND, named
+by /help and the console), local mode's first-run fetch, and the image build's ``fetch-image``. A pinned entry is
+never trusted: a download with another hash is refused. The API's ``fetch(names)`` still refuses an unpinned
+entry unless the caller passes ``pin=True``, so that no caller takes that trust without saying so.
+
+The image build requires every file: VGG19, the bundled models and each preset the licence settings allow. A
+download that fails fails the build (:class:`~ml.errors.WeightsError`, naming the file): an image never ships
+without a preset it is meant to offer.
 """
 
 from __future__ import annotations
