@@ -1,5 +1,9 @@
 """Local mode: the same handlers with long polling and the embedded state store. No AWS account needed.
 
+On its first run it downloads the weights it would offer but lacks (VGG19 for best quality, the presets the
+licence settings allow), with a progress line per file; ``STYLEBOT_FETCH_WEIGHTS=0`` skips that. Offline it
+says what is off and the command that fetches it later, and runs with the rest.
+
 Ctrl+C or SIGTERM stops it cleanly: the pictures still being made (or queued) are cancelled, each user told so
 once and freed, and the worker processes exit before the bot does.
 """
@@ -11,6 +15,7 @@ import signal
 import sys
 
 from handler import credentials
+from handler.adapters.first_run import fetch_missing_weights
 from handler.adapters.presets import weights_notice
 from handler.bot.application import ALLOWED_UPDATES
 from handler.settings import get_settings
@@ -31,6 +36,13 @@ def main() -> int:
     except credentials.MissingSecret:
         print(HOW_TO_GET_A_BOT, file=sys.stderr)
         return 2
+    try:
+        if settings.stylebot_fetch_weights:
+            fetch_missing_weights(sys.stderr)
+    except KeyboardInterrupt:  # Ctrl+C while downloading: nothing runs yet
+        return 130
+    except Exception as error:  # the first-run fetch never keeps the bot from starting with what it has
+        print(f"Could not fetch the missing weights ({error}); the bot runs without them.", file=sys.stderr)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         bot = local_bot(settings)

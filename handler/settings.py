@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     # Local mode: the embedded store, and how many jobs run at once (the pool's size).
     local_state_path: Path = Path(".local-state/stylebot.sqlite3")
     local_workers: int = 1
+    # Local mode: download the weights it would offer but lacks before the bot starts (0/false: don't).
+    stylebot_fetch_weights: bool = True
     update_claim_ttl_seconds: int = UPDATE_CLAIM_TTL_SECONDS
     # A claim left "processing" this long was made by a delivery that died; the next one takes it over.
     update_claim_stale_seconds: float = CLAIM_STALE_SECONDS

@@ -48,16 +48,18 @@ def _build_parser() -> argparse.ArgumentParser:
     wt = sub.add_parser("weights", help="manage model weights")
     wsub = wt.add_subparsers(dest="weights_command", required=True)
     fetch = wsub.add_parser("fetch", help="download and verify weights into STYLEBOT_WEIGHTS_DIR")
-    fetch.add_argument("names", nargs="*", help="manifest names (default: all)")
+    fetch.add_argument(
+        "names", nargs="*", help="manifest names (default: what this deployment offers: VGG19 and the presets)"
+    )
     fetch.add_argument("--dest", type=Path, default=None, help="folder (default: STYLEBOT_WEIGHTS_DIR)")
     fetch.add_argument(
         "--pin",
         action="store_true",
-        help="trust the download of entries that have no SHA-256 yet and record it in the manifest",
+        help="accepted for older instructions: an entry with no SHA-256 yet is always pinned on its first download",
     )
     wsub.add_parser(
         "fetch-image",
-        help="the image build's fetch: all required weights, the presets that can be fetched, then SHA256SUMS",
+        help="the image build's fetch: all required weights and every allowed preset (or it fails), then SHA256SUMS",
     )
     verify = wsub.add_parser("verify", help="check every weights file against the manifest")
     verify.add_argument("names", nargs="*")
@@ -156,11 +158,14 @@ def _weights(args: argparse.Namespace) -> int:
             print(f"{item.name}\t{item.filename}\t{item.expected_hash_text()}\t{item.licence}\t{where}")
         return 0
     if args.weights_command == "fetch":
-        weights.fetch(args.names or None, dest=args.dest, report=print, pin=args.pin)
+        # Unpinned entries are pinned on their first download (trusted on first download, said loudly): the
+        # command the bot names must make everything it offers available (ml/weights.py's docstring).
+        names = args.names or registry.offered_weights_names()
+        weights.fetch(names, dest=args.dest, report=print, pin=True, progress=weights.DownloadProgress(sys.stderr))
         return 0
     if args.weights_command == "fetch-image":
-        required, optional = registry.image_weights_names()
-        weights.fetch_image(required, optional, report=print)
+        required, presets = registry.image_weights_names()
+        weights.fetch_image(required, presets, report=print, progress=weights.DownloadProgress(sys.stderr))
         return 0
     names = args.names or list(weights.manifest())
     for name in names:

@@ -6,8 +6,9 @@ named by ``STYLEBOT_WEIGHTS_DIR`` under their manifest file names. ``STYLEBOT_MA
 JSON manifest (same format) whose entries replace or add to the packaged ones by name.
 
 The image build writes ``SHA256SUMS`` (``sha256sum`` format) into the weights folder: the files it fetched and
-verified, and nothing else. Where that file exists, it is what the image holds: a preset whose download failed
-at build time is not in it, and the catalogue does not offer it (:func:`not_in_image`). The webhook reads this
+verified, and nothing else. Where that file exists, it is what the image holds: the build fails without any
+preset it is meant to hold, so this only matters for presets switched off by the licence settings when it ran,
+which the catalogue then does not offer (:func:`not_in_image`). The webhook reads this
 module (through ``ml.registry``), so it imports no torch.
 """
 

@@ -123,10 +123,9 @@ def weights_names(*, include_noncommercial: bool | None = None) -> list[str]:
 
 
 def image_weights_names() -> tuple[list[str], list[str]]:
-    """What the image build fetches: (the entries it requires, the preset entries it tries), from the manifest.
-
-    Presets are optional (a failed download leaves one out); those the licence settings switch off
-    (``STYLEBOT_PRESETS_NONCOMMERCIAL``) are not fetched at all.
+    """What the image build fetches: (every entry but the presets': VGG19 and the bundled models, the presets'
+    entries the licence settings allow), from the manifest. The build fails without any of them; presets the
+    licence settings switch off (``STYLEBOT_PRESETS_NONCOMMERCIAL``) are not fetched at all.
     """
     presets = {p.weights for p in PRESETS}
     allow = noncommercial_allowed()
@@ -134,6 +133,26 @@ def image_weights_names() -> tuple[list[str], list[str]]:
         [name for name in manifest() if name not in presets],
         [p.weights for p in PRESETS if allow or p.commercial_use],
     )
+
+
+def offered_weights_names() -> list[str]:
+    """The entries everything this deployment offers needs: each quality's and the allowed presets'. What
+    ``python -m ml weights fetch`` fetches by default, and local mode's first run where they are missing."""
+    allow = noncommercial_allowed()
+    names = [name for names in QUALITY_WEIGHTS.values() for name in names]
+    return list(dict.fromkeys([*names, *(p.weights for p in PRESETS if allow or p.commercial_use)]))
+
+
+def lacking() -> tuple[list[str], list[str]]:
+    """What this deployment would offer but cannot run for want of weights that can be downloaded: (their
+    entries, what they are in words: "best quality", preset names in English)."""
+    offered = offered_weights_names()
+    entries = manifest()
+    absent = missing(offered)
+    names = [name for name in offered if name in absent and entries[name].bundled is None]
+    words = [f"{quality} quality" for quality, needs in QUALITY_WEIGHTS.items() if set(needs) & set(names)]
+    words += [p.name("en") for p in PRESETS if p.weights in names]
+    return names, words
 
 
 def preview_file(preset_id: str) -> Path:

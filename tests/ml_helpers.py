@@ -123,3 +123,34 @@ def _nnpack_ready() -> bool:
 
 # Tests of the NNPACK path run where torch and the CPU have NNPACK, and say so where they do not.
 needs_nnpack = pytest.mark.skipif(not _nnpack_ready(), reason="this torch build or CPU has no NNPACK")
+
+
+def publish_tiny_weights(folder: Path, *, unpinned: bool = True, base_url: str | None = None) -> Path:
+    """A 'remote' of tiny seeded weights files (VGG19 and every preset, under their manifest file names) in
+    `folder`/published, and a manifest override (STYLEBOT_MANIFEST) whose URLs point at them (file://, or
+    `base_url` + file name: an unreachable server for offline runs). VGG19 is pinned; the presets are unpinned
+    like the packaged ones (`unpinned`), else pinned too. Returns the override's path."""
+    from ml import registry, weights
+
+    published = folder / "published"
+    published.mkdir(parents=True, exist_ok=True)
+    entries: list[dict[str, object]] = []
+    for seed, name in enumerate(["vgg19", *(p.weights for p in registry.PRESETS)]):
+        item = weights.entry(name)
+        path = published / item.filename
+        torch.save({"w": torch.randn(16, generator=torch.Generator().manual_seed(seed))}, path)
+        data = path.read_bytes()
+        pin = name == "vgg19" or not unpinned
+        entries.append(
+            {
+                "name": item.name,
+                "filename": item.filename,
+                "url": f"{base_url}/{item.filename}" if base_url else path.as_uri(),
+                "sha256": hashlib.sha256(data).hexdigest() if pin else None,
+                "size": len(data) if pin else None,
+                "licence": item.licence,
+            }
+        )
+    manifest = folder / "manifest.json"
+    manifest.write_text(json.dumps(entries), encoding="utf-8")
+    return manifest

@@ -6,19 +6,22 @@ imported. The real build runs in tests/deploy/test_sam_docker.py where Docker ex
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from infra.local.lambda_emulator import ROOT
 from ml import paintings, registry, weights
 from tests.deploy.rehearsal import DOCKERFILE, Rehearsal, commands_the_base_image_lacks, rehearse
-from tests.ml_helpers import write_test_weights
+from tests.ml_helpers import publish_tiny_weights, write_test_weights
 
 pytestmark = pytest.mark.slow
 
-LEFT_OUT = registry.PRESETS[1]  # a preset whose download fails at build time
+UNREACHABLE = registry.PRESETS[1]  # a preset whose download fails (in the build that must then fail)
 TRUSTED_ON_FIRST_USE = registry.PRESETS[0]  # a preset the manifest gives no hash for
 
 
@@ -31,15 +34,12 @@ def test_every_run_line_calls_only_commands_the_base_image_has() -> None:
 
 
 def _manifest(folder: Path) -> Path:
-    """The test weights as a manifest a build downloads from (file:// URLs): one preset unreachable, one
-    with no pinned hash."""
+    """The test weights as a manifest a build downloads from (file:// URLs): one preset with no pinned hash."""
     source = folder / "published"
     override = write_test_weights(source)
     entries = json.loads(override.read_text())
     for item in entries:
         item["url"] = (source / item["filename"]).as_uri()
-        if item["name"] == LEFT_OUT.weights:
-            item["url"] = (source / "gone" / item["filename"]).as_uri()
         if item["name"] == TRUSTED_ON_FIRST_USE.weights:
             item["sha256"] = item["size"] = None
     manifest = folder / "manifest.json"
@@ -77,23 +77,38 @@ def test_every_locked_wheel_installs_for_the_image_platform(build: tuple[Rehears
     assert (installed / "telegram").is_dir() and (installed / "numpy").is_dir()
 
 
-def test_a_preset_that_cannot_be_fetched_is_left_out_loudly_and_not_offered(build: tuple[Rehearsal, int]) -> None:
+def test_every_preset_is_in_the_image_and_offered(build: tuple[Rehearsal, int]) -> None:
     rehearsal, status = build
-    # Then the build went on without it, saying so in a line of its own
     assert status == 0, rehearsal.output()[-6000:]
-    assert f"WARNING: {LEFT_OUT.weights} LEFT OUT OF THE IMAGE" in rehearsal.output()
-    # And the image's SHA256SUMS lists VGG19 and the other presets, not it
+    # Then the image's SHA256SUMS lists VGG19 and every preset
     sums = (rehearsal.weights / "SHA256SUMS").read_text()
     assert weights.entry("vgg19").filename in sums
-    assert weights.entry(LEFT_OUT.weights).filename not in sums
-    assert all(weights.entry(p.weights).filename in sums for p in registry.PRESETS if p is not LEFT_OUT)
+    assert all(weights.entry(p.weights).filename in sums for p in registry.PRESETS)
     # And `sha256sum -c` (in the base image) confirms every file it lists
     check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=rehearsal.weights, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
-    # And in the built image the catalogue offers every preset but that one, each with its preview
+    # And in the built image the catalogue offers every preset, each with its preview
     offered = _in_image("from ml import registry; print(' '.join(p.id for p in registry.available()))", rehearsal)
-    assert offered.split() == [p.id for p in registry.PRESETS if p is not LEFT_OUT]
+    assert offered.split() == [p.id for p in registry.PRESETS]
     assert sorted(p.stem for p in (rehearsal.weights / "previews").glob("*.jpg")) == sorted(offered.split())
+
+
+def test_the_image_build_fails_naming_the_file_of_a_preset_that_cannot_be_fetched(tmp_path: Path) -> None:
+    # Given the build's weights step as Dockerfile.lambda runs it, and a preset whose download fails
+    manifest = publish_tiny_weights(tmp_path)
+    (tmp_path / "published" / weights.entry(UNREACHABLE.weights).filename).unlink()
+    (command,) = [line for line in DOCKERFILE.read_text().splitlines() if "python -m ml weights fetch-image" in line]
+    assert command.split("PYTHONPATH=/asset ")[1].split(" \\")[0] == "python -m ml weights fetch-image"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STYLEBOT_")}
+    env |= {"PYTHONPATH": str(ROOT), weights.MANIFEST_ENV: str(manifest), "STYLEBOT_WEIGHTS_DIR": str(tmp_path / "w")}
+    # When it runs
+    run = subprocess.run(
+        [sys.executable, "-m", "ml", "weights", "fetch-image"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    # Then the build fails, naming the file, and no SHA256SUMS claims an image
+    assert run.returncode != 0
+    assert weights.entry(UNREACHABLE.weights).filename in run.stderr.splitlines()[-1], run.stderr
+    assert not (tmp_path / "w" / "SHA256SUMS").exists()
 
 
 def test_the_famous_paintings_and_their_previews_are_in_the_image_and_offered(build: tuple[Rehearsal, int]) -> None:
@@ -113,7 +128,8 @@ def test_a_preset_without_a_pinned_hash_is_trusted_once_and_its_hash_printed(bui
     rehearsal, status = build
     assert status == 0, rehearsal.output()[-6000:]
     item = weights.entry(TRUSTED_ON_FIRST_USE.weights)
-    assert f"{item.name}: pinned SHA-256" in rehearsal.output()
+    (line,) = [x for x in rehearsal.output().splitlines() if x.startswith(f"WARNING: {item.name} ")]
+    assert "trusted on first download" in line and "review and commit the pin" in line
     assert item.filename in (rehearsal.weights / "SHA256SUMS").read_text()
 
 

@@ -24,6 +24,7 @@ UNSET_ON_PURPOSE = {
     "TELEGRAM_WEBHOOK_SECRET": "local runs/tests: the secret inline; in Lambda from TELEGRAM_WEBHOOK_SECRET_PARAMETER",
     "LOCAL_STATE_PATH": "local mode's SQLite file",
     "LOCAL_WORKERS": "local mode's worker processes",
+    "STYLEBOT_FETCH_WEIGHTS": "local mode's first-run download of missing weights; the image holds them all",
     "LOST_JOB_GRACE_SECONDS": "default (45 s) outlasts any step between two heartbeats",
     "UPDATE_CLAIM_TTL_SECONDS": "default (26 h) outlives Telegram's redelivery window",
     "UPDATE_CLAIM_STALE_SECONDS": "default (40 s) outlasts the webhook's 30 s timeout",

@@ -60,6 +60,7 @@ def local_bot(telegram: FakeBotApi, tmp_path: Path) -> Iterator[subprocess.Popen
         "LOCAL_STATE_PATH": str(tmp_path / "state.sqlite3"),
         "STYLEBOT_WEIGHTS_DIR": str(weights),
         "STYLEBOT_MANIFEST": str(manifest),
+        "STYLEBOT_FETCH_WEIGHTS": "0",  # every weight is there; never the network
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "handler.local"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
@@ -103,6 +104,7 @@ def test_stopping_local_mode_cancels_the_running_job_tells_its_user_and_prints_n
         "LOCAL_STATE_PATH": str(tmp_path / "state.sqlite3"),
         "STYLEBOT_WEIGHTS_DIR": str(weights),
         "STYLEBOT_MANIFEST": str(manifest),
+        "STYLEBOT_FETCH_WEIGHTS": "0",  # every weight is there; never the network
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "handler.local"],

@@ -37,6 +37,7 @@ def test_local_mode_answers_through_long_polling(telegram: FakeBotApi, tmp_path:
         "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
         "TELEGRAM_API_BASE_URL": telegram.url,
         "LOCAL_STATE_PATH": str(tmp_path / "state.sqlite3"),
+        "STYLEBOT_FETCH_WEIGHTS": "0",  # no first-run download (tests/unit/test_local_mode_first_run.py has it)
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "handler.local"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
@@ -58,13 +59,15 @@ def test_local_mode_answers_through_long_polling(telegram: FakeBotApi, tmp_path:
 def test_without_weights_local_mode_says_in_one_line_what_is_off_and_registers_its_command_menus(
     telegram: FakeBotApi, tmp_path: Path
 ) -> None:
-    # Given a fresh clone: no weights downloaded (an empty weights folder), no manifest of test weights
+    # Given a fresh clone: no weights downloaded (an empty weights folder), no manifest of test weights, and the
+    # first-run download switched off (it reaches the internet; tests/unit/test_local_mode_first_run.py has it)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "AWS_", "STYLEBOT_"))}
     env |= {
         "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
         "TELEGRAM_API_BASE_URL": telegram.url,
         "LOCAL_STATE_PATH": str(tmp_path / "state.sqlite3"),
         "STYLEBOT_WEIGHTS_DIR": str(tmp_path / "weights"),
+        "STYLEBOT_FETCH_WEIGHTS": "0",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "handler.local"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE

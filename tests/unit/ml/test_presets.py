@@ -69,15 +69,16 @@ def test_unpinned_weights_are_refused_until_pinned(tmp_path: Path, monkeypatch: 
     item = weights.entry("cyclegan_style_monet")
     (tmp_path / item.filename).write_bytes(b"anything")
 
-    # When it is resolved for loading, or fetched without --pin
+    # When it is resolved for loading, or fetched through the API without pin=True
     with pytest.raises(WeightsError) as loading:
         weights.resolve("cyclegan_style_monet")
     with pytest.raises(WeightsError) as fetching:
         weights.fetch(["cyclegan_style_monet"], dest=tmp_path)
 
-    # Then both refuse and say how to pin it
+    # Then both refuse and name the command that pins it on its first download
     assert item.sha256 is None and not item.pinned
-    assert "--pin" in str(loading.value) and "--pin" in str(fetching.value)
+    for refusal in (str(loading.value), str(fetching.value)):
+        assert f"{weights.FETCH_COMMAND} cyclegan_style_monet" in refusal and "first download" in refusal
 
 
 def test_operator_can_leave_out_non_commercial_presets(monkeypatch: pytest.MonkeyPatch) -> None:

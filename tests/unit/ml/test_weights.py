@@ -44,8 +44,8 @@ def test_packaged_manifest_pins_every_file(monkeypatch: pytest.MonkeyPatch) -> N
     for item in entries.values():
         assert item.url.startswith("https://") and item.licence
         pinned = (item.sha256 is not None and len(item.sha256) == 64) or item.sha256_prefix
-        # or unpinned on purpose (no trustworthy public hash), saying how to pin it at the first fetch
-        assert pinned or (not item.pinned and item.note is not None and "--pin" in item.note)
+        # or unpinned on purpose (no trustworthy public hash), saying its first download pins it
+        assert pinned or (not item.pinned and item.note is not None and "first download" in item.note)
     assert entries["vgg19"].filename == "vgg19-dcbb9e9d.pth"
     # And the VGG is pinned in full: its file name's prefix alone would let a different file through
     assert entries["vgg19"].hash_matches("dcbb9e9dad569fff7a846263a77324fc34978fea2bfb039c012d710e1776ae44")
@@ -122,30 +122,92 @@ def test_weights_dir_follows_the_environment(tmp_path: Path, monkeypatch: pytest
     assert weights.weights_dir().parts[-2:] == ("stylebot", "weights")
 
 
-def test_the_image_fetch_fails_without_a_required_file_and_goes_on_without_a_preset(
+def test_the_image_fetch_fails_without_a_required_file_or_a_preset_naming_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a manifest whose VGG19 (required) and presets (optional) cannot be downloaded
+    # Given a manifest whose VGG19 cannot be downloaded
     from ml import registry
 
     gone = (tmp_path / "gone.pth").as_uri()
     vgg = weights.entry("vgg19")
-    required, optional_names = registry.image_weights_names()
-    presets = [weights.entry(name) for name in optional_names]
+    required, preset_names = registry.image_weights_names()
     entries = [_entry("vgg19", vgg.filename, gone, vgg.sha256, vgg.size)]
-    entries += [_entry(item.name, item.filename, gone, None, None) for item in presets]
     monkeypatch.setenv("STYLEBOT_MANIFEST", str(_manifest(tmp_path / "manifest.json", entries)))
     lines: list[str] = []
     assert "vgg19" in required
-    # When the image build's fetch runs, Then it fails, naming VGG19, and writes no SHA256SUMS
-    with pytest.raises(WeightsError, match="download of 'vgg19'"):
-        weights.fetch_image(required, optional_names, dest=tmp_path / "weights", report=lines.append)
+    # When the image build's fetch runs, Then it fails, naming VGG19's file, and writes no SHA256SUMS
+    with pytest.raises(WeightsError, match=f"download of 'vgg19' \\({vgg.filename}\\)"):
+        weights.fetch_image(required, preset_names, dest=tmp_path / "weights", report=lines.append)
     assert not (tmp_path / "weights" / weights.SUMS_FILE).exists()
-    # And a preset that cannot be downloaded is left out, in a line of its own (VGG19 made optional here)
-    bundled = [name for name in required if name != "vgg19"]
-    sums = weights.fetch_image(bundled, ["vgg19", *optional_names], dest=tmp_path / "weights", report=lines.append)
-    assert sums == {}
-    assert f"WARNING: {presets[0].name} LEFT OUT OF THE IMAGE" in "\n".join(lines)
+    # Given every file reachable but one preset (unpinned, as the packaged presets are)
+    published = tmp_path / "published"
+    published.mkdir()
+    entries = []
+    for seed, name in enumerate(["vgg19", *preset_names]):
+        item = weights.entry(name)
+        torch.save({"w": torch.full((2,), float(seed))}, published / item.filename)
+        data = (published / item.filename).read_bytes()
+        sha = hashlib.sha256(data).hexdigest() if name == "vgg19" else None
+        entries.append(_entry(name, item.filename, (published / item.filename).as_uri(), sha, sha and len(data)))
+    lost = weights.entry(preset_names[1])
+    (published / lost.filename).unlink()
+    monkeypatch.setenv("STYLEBOT_MANIFEST", str(_manifest(tmp_path / "manifest.json", entries)))
+    # When the image build's fetch runs, Then the build fails, naming that preset's file: no image without it
+    with pytest.raises(WeightsError) as info:
+        weights.fetch_image(required, preset_names, dest=tmp_path / "weights", report=lines.append)
+    assert lost.filename in str(info.value) and "LEFT OUT" not in "\n".join(lines)
+    assert not (tmp_path / "weights" / weights.SUMS_FILE).exists()
+
+
+def test_the_fetch_command_makes_every_offered_file_available_pinning_the_unpinned_on_first_download(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a manifest like the packaged one: VGG19 pinned, the presets with no published hash (tiny files here)
+    from ml import cli, registry
+    from tests.ml_helpers import publish_tiny_weights
+
+    manifest = publish_tiny_weights(tmp_path)
+    monkeypatch.setenv("STYLEBOT_MANIFEST", str(manifest))
+    monkeypatch.setenv("STYLEBOT_WEIGHTS_DIR", str(tmp_path / "weights"))
+    monkeypatch.delenv(registry.NONCOMMERCIAL_ENV, raising=False)
+    assert registry.runnable() == []
+    # When the command the bot names runs, as it is named
+    assert weights.FETCH_COMMAND == "python -m ml weights fetch"
+    status = cli.main(["weights", "fetch"])
+    out, err = capsys.readouterr()
+    # Then it succeeds, each unpinned preset trusted on this download, saying so loudly with the hash it pinned
+    assert status == 0, out + err
+    pins = {item["name"]: item["sha256"] for item in json.loads(manifest.read_text())}
+    for preset in registry.PRESETS:
+        assert pins[preset.weights] and f"{preset.weights}" in out
+        (line,) = [x for x in (out + err).splitlines() if preset.weights in x and "trusted on first download" in x]
+        assert pins[preset.weights] in line and "review and commit the pin" in line
+    # And a progress line per file reached 100 %, on stderr
+    assert all(f"{weights.entry(p.weights).filename}: 100%" in err for p in registry.PRESETS), err
+    # And every preset and the best quality can run now
+    assert [p.id for p in registry.runnable()] == [p.id for p in registry.PRESETS]
+    assert registry.runnable_qualities() == ["quick", "best"]
+    # And a second run verifies what is there against the pins, downloading nothing
+    assert cli.main(["weights", "fetch"]) == 0
+    out, err = capsys.readouterr()
+    assert "trusted" not in out + err and "100%" not in err
+
+
+def test_download_progress_says_each_tenth_on_a_line_of_its_own_without_a_terminal() -> None:
+    import io
+
+    # Given the progress of a 1000-byte file written to a pipe (no terminal)
+    stream = io.StringIO()
+    bar = weights.DownloadProgress(stream)
+    # When its bytes arrive a few at a time
+    for done in range(0, 1001, 7):
+        bar("big.pth", done, 1000)
+    bar("big.pth", 1000, 1000)
+    # Then there is one line per 10 %, each with the file's name, to 100 %
+    lines = stream.getvalue().splitlines()
+    assert [line.split(": ")[1].split("%")[0].strip() for line in lines] == [str(n) for n in range(0, 101, 10)]
+    assert all(line.startswith("big.pth: ") for line in lines) and "\r" not in stream.getvalue()
+    assert lines[-1] == "big.pth: 100% of 1.0 kB"
 
 
 def test_the_image_build_neither_needs_nor_fetches_presets_the_licence_settings_switch_off(
