@@ -89,7 +89,7 @@ PAINTINGS: tuple[Painting, ...] = (
     Painting(
         id="the_shipwreck_of_the_minotaur",
         titles={"en": "The Shipwreck of the Minotaur", "ru": "Крушение „Минотавра“"},
-        short_titles={"en": "The Shipwreck", "ru": "Кораблекрушение"},
+        short_titles={"en": "The Shipwreck", "ru": "Крушение"},
         artists={"en": "J. M. W. Turner", "ru": "Уильям Тёрнер"},
         years={"en": "c. 1810", "ru": "около 1810"},
         source=_FAST_STYLE + "the_shipwreck_of_the_minotaur.jpg",

@@ -31,7 +31,7 @@ from handler.core.inputs import (
 from handler.core.job import FINISHED, SIZES, Job, JobStatus, Kind, Language, MixRatio, Quality, Strength
 from handler.core.quotas import BudgetLevel, QuotaKind, RefusalReason, clock_time, quota_kind, quota_text
 from handler.core.state import AWAITING_IMAGE, RECENT_STYLES, Flow, Step, UserState
-from handler.core.texts import TEXTS, language_of, text
+from handler.core.texts import TEXTS, help_text, language_of, text
 
 
 def wants_picture(state: UserState) -> bool:
@@ -330,7 +330,7 @@ def album_screen(state: UserState, ctx: Situation) -> Reply | None:
     if len(album) == 1 and state.step in ALBUM_STEPS:
         return Reply(_t(state, ctx, "album_first"))
     if state.step in _COLLECTING:  # two pictures, the wakeup not come yet
-        return Reply(_t(state, ctx, "album_two"))
+        return Reply(_t(state, ctx, "album_got"))
     if state.step == Step.PHOTO_CHOICE:
         return _photo_choice_reply(state, ctx)
     if state.step == Step.MIX_RATIO:
@@ -586,7 +586,7 @@ def _tap_again(state: UserState, arg: str, ctx: Situation) -> Outcome:
     if what == keyboards.AGAIN_STYLE and job.kind == Kind.NST:
         unstyled = replace(flow, style_file_id=None, painting=None, mix_style_file_id=None, mix_painting=None)
         new = _moved(state, step=Step.NST_STYLE, flow=replace(unstyled, mix_ratio=None))
-        return Outcome(new, _ask_style_reply(new, ctx, edit=False))
+        return Outcome(new, _ask_style_reply(new, ctx, edit=False, again=True))
     if what == keyboards.AGAIN_STYLE:
         return _to_gallery(state, ctx, replace(flow, preset=None), previews=False)
     strength = what.removeprefix(keyboards.AGAIN_STRENGTH)
@@ -742,11 +742,13 @@ def _gallery_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
     return Reply(_t(state, ctx, "gallery"), keyboards.gallery(ctx.catalogue.presets, _lang(state, ctx)), edit=edit)
 
 
-def _ask_style_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
-    """Ask for the style picture; the ones sent recently and the famous paintings are a tap away."""
+def _ask_style_reply(state: UserState, ctx: Situation, *, edit: bool, again: bool = False) -> Reply:
+    """Ask for the style picture; the ones sent recently and the famous paintings are a tap away. `again`: for
+    the photo of a result, which the user did not just send."""
     recent = len(state.recent_styles)
     keyboard = keyboards.style_choice(_lang(state, ctx), paintings=bool(ctx.catalogue.paintings), recent=recent)
-    return Reply(_t(state, ctx, "ask_style_recent" if recent else "ask_style"), keyboard, edit=edit)
+    key = ("ask_style_again" if again else "ask_style") + ("_recent" if recent else "")
+    return Reply(_t(state, ctx, key), keyboard, edit=edit)
 
 
 def _settings_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
@@ -811,8 +813,8 @@ def _options_reply(state: UserState, ctx: Situation, *, edit: bool) -> Reply:
 
 
 def _help_reply(state: UserState, ctx: Situation) -> Reply:
-    """Help, and in one line what cannot run here and the command that makes it available."""
-    body = _t(state, ctx, "help")
+    """Help about what can run here, and in one line what cannot and the command that makes it available."""
+    body = help_text(_lang(state, ctx), presets=bool(ctx.catalogue.presets))
     line = _unavailable_line(state, ctx)
     return Reply(body if line is None else f"{body}\n\n{line}")
 

@@ -17,19 +17,21 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         ),
         "start_presets": "\n• Presets in seconds: {presets}.",
         "help": (
-            "I restyle photos, two ways:\n"
-            "• Your own style: send the photo, then any picture whose style I should copy.\n"
-            "• Presets: pick a style, then send the photo; the result comes in seconds.\n"
+            "{intro}\n"
+            "• Your own style: send the photo, then any picture whose style I should copy.{presets}\n"
             "• Albums: send both at once — the first picture is the photo, the second the style.\n"
             "• Files: send pictures as files to keep every pixel; /settings can send the results as files too.\n\n"
-            "/start — the main menu\n"
-            "/styles — the preset gallery\n"
+            "/start — the main menu{styles}\n"
             "/cancel — stop what is going on\n"
             "/settings — language, output size, photo or file\n"
             "/forget — erase everything stored about you\n"
             "/help — this message\n\n"
             "Photos are processed in memory and never stored."
         ),
+        "help_intro": "I restyle photos in two ways:",
+        "help_intro_own": "Here is what I can do:",
+        "help_presets": "\n• Presets: pick a style, then send the photo; the result comes in seconds.",
+        "help_styles": "\n/styles — the preset gallery",
         "btn_nst": "🎨 Your own style",
         "btn_presets": "🖼 Presets",
         "btn_settings": "⚙️ Settings",
@@ -38,7 +40,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "btn_apply_preset": "🖼 Apply a preset",
         "photo_first": "Nice photo! What shall I do with it?",
         "album_choice": "Got two pictures: the first is your photo, the second can be its style. What shall I do?",
-        "help_unavailable": "Not available here yet: {what}. Run `{command}` to add it.",
+        "help_unavailable": "Not available here yet: {what}. To make it available, run: {command}",
         "quality_best_name": "best quality",
         "quality_quick_name": "quick quality",
         "already_started": "Already started.",
@@ -49,7 +51,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "ask_content": "Send me the photo to restyle (as a photo or an image file). You can also send the photo and the style picture together in one album.",
         "ask_style": "Got the photo. Now send the picture whose style I should copy.",
         "album_first": "Got the first picture of the album, waiting for the second.",
-        "album_two": "Got both pictures of the album, one moment…",
+        "album_got": "Got your album, one moment…",
         "album_too_big": "That album had more than two pictures. Send the photo and the style picture, two at most, and I'll take it from there.",
         "one_at_a_time": "One picture at a time, please: I took the first one.",
         "gallery": "Pick a style:",
@@ -179,12 +181,17 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         # The style pictures sent recently
         "ask_style_recent": "Got the photo. Now send the picture whose style I should copy, or take one you used recently (1 is the latest).",
         "btn_recent_style": "🕘 Recent {n}",
+        "ask_style_again": "Same photo, another style: send the picture whose style I should copy.",
+        "ask_style_again_recent": (
+            "Same photo, another style: send the picture whose style I should copy, or take one you used recently "
+            "(1 is the latest)."
+        ),
         # Two styles mixed
         "btn_mix": "➕ Mix with another style",
         "btn_unmix": "✖️ Drop the mix",
         "btn_back_to_options": "⬅️ Back to the options",
         "ask_mix_style": "Send the second style picture, or take one below. Then you'll choose how much of each goes into the mix.",
-        "mix_ratio_ask": "Mixing {first} with {second}. How much of each, the first / the second?",
+        "mix_ratio_ask": "Mixing {first} with {second}. How much of each (first / second)?",
         "mix_chosen": "Mixed with {second}, {ratio}",
         "style_yours": "your style",
         "style_yours_second": "your second style",
@@ -206,28 +213,31 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         ),
         "start_presets": "\n• Готовые стили за секунды: {presets}.",
         "help": (
-            "Я перерисовываю фотографии — двумя способами:\n"
-            "• Свой стиль: пришлите фото, а затем любую картинку, в стиле которой его нарисовать.\n"
-            "• Готовые стили: выберите стиль и пришлите фото — результат будет готов за секунды.\n"
-            "• Альбомом: пришлите обе картинки одним альбомом — первая станет фото, вторая задаст стиль.\n"
-            "• Файлом: так картинки не теряют в качестве; чтобы и результат приходил файлом, загляните в /settings.\n\n"
-            "/start — главное меню\n"
-            "/styles — галерея готовых стилей\n"
+            "{intro}\n"
+            "• Свой стиль: пришлите фото, а затем любую картинку, в стиле которой его перерисовать.{presets}\n"
+            "• Альбом: пришлите обе картинки сразу — первая станет фото, вторая задаст стиль.\n"
+            "• Файлы: картинки, присланные файлом, не теряют в качестве; результат тоже можно получать файлом — "
+            "загляните в /settings.\n\n"
+            "/start — главное меню{styles}\n"
             "/cancel — остановить текущее действие\n"
             "/settings — язык, размер, фото или файл\n"
             "/forget — удалить всё, что я о вас храню\n"
             "/help — это сообщение\n\n"
             "Фотографии обрабатываются в памяти и нигде не сохраняются."
         ),
+        "help_intro": "Я перерисовываю фотографии двумя способами:",
+        "help_intro_own": "Вот что я умею:",
+        "help_presets": "\n• Готовые стили: выберите стиль и пришлите фото — результат будет готов за секунды.",
+        "help_styles": "\n/styles — галерея готовых стилей",
         "btn_nst": "🎨 Свой стиль",
         "btn_presets": "🖼 Готовые стили",
         "btn_settings": "⚙️ Настройки",
         "btn_help": "❓ Помощь",
-        "btn_use_own_style": "🎨 Нарисовать в моём стиле",
+        "btn_use_own_style": "🎨 Стиль с моей картинки",
         "btn_apply_preset": "🖼 Выбрать готовый стиль",
         "photo_first": "Отличное фото! Что с ним сделать?",
         "album_choice": "Получил две картинки: первая — ваше фото, вторая может стать его стилем. Что сделать?",
-        "help_unavailable": "Пока недоступно: {what}. Чтобы добавить, выполните `{command}`.",
+        "help_unavailable": "Пока недоступно: {what}. Чтобы это заработало, выполните команду: {command}",
         "quality_best_name": "высокое качество",
         "quality_quick_name": "быстрое качество",
         "already_started": "Уже в работе.",
@@ -235,10 +245,10 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "btn_start": "▶️ Старт",
         "btn_cancel": "✖️ Отмена",
         "btn_cancel_job": "✖️ Отменить",
-        "ask_content": "Пришлите фото, которое нужно перерисовать, — как фото или файлом. Можно и альбомом: сначала фото, потом картинку со стилем.",
+        "ask_content": "Пришлите фото, которое нужно перерисовать (можно и файлом). Или сразу альбом: сначала фото, потом картинку со стилем.",
         "ask_style": "Фото получил. Теперь пришлите картинку, в стиле которой его перерисовать.",
         "album_first": "Получил первую картинку альбома, жду вторую.",
-        "album_two": "Получил обе картинки альбома, секунду…",
+        "album_got": "Получил альбом, секунду…",
         "album_too_big": "В альбоме больше двух картинок. Пришлите фото и картинку со стилем — не больше двух.",
         "one_at_a_time": "По одной картинке, пожалуйста: я взял первую.",
         "gallery": "Выберите стиль:",
@@ -302,7 +312,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "progress_title_preset": "🖼 Применяю стиль «{preset}»…",
         "progress_starting": "🎨 Начинаю…",
         "result_summary": "✅ Готово за {seconds} с: {details}",
-        "result_details_nst": "свой стиль, {quality} качество, {size} пикс., {strength} стилизация, {colors}.",
+        "result_details_nst": "ваш стиль, {quality} качество, {size} пикс., {strength} стилизация, {colors}.",
         "result_details_preset": "«{preset}», {size} пикс., {strength} стилизация.",
         "colors_kept": "цвета фото сохранены",
         "colors_styled": "цвета как у стиля",
@@ -327,11 +337,11 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "quota_kind_preset": "картинки с готовыми стилями",
         "quota_reached": (
             "На сегодня лимит на {kind} исчерпан: не больше {limit} в день. Он обновится через {hours} ч "
-            "{minutes} мин, в {reset}. Спасибо, что подождёте!"
+            "{minutes} мин, в {reset}."
         ),
         "quota_quick_left": "Быстрое качество по-прежнему доступно: нажмите ▶️ Старт.",
         "budget_best_paused": "⏸ Высокое качество недоступно до {reset}: дневной бюджет бота почти израсходован. Быстрое работает как обычно.",
-        "budget_quick_only": "⏸ До {reset} доступен только свой стиль в быстром качестве: дневной бюджет бота израсходован.",
+        "budget_quick_only": "⏸ До {reset} работает только «Свой стиль» в быстром качестве: дневной бюджет бота израсходован.",
         "opt_quality_paused": "⚡ Качество: быстрое ⏸",
         "job_waiting": "⏳ Очередь: перед вами ещё {ahead}.",
         "picture_one": "{n} картинка",
@@ -368,15 +378,20 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         # The style pictures sent recently
         "ask_style_recent": "Фото получил. Теперь пришлите картинку, в стиле которой его перерисовать, или возьмите одну из недавних (1 — самая последняя).",
         "btn_recent_style": "🕘 Недавняя {n}",
+        "ask_style_again": "Фото то же, стиль другой: пришлите картинку, в стиле которой его перерисовать.",
+        "ask_style_again_recent": (
+            "Фото то же, стиль другой: пришлите картинку, в стиле которой его перерисовать, или возьмите одну "
+            "из недавних (1 — самая последняя)."
+        ),
         # Two styles mixed
         "btn_mix": "➕ Смешать с другим стилем",
         "btn_unmix": "✖️ Не смешивать",
         "btn_back_to_options": "⬅️ К настройкам",
         "ask_mix_style": "Пришлите вторую картинку со стилем или выберите её ниже. Потом решите, сколько взять от каждой.",
-        "mix_ratio_ask": "Смешиваю: {first} и {second}. В какой пропорции (первый / второй)?",
+        "mix_ratio_ask": "Смешиваю {first} и {second}. Сколько взять от каждого (первый / второй)?",
         "mix_chosen": "Второй стиль: {second}, пропорция {ratio}",
-        "style_yours": "свой стиль",
-        "style_yours_second": "второй свой стиль",
+        "style_yours": "ваш стиль",
+        "style_yours_second": "ваш второй стиль",
         "painting_name": "«{title}»",
         "result_details_mix": "{first} + {second} ({ratio}), {quality} качество, {size} пикс., {strength} стилизация, {colors}.",
         "result_caption_mix": "{first} + {second} ({ratio})",
@@ -414,3 +429,15 @@ def pictures(n: int, language: str) -> str:
     else:
         form = "one" if n == 1 else "many"
     return text(f"picture_{form}", language, n=n)
+
+
+def help_text(language: str, *, presets: bool = True) -> str:
+    """/help: the ways to restyle that this deployment offers (the presets only where one can run), and the
+    commands that go with them."""
+    return text(
+        "help",
+        language,
+        intro=text("help_intro" if presets else "help_intro_own", language),
+        presets=text("help_presets", language) if presets else "",
+        styles=text("help_styles", language) if presets else "",
+    )

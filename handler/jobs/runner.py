@@ -65,8 +65,8 @@ def result_details(
 
 
 def result_caption(job: Job, preset_name: str, titles: Mapping[str, str] | None = None) -> str:
-    """The caption under a result: the style alone (a preset, a painting, or the two mixed), what stays with the
-    picture when it is forwarded; empty for a picture of the user's own. The summary line says the rest."""
+    """The caption under a result: the style alone (a preset, a painting, the user's own style picture, or two
+    mixed), what stays with the picture when it is forwarded. The summary line says the rest."""
     if job.kind == Kind.PRESET:
         return preset_name
     found = titles or {}
@@ -75,11 +75,12 @@ def result_caption(job: Job, preset_name: str, titles: Mapping[str, str] | None 
         title = found.get(painting or "", painting or "")
         return text("painting_name", job.language, title=title) if painting else text(own, job.language)
 
-    if job.mix_ratio is not None:
-        first, second = name(job.painting, "style_yours"), name(job.mix_painting, "style_yours_second")
-        caption = text("result_caption_mix", job.language, first=first, second=second, ratio=job.mix_ratio.label)
-        return caption[:1].upper() + caption[1:]
-    return name(job.painting, "style_yours") if job.painting else ""
+    first = name(job.painting, "style_yours")
+    first = first if job.painting else first[:1].upper() + first[1:]  # "Your style" begins the caption
+    if job.mix_ratio is None:
+        return first
+    second = name(job.mix_painting, "style_yours_second")
+    return text("result_caption_mix", job.language, first=first, second=second, ratio=job.mix_ratio.label)
 
 
 @dataclass
@@ -212,7 +213,7 @@ class JobRunner:
         details = result_details(job, preset_name, pixel_size(result), titles)
         # One summary: the progress message becomes the line of what was made (a progress photo makes way for it).
         # The picture's caption does not repeat it: it names the style only (what stays with the picture when it
-        # is forwarded): a preset, a painting, a mix; none for a picture of the user's own.
+        # is forwarded): a preset, a painting, the user's own style, a mix.
         seconds = max(1, round(self.clock() - started))
         progress.close(text("result_summary", job.language, seconds=seconds, details=details), keep_picture=False)
         try:

@@ -20,7 +20,7 @@ from handler.adapters.dynamodb import DynamoDBStore
 from handler.core.flood import BUCKET_SIZE, FLOOD_WARNING_EVERY, REFILL_PER_SECOND
 from handler.core.limits import ALBUM_SETTLE_SECONDS
 from handler.core.state import Step
-from handler.core.texts import text
+from handler.core.texts import help_text
 from infra.local.fake_bot_api import Call, FakeBotApi
 from infra.local.lambda_emulator import EmulatedFunction
 from infra.local.lambda_service import LocalLambdaService
@@ -179,7 +179,7 @@ def test_settings_switch_language_and_size(person: MakePerson, store: DynamoDBSt
     assert state.language == "ru" and state.size == 1024
     p.language = "en"
     p.send("/help")
-    assert p.last_text().startswith(text("help", "ru"))
+    assert p.last_text().startswith(help_text("ru"))
 
 
 # --- albums ---------------------------------------------------------------------------------------------------
@@ -223,7 +223,7 @@ def test_album_with_photo_and_style_goes_to_options(
     # Then the album's one message first says it has both pictures, with no keyboard
     album = p.shown()[before:]
     assert not [c for c in album if c.reply_markup]
-    assert [c.method for c in album] == ["sendMessage", "editMessageText"] and album[-1].text == p.t("album_two")
+    assert [c.method for c in album] == ["sendMessage", "editMessageText"] and album[-1].text == p.t("album_got")
     # And the webhook queued its wakeup on itself: an asynchronous invocation with ids only
     (wakeup,) = lambdas.invocations_of("WebhookFunction")
     assert wakeup.invocation_type == "Event" and wakeup.payload["album_id"] == "alb1"
@@ -305,7 +305,7 @@ def test_album_of_three_gets_one_message_the_refusal_and_never_a_keyboard(
     # And the album got one message, edited once per later picture, ending with the refusal
     assert [c.method for c in album if c.method == "sendMessage"] == ["sendMessage"]
     assert album[-1].method == "editMessageText" and album[-1].text == p.t("album_too_big")
-    assert [c.text for c in album] == [p.t("album_first"), p.t("album_two"), p.t("album_too_big")]
+    assert [c.text for c in album] == [p.t("album_first"), p.t("album_got"), p.t("album_too_big")]
     # And the wakeup was asked for, of the webhook itself, asynchronously
     assert [i.invocation_type for i in lambdas.invocations_of("WebhookFunction")] == ["Event"]
     # And the bot waits for what it waited for before the album
@@ -593,7 +593,7 @@ def test_cancel_help_settings_start_work_in_every_step(person: MakePerson, store
     p.send_photo(jpeg())
     # When they ask for help, then cancel
     p.send("/help")
-    assert p.last_text() == p.t("help")
+    assert p.last_text() == help_text(p.language)
     assert store.load(p.user_id).step == Step.NST_STYLE  # help changed nothing
     p.send("/cancel")
     # Then the flow is cancelled

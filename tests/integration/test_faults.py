@@ -11,7 +11,7 @@ import pytest
 from handler.adapters.dynamodb import DynamoDBStore
 from handler.core.job import JobStatus
 from handler.core.state import Step
-from handler.core.texts import text
+from handler.core.texts import help_text
 from infra.local.dynamodb import LocalDynamoDB
 from infra.local.fake_bot_api import Call, FakeBotApi
 from infra.local.http_proxy import KeepAliveProxy
@@ -103,7 +103,7 @@ def test_a_reply_telegram_answers_too_late_is_not_sent_again(
     assert store.load(p.user_id).step == Step.NST_STYLE
     # And the next message is answered normally
     p.send("/help")
-    assert p.last_text() == p.t("help")
+    assert p.last_text() == help_text(p.language)
 
 
 def test_a_reply_telegrams_gateway_timed_out_on_is_not_sent_again(person: MakePerson, telegram: FakeBotApi) -> None:
@@ -299,7 +299,7 @@ def test_a_thawed_container_replaces_connections_closed_while_it_was_frozen(
     print(f"first update after the thaw took {took * 1000:.0f} ms")
     assert after["statusCode"] == 200
     replies = telegram.calls_to("sendMessage", chat_id=992_001)
-    assert [c.text for c in replies][1:] == [text("help", "en")]
+    assert [c.text for c in replies][1:] == [help_text("en")]
     # And the closed connections were replaced by new ones, on both sides
     assert store_front.connections_opened > store_connections
     assert telegram.connections_opened > bot_api_connections

@@ -48,8 +48,8 @@ def test_quick_job_delivers_a_photo_with_progress_and_frees_the_user(
         p.t("btn_again_options"),
     ]
     # And the job's message showed progress, then became the one summary line of what was made; the caption
-    # under the picture does not say it twice (an own style: no caption)
-    assert not result.params.get("caption")
+    # under the picture does not say it twice: it names the style only
+    assert result.params.get("caption") == p.t("style_yours").capitalize()
     edits = [c for c in p.calls() if c.method == "editMessageText"]
     assert any("%" in (c.text or "") for c in edits)
     summary = edits[-1].text or ""

@@ -188,12 +188,12 @@ def test_local_mode_refuses_an_album_of_three_before_any_keyboard_and_shows_an_a
     time.sleep(ALBUM_SETTLE_SECONDS + 1.5)
     album = p.shown()[before:]
     assert not [c for c in album if c.reply_markup]
-    assert [c.text for c in album] == [p.t("album_first"), p.t("album_two"), p.t("album_too_big")]
+    assert [c.text for c in album] == [p.t("album_first"), p.t("album_got"), p.t("album_too_big")]
     # When they send an album of two
     before = len(p.shown())
     for message_id in (9401, 9402):
         telegram.queue_update(p.photo_update(album="local2", message_id=message_id))
-    telegram.wait_for(lambda _: p.last_text() == p.t("album_two"), timeout=60)
+    telegram.wait_for(lambda _: p.last_text() == p.t("album_got"), timeout=60)
     answered = time.monotonic()
     # Then, a moment later, the same message shows the options
     telegram.wait_for(lambda _: bool(p.last().reply_markup), timeout=ALBUM_SETTLE_SECONDS + 5)

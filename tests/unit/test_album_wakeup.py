@@ -80,7 +80,7 @@ def test_the_second_picture_schedules_the_wakeup_and_the_wakeup_shows_the_option
     # Then its one message says it has both, with no keyboard, and a wakeup is asked for in ALBUM_SETTLE_SECONDS
     assert [(m, t, k) for m, _, t, k in log.said] == [
         ("send", text("album_first", "en"), None),
-        ("edit", text("album_two", "en"), None),
+        ("edit", text("album_got", "en"), None),
     ]
     (wakeup,) = timer.wakeups
     assert wakeup.due.album_id == "g" and wakeup.chat_id == USER

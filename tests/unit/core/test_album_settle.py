@@ -55,7 +55,7 @@ def test_an_album_of_two_is_answered_without_a_keyboard_and_asks_to_be_woken(sta
     _, second = album_of_two(start)
     # Then its message is edited into "got both pictures", with no keyboard
     assert second.reply is not None and second.reply.album == AlbumReply.UPDATE
-    assert second.reply.keyboard is None and second.reply.text == text("album_two", "en")
+    assert second.reply.keyboard is None and second.reply.text == text("album_got", "en")
     # And the bot asks to be woken for this album at this state's generation, nothing decided yet
     assert second.album_due == inputs.AlbumDue("g", second.state.generation)
     assert second.state.step == start.step and len(second.state.flow.album) == 2
@@ -130,7 +130,7 @@ def test_the_wakeup_takes_no_flood_token_and_speaks_the_users_language() -> None
     ctx = replace(CTX, telegram_language="ru")
     first = decide(UserState(user_id=1, step=Step.NST_CONTENT), Picture("A", 20, album_id="g"), ctx)
     second = decide(first.state, Picture("B", 21, album_id="g"), ctx)
-    assert second.reply is not None and second.reply.text == text("album_two", "ru")
+    assert second.reply is not None and second.reply.text == text("album_got", "ru")
     empty = second.state.with_(tokens=0.0, tokens_at=ctx.now)
     # When the wakeup comes
     woken = wake(second, empty, ctx)

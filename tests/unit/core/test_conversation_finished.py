@@ -18,7 +18,7 @@ from handler.core.inputs import AlbumReply, Catalogue, Command, NotQueued, Pictu
 from handler.core.job import Job, Kind, Language, Quality, Strength
 from handler.core.keyboards import result_keyboard
 from handler.core.state import Flow, Step, UserState
-from handler.core.texts import TEXTS, text
+from handler.core.texts import TEXTS, help_text, text
 from ml import registry
 from ml.manifest import FETCH_COMMAND, manifest
 
@@ -59,8 +59,8 @@ def test_without_weights_no_preset_and_no_best_quality_are_offered_and_help_says
     assert not any("Quality" in label for label in labels(outcome))
     assert decide(state, Tap("o", 0, "q:best"), replace(CTX, catalogue=empty)).toast == text("outdated", "en")
     # And /help says in one line what is missing and the one command that adds it
-    help_text = decide(UserState(user_id=1), Tap("m", 0, "help"), replace(CTX, catalogue=empty)).reply.text  # type: ignore[union-attr]
-    line = help_text.splitlines()[-1]
+    helped = decide(UserState(user_id=1), Tap("m", 0, "help"), replace(CTX, catalogue=empty)).reply.text  # type: ignore[union-attr]
+    line = helped.splitlines()[-1]
     assert "best quality" in line and "Monet" in line and FETCH_COMMAND in line
     # When the Monet weights are there and match their pin, Monet is offered, and nothing else
     monet = manifest()["cyclegan_style_monet"]
@@ -140,8 +140,8 @@ def test_help_comes_as_a_new_message_and_explains_the_flows(language: Language) 
     outcome = decide(UserState(user_id=1, language=language), Tap("m", 0, "help"), CTX)
     assert outcome.reply is not None and not outcome.reply.edit  # the menu above stays
     assert outcome.state.generation == 0  # its buttons keep working
-    assert outcome.reply.text.startswith(text("help", language).split("\n/start")[0])
-    assert 3 <= sum(line.startswith("•") for line in text("help", language).splitlines()) <= 5
+    assert outcome.reply.text.startswith(help_text(language).split("\n/start")[0])
+    assert 3 <= sum(line.startswith("•") for line in help_text(language).splitlines()) <= 5
 
 
 # --- 6. a photo first is welcome -------------------------------------------------------------------------------

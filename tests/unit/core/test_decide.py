@@ -122,7 +122,7 @@ def test_the_albums_first_message_catches_up_with_a_picture_handled_meanwhile() 
     assert noted.reply is not None and noted.reply.album == AlbumReply.UPDATE and noted.reply.keyboard
     # And noted before the wakeup, it shows the two pictures without a keyboard
     early = decide(pair.state, AlbumAnswered("g", 777, first.state.generation), CTX)
-    assert early.reply is not None and early.reply.keyboard is None and early.reply.text == text("album_two", "en")
+    assert early.reply is not None and early.reply.keyboard is None and early.reply.text == text("album_got", "en")
     # And a note for a state nobody changed edits nothing
     quiet = decide(first.state, AlbumAnswered("g", 777, first.state.generation), CTX)
     assert quiet.reply is None and quiet.state.flow.album_answer == 777

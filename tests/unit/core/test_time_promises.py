@@ -32,7 +32,7 @@ SPEED_WORDS: dict[str, dict[str, float]] = {
     },
 }
 # The texts that promise a time, and the kind of job they promise it for.
-PROMISES = {"start_presets": "preset", "help": "preset"}
+PROMISES = {"start_presets": "preset", "help_presets": "preset"}
 # Texts with such words that promise nothing about a job ("try again in a few seconds").
 NOT_PROMISES = {"flood"}
 QUALITY_LABELS = ("quality_quick", "quality_best", "quality_quick_name", "quality_best_name", "opt_quality")

@@ -82,8 +82,8 @@ def test_a_job_ends_in_one_result_with_its_options_and_frees_the_user() -> None:
     assert picture.keyboard == result_keyboard("en", JOB_ID)
     # And the progress message became the one summary line of what was made, and the upload showed
     assert w.messenger.of_kind("edit")[-1].text == text("result_summary", "en", seconds=4, details=details)
-    # And the caption under the picture does not say the summary again (an own style: no caption at all)
-    assert picture.text == ""
+    # And the caption under the picture does not say the summary again: it names the style only
+    assert picture.text == "Your style"
     assert [a.text for a in w.messenger.of_kind("action")] == ["upload_photo"]
     # And its buttons are live: stamped with the user's generation after the job freed them
     state = w.store.load(USER)
@@ -323,6 +323,35 @@ def test_a_preset_result_is_captioned_with_its_style_only() -> None:
     assert summary.startswith("✅") and "monet-en" in summary and summary != picture.text
 
 
+@pytest.mark.parametrize(
+    ("changes", "caption"),
+    [
+        pytest.param({}, "Your style", id="own style"),
+        pytest.param({"language": Language.RU}, "Ваш стиль", id="own style, ru"),
+        pytest.param({"style_file_id": None, "painting": "the_scream"}, "the_scream-en", id="painting"),
+        pytest.param(
+            {"style_file_id": None, "painting": "udnie", "mix_painting": "the_scream", "mix_ratio": "50"},
+            "udnie-en + the_scream-en (50/50)",
+            id="two paintings mixed",
+        ),
+        pytest.param(
+            {"mix_painting": "the_scream", "mix_ratio": "70", "language": Language.RU},
+            "Ваш стиль + «the_scream-ru» (70/30)",
+            id="own style and a painting mixed, ru",
+        ),
+    ],
+)
+def test_every_result_is_captioned_with_the_style_it_was_made_in(changes: dict[str, object], caption: str) -> None:
+    # Given a job in the user's own style, a painting's, or two mixed (the fake engine titles a painting by its id)
+    w = world(make_job(**changes))
+    w.queue()
+    # When it is done
+    assert w.runner.run(w.job, seconds_left=60) == JobStatus.DONE
+    # Then the picture's caption names its style, whichever it is (a preset's: above)
+    (picture,) = w.messenger.of_kind("picture")
+    assert picture.text == caption
+
+
 def test_every_kind_of_picture_the_models_refuse_has_a_text_in_both_languages() -> None:
     # Given every kind of bad picture the ml package tells apart
     for kind in BadImageKind:
@@ -374,8 +403,8 @@ def test_a_mix_downloads_the_second_picture_and_its_caption_names_both_styles() 
     # summary line above it says the rest)
     assert w.engine.mixes == [b"second style"]
     (picture,) = w.messenger.of_kind("picture")
-    assert picture.text == "Свой стиль + второй свой стиль (30/70)"
-    assert "второй свой стиль (30/70), быстрое качество" in w.messenger.of_kind("edit")[-1].text
+    assert picture.text == "Ваш стиль + ваш второй стиль (30/70)"
+    assert "ваш второй стиль (30/70), быстрое качество" in w.messenger.of_kind("edit")[-1].text
     painted = make_job(style_file_id=None, painting="udnie", mix_painting="the_scream", mix_ratio="50")
     assert result_details(painted, "", titles={"udnie": "Udnie", "the_scream": "The Scream"}).startswith(
         "Udnie + The Scream (50/50), quick"
