@@ -14,6 +14,7 @@ from infra.local.lambda_emulator import ROOT
 from ml.manifest import FETCH_COMMAND
 from tests.conftest import BOT_TOKEN
 from tests.factories import message_update
+from tests.local_mode import run_local_mode
 
 
 def test_without_a_token_local_mode_says_how_to_get_one() -> None:
@@ -61,23 +62,8 @@ def test_without_weights_local_mode_says_in_one_line_what_is_off_and_registers_i
 ) -> None:
     # Given a fresh clone: no weights downloaded (an empty weights folder), no manifest of test weights, and the
     # first-run download switched off (it reaches the internet; tests/unit/test_local_mode_first_run.py has it)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "AWS_", "STYLEBOT_"))}
-    env |= {
-        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
-        "TELEGRAM_API_BASE_URL": telegram.url,
-        "LOCAL_STATE_PATH": str(tmp_path / "state.sqlite3"),
-        "STYLEBOT_WEIGHTS_DIR": str(tmp_path / "weights"),
-        "STYLEBOT_FETCH_WEIGHTS": "0",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "handler.local"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    try:
-        # When it has started (it registers the command menus as it does)
-        telegram.wait_for(lambda calls: sum(c.method == "setMyCommands" for c in calls) >= 2, timeout=60)
-    finally:
-        process.terminate()
-        err = process.communicate(timeout=60)[1].decode()
+    # When it has started (it registers the command menus as it does)
+    err = run_local_mode(telegram, tmp_path, STYLEBOT_FETCH_WEIGHTS="0")
     # Then one line on the console says what is off, that fetching needs the internet, and the command
     lines = [line for line in err.splitlines() if FETCH_COMMAND in line]
     assert len(lines) == 1, err
@@ -87,4 +73,3 @@ def test_without_weights_local_mode_says_in_one_line_what_is_off_and_registers_i
         "": [(name, text(f"cmd_{name}", "en")) for name in COMMANDS],
         "ru": [(name, text(f"cmd_{name}", "ru")) for name in COMMANDS],
     }
-    assert process.returncode == 0 and "Traceback" not in err, err

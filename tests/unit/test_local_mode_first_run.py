@@ -6,9 +6,6 @@ fake Bot API, the weights come from a manifest of file:// URLs to tiny seeded fi
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,10 +14,9 @@ from handler.adapters.presets import catalogue
 from handler.core.inputs import Catalogue
 from handler.core.job import Quality
 from infra.local.fake_bot_api import FakeBotApi
-from infra.local.lambda_emulator import ROOT
 from ml import registry
 from ml.manifest import FETCH_COMMAND
-from tests.conftest import BOT_TOKEN
+from tests.local_mode import run_local_mode as start_and_stop
 from tests.ml_helpers import publish_tiny_weights
 
 SKIP = "STYLEBOT_FETCH_WEIGHTS"
@@ -28,27 +24,8 @@ UNREACHABLE = "http://127.0.0.1:9/weights"  # the discard port: nothing listens,
 
 
 def run_local_mode(telegram: FakeBotApi, tmp_path: Path, manifest: Path, **extra: str) -> str:
-    """Start local mode with an empty weights folder, wait until the bot runs (its command menus registered),
-    stop it; its console output (stderr)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "AWS_", "STYLEBOT_"))}
-    env |= {
-        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
-        "TELEGRAM_API_BASE_URL": telegram.url,
-        "LOCAL_STATE_PATH": str(tmp_path / "state.sqlite3"),
-        "STYLEBOT_WEIGHTS_DIR": str(tmp_path / "weights"),
-        "STYLEBOT_MANIFEST": str(manifest),
-        **extra,
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "handler.local"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    try:
-        telegram.wait_for(lambda calls: sum(c.method == "setMyCommands" for c in calls) >= 2, timeout=90)
-    finally:
-        process.terminate()
-        err = process.communicate(timeout=60)[1].decode()
-    assert process.returncode == 0 and "Traceback" not in err, err
-    return err
+    """Local mode started with the weights of ``manifest`` and an empty weights folder; its console output."""
+    return start_and_stop(telegram, tmp_path, STYLEBOT_MANIFEST=str(manifest), **extra)
 
 
 def offer_here(tmp_path: Path, manifest: Path, monkeypatch: pytest.MonkeyPatch) -> Catalogue:
