@@ -23,6 +23,7 @@ from handler.core.inputs import (
     PresetInfo,
     Rejected,
     Reply,
+    ScreenSent,
     Situation,
     Tap,
     Text,
@@ -62,6 +63,12 @@ def decide(state: UserState, event: Input, ctx: Situation) -> Outcome:
         return _album_answered(state, event, ctx)
     if isinstance(event, AlbumDue):
         return _album_due(state, event, ctx)
+    if isinstance(event, ScreenSent):
+        return _screen_sent(state, event)
+    return _screens(_decide(state, event, ctx), ctx)
+
+
+def _decide(state: UserState, event: Input, ctx: Situation) -> Outcome:
     state, allowed = take_token(state, ctx.now)
     if not allowed:
         if isinstance(event, Tap | ForgedTap):
@@ -92,6 +99,47 @@ def decide(state: UserState, event: Input, ctx: Situation) -> Outcome:
             return _tap(state, event, ctx)
         case _:
             return Outcome(state, toast=_t(state, ctx, "outdated"), remove_tapped_keyboard=True)
+
+
+# --- screens ----------------------------------------------------------------------------------------------------
+#
+# The conversation's keyboard (menu, options, galleries, settings...) lives on one message at a time, its screen.
+# A tap mostly edits the screen in place; where the next screen comes as a new message instead (under a result,
+# under a preview strip, after a picture), the older one would keep buttons that show stale values and answer
+# "outdated". So the state remembers the screen's message (`UserState.screen_message_id`), and an outcome whose
+# reply is a new screen takes the older one's buttons off (`Outcome.retire_keyboard`). The new message's id is
+# known only once it is sent: the bot notes it with a second conditional write (`ScreenSent`), as for an album's
+# message. Buttons bound to a job (a result's, a preview strip's, a progress message's Cancel) are no screen and
+# stay.
+
+
+def _screens(outcome: Outcome, ctx: Situation) -> Outcome:
+    """The screen after `outcome`: a new screen replaces the older one (whose buttons go); an edit of the tapped
+    message keeps it the screen; a screen that loses its buttons is a screen no more."""
+    reply, state = outcome.reply, outcome.state
+    if outcome.forget or not outcome.write or (reply is not None and reply.album is not None):
+        return outcome
+    screen, tapped = state.screen_message_id, ctx.tapped_message_id
+    if outcome.remove_tapped_keyboard and screen == tapped:
+        screen = None  # its buttons go with the tap
+    retire = None
+    if reply is not None and keyboards.is_screen(reply.keyboard):
+        shown_on = tapped if reply.edit else None  # None: a new message, noted once it is sent (`ScreenSent`)
+        retire = screen if screen != shown_on else None
+        screen = shown_on
+    elif reply is not None and reply.edit and screen == tapped:
+        screen = None  # the screen's message now shows something else: no buttons, or a job's Cancel
+    if screen == state.screen_message_id:
+        return replace(outcome, retire_keyboard=retire) if retire is not None else outcome
+    return replace(outcome, state=state.with_(screen_message_id=screen), retire_keyboard=retire)
+
+
+def _screen_sent(state: UserState, event: ScreenSent) -> Outcome:
+    """A screen went out as a new message: it is the screen now, unless the conversation moved on meanwhile (a
+    newer keyboard, whose own screen counts; the message keeps its buttons, which answer "outdated")."""
+    if state.screen_message_id == event.message_id or state.generation != event.generation:
+        return Outcome(state, write=False)
+    return Outcome(state.with_(screen_message_id=event.message_id))
 
 
 def _expire_lost_job(state: UserState, ctx: Situation) -> UserState:

@@ -88,7 +88,17 @@ class AlbumDue:
     generation: int
 
 
-Input = Command | Text | Picture | Rejected | Tap | ForgedTap | NotQueued | AlbumAnswered | AlbumDue
+@dataclass(frozen=True)
+class ScreenSent:
+    """A reply carrying the conversation's keyboard (a screen) went out as the new message `message_id`, stamped
+    with `generation`: remembered as the screen, so that the next screen sent as a new message takes its buttons
+    off (`Outcome.retire_keyboard`)."""
+
+    message_id: int
+    generation: int
+
+
+Input = Command | Text | Picture | Rejected | Tap | ForgedTap | NotQueued | AlbumAnswered | AlbumDue | ScreenSent
 
 
 class Unfollowed(StrEnum):
@@ -202,3 +212,5 @@ class Outcome:
     write: bool = True  # False: nothing to store (a silently dropped flood message)
     refused: Refusal | None = None  # a Start the quotas or the budget refused (counted by the caller)
     album_due: AlbumDue | None = None  # to come back with after ALBUM_SETTLE_SECONDS (through the `Timer` port)
+    # The message of the previous screen, whose buttons go: the reply is a newer screen (`UserState.screen_message_id`).
+    retire_keyboard: int | None = None

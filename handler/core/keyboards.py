@@ -171,3 +171,10 @@ def photo_first(language: str, *, presets: bool = True, paintings: bool = False)
 def progress_keyboard(language: str) -> Keyboard:
     """Cancel, under the job's progress message."""
     return ((Button(text("btn_cancel_job", language), "j:cancel"),),)
+
+
+def is_screen(keyboard: Keyboard | None) -> bool:
+    """Whether a keyboard is the conversation's screen (menu, options, galleries, settings...): the one that a
+    newer screen replaces. Not Cancel under a job's progress (its worker keeps it live) nor the buttons bound to a
+    job (`r:`, under a result or a preview strip)."""
+    return bool(keyboard) and not any(b.action.startswith(("j:", "r:")) for row in keyboard or () for b in row)

@@ -64,6 +64,10 @@ class UserState:
     version: int = 0  # 0: nothing stored yet
     step: Step = Step.IDLE
     generation: int = 0  # of the newest inline keyboard; older keyboards are stale
+    # The message that shows the conversation's current keyboard (its screen: menu, options, galleries...), so
+    # that a newer screen sent as a new message takes its buttons off (None: none known). Not the buttons bound
+    # to a job (a result's, a preview strip's, a progress message's Cancel): they stay.
+    screen_message_id: int | None = None
     language: Language | None = None  # chosen in settings; None: from Telegram's language_code
     size: int = DEFAULT_SIZE
     as_file: bool = False
