@@ -15,9 +15,20 @@ from handler.bot import admission
 from handler.bot.gallery import send_previews
 from handler.bot.paintings import send_painting_previews
 from handler.core.decide import album_screen, cancel_refused, decide
-from handler.core.inputs import AlbumAnswered, AlbumReply, Catalogue, Input, NotQueued, Outcome, Reply, Situation, Tap
+from handler.core.inputs import (
+    AlbumAnswered,
+    AlbumReply,
+    Catalogue,
+    Input,
+    NotQueued,
+    Outcome,
+    Reply,
+    ScreenSent,
+    Situation,
+    Tap,
+)
 from handler.core.job import CANCELLABLE, Job, JobStatus
-from handler.core.keyboards import progress_keyboard
+from handler.core.keyboards import is_screen, progress_keyboard
 from handler.core.limits import ALBUM_SETTLE_SECONDS
 from handler.core.ports import JobDispatcher, JobQueue, Previews, StateStore, Telegram, Timer, Usage
 from handler.core.queue import positions_to_show, waiting_text
@@ -174,11 +185,24 @@ async def carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome:
             and await edit(tapped.chat.id, tapped.message_id, reply.text, reply.keyboard, generation)
         )
         if not edited:
-            await telegram.send_text(base.chat_id, reply.text, reply.keyboard, generation)
+            message_id = await telegram.send_text(base.chat_id, reply.text, reply.keyboard, generation)
+            if is_screen(reply.keyboard):
+                _note_screen(d, outcome.state, message_id, base)
+    if outcome.retire_keyboard is not None:  # after the newer screen is out
+        await telegram.remove_keyboard(base.chat_id, outcome.retire_keyboard)
     if outcome.refused is not None:
         admission.count_refusal(d.usage, outcome.refused, d.clock())
     if outcome.job is not None:
         await _hand_over(d, outcome, base)
+
+
+def _note_screen(d: Deps, state: UserState, message_id: int, base: Situation) -> None:
+    """Remember the screen just sent as a new message (`ScreenSent`), so that the next one takes its buttons off.
+    Best effort: the reply is out, so a failure here must not have the update redelivered (and answered twice)."""
+    try:
+        transition(d, state.user_id, ScreenSent(message_id, state.generation), base)
+    except Exception:
+        logger.exception("the screen's message could not be noted")
 
 
 async def _answer_album(d: Deps, outcome: Outcome, base: Situation) -> None:

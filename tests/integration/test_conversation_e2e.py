@@ -337,6 +337,28 @@ def test_tap_on_an_outdated_menu_changes_nothing_and_removes_it(person: MakePers
     assert (after.step, after.generation, after.flow) == (before.step, before.generation, before.flow)
 
 
+def test_a_newer_screen_sent_as_a_new_message_takes_the_older_ones_buttons_off(
+    person: MakePerson, store: DynamoDBStore
+) -> None:
+    # Given a user on the options of their own style, sent as a new message and remembered as the screen
+    p = person()
+    to_options(p)
+    options = message_id_of(p.latest_keyboard_message())
+    assert store.load(p.user_id).screen_message_id == options
+    # When they change an option there (an edit of the same message), then ask for the settings by command
+    p.tap(p.t("opt_size", size=512))
+    assert store.load(p.user_id).screen_message_id == options
+    assert not [c for c in p.calls() if c.method == "editMessageReplyMarkup" and message_id_of(c) == options]
+    p.send("/settings")
+    # Then the settings come as a new message, and then the options' buttons are taken off
+    settings = p.latest_keyboard_message()
+    removal = p.calls()[-1]
+    assert removal.method == "editMessageReplyMarkup" and message_id_of(removal) == options
+    assert not removal.params.get("reply_markup") or json.loads(removal.params["reply_markup"]) == {}
+    # And the settings are the screen now
+    assert store.load(p.user_id).screen_message_id == message_id_of(settings) != options
+
+
 def test_forged_callback_data_is_refused_harmlessly(person: MakePerson, store: DynamoDBStore) -> None:
     # Given a user with a current menu
     p = person()
