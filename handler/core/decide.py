@@ -117,9 +117,12 @@ def _screens(outcome: Outcome, ctx: Situation) -> Outcome:
     """The screen after `outcome`: a new screen replaces the older one (whose buttons go); an edit of the tapped
     message keeps it the screen; a screen that loses its buttons is a screen no more."""
     reply, state = outcome.reply, outcome.state
-    if outcome.forget or not outcome.write or (reply is not None and reply.album is not None):
+    if outcome.forget or not outcome.write or (reply is not None and reply.album == AlbumReply.UPDATE):
         return outcome
     screen, tapped = state.screen_message_id, ctx.tapped_message_id
+    if reply is not None and reply.album == AlbumReply.FIRST:
+        # The album's one message, once sent, is the screen (`_album_answered`): it shows what the album becomes.
+        return replace(outcome, state=state.with_(screen_message_id=None), retire_keyboard=screen)
     if outcome.remove_tapped_keyboard and screen == tapped:
         screen = None  # its buttons go with the tap
     retire = None
@@ -398,7 +401,9 @@ def _album_answered(state: UserState, event: AlbumAnswered, ctx: Situation) -> O
     flow = state.flow
     if flow.album_id != event.album_id or flow.album_answer is not None:
         return Outcome(state, write=False)
-    new = state.with_(flow=replace(flow, album_answer=event.message_id))
+    # The album's message is the screen, unless a newer screen went out meanwhile (its own note counts).
+    shown = event.message_id if state.screen_message_id is None else state.screen_message_id
+    new = state.with_(flow=replace(flow, album_answer=event.message_id), screen_message_id=shown)
     screen = album_screen(new, ctx) if new.generation != event.generation else None
     return Outcome(new, None if screen is None else replace(screen, album=AlbumReply.UPDATE))
 

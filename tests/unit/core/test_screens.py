@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from handler.core.decide import decide
-from handler.core.inputs import Catalogue, Command, Input, Outcome, Picture, ScreenSent, Situation, Tap
+from handler.core.inputs import AlbumAnswered, Catalogue, Command, Input, Outcome, Picture, ScreenSent, Situation, Tap
 from handler.core.job import Job, Kind, Language, Quality, Strength
 from handler.core.keyboards import is_screen, progress_keyboard, result_keyboard, strip_keyboard
 from handler.core.state import Flow, Step, UserState
@@ -145,3 +145,26 @@ def test_the_screen_is_stored_with_the_state_and_older_bodies_load_without_one()
     # Then the screen survives a round trip, and the older body has none
     assert UserState.from_body(1, 3, state.to_body()) == state
     assert UserState.from_body(1, 3, old_body).screen_message_id is None
+
+
+def test_an_albums_message_is_the_screen_once_noted_and_retires_the_older_one() -> None:
+    # Given a user asked for the style picture (a screen with buttons, #20), who sends an album of two instead
+    state = UserState(
+        user_id=1, step=Step.NST_STYLE, flow=Flow(content_file_id="PHOTO", content_message_id=100), generation=3
+    ).with_(screen_message_id=20)
+    first = decide(state, Picture("A", 40, album_id="g"), CTX)
+    # Then the album's first message (no buttons yet) takes the older screen's buttons off
+    assert first.reply is not None and first.reply.album is not None and first.retire_keyboard == 20
+    assert first.state.screen_message_id is None
+    # And once its message (#21) is noted, it is the screen: what the album becomes is shown there
+    noted = decide(first.state, AlbumAnswered("g", 21, first.state.generation), CTX)
+    assert noted.state.screen_message_id == 21 and noted.state.flow.album_answer == 21
+    pair = decide(noted.state, Picture("B", 41, album_id="g"), CTX)
+    assert pair.album_due is not None and pair.retire_keyboard is None
+    options = decide(pair.state, pair.album_due, CTX)
+    assert options.state.step == Step.NST_OPTIONS and options.state.screen_message_id == 21
+    # When a newer screen comes as a new message, the album's message loses its buttons
+    assert decide(options.state, Command("settings"), CTX).retire_keyboard == 21
+    # And an album message noted after a newer screen went out is not taken for the screen
+    newer = first.state.with_(screen_message_id=30)
+    assert decide(newer, AlbumAnswered("g", 21, first.state.generation), CTX).state.screen_message_id == 30
