@@ -100,13 +100,18 @@ def noncommercial_allowed() -> bool:
     return value not in {"0", "false", "no", "off"}
 
 
+def allowed(*, include_noncommercial: bool | None = None) -> list[Preset]:
+    """The presets this deployment's licence settings allow (``STYLEBOT_PRESETS_NONCOMMERCIAL``), in gallery order."""
+    allow = noncommercial_allowed() if include_noncommercial is None else include_noncommercial
+    return [p for p in PRESETS if allow or p.commercial_use]
+
+
 def available(*, include_noncommercial: bool | None = None) -> list[Preset]:
     """The presets offered on this deployment, in gallery order: allowed by its licence settings, and held by
-    the image (a preset whose weights the image build could not fetch is left out)."""
-    allow = noncommercial_allowed() if include_noncommercial is None else include_noncommercial
-    allowed = [p for p in PRESETS if allow or p.commercial_use]
-    missing = not_in_image(p.weights for p in allowed)
-    return [p for p in allowed if p.weights not in missing]
+    the image (an image built while the licence settings left a preset out does not hold it)."""
+    allowed_here = allowed(include_noncommercial=include_noncommercial)
+    missing = not_in_image(p.weights for p in allowed_here)
+    return [p for p in allowed_here if p.weights not in missing]
 
 
 def get_preset(preset_id: str, *, include_noncommercial: bool | None = None) -> Preset:
@@ -128,19 +133,14 @@ def image_weights_names() -> tuple[list[str], list[str]]:
     licence settings switch off (``STYLEBOT_PRESETS_NONCOMMERCIAL``) are not fetched at all.
     """
     presets = {p.weights for p in PRESETS}
-    allow = noncommercial_allowed()
-    return (
-        [name for name in manifest() if name not in presets],
-        [p.weights for p in PRESETS if allow or p.commercial_use],
-    )
+    return [name for name in manifest() if name not in presets], [p.weights for p in allowed()]
 
 
 def offered_weights_names() -> list[str]:
     """The entries everything this deployment offers needs: each quality's and the allowed presets'. What
     ``python -m ml weights fetch`` fetches by default, and local mode's first run where they are missing."""
-    allow = noncommercial_allowed()
     names = [name for names in QUALITY_WEIGHTS.values() for name in names]
-    return list(dict.fromkeys([*names, *(p.weights for p in PRESETS if allow or p.commercial_use)]))
+    return list(dict.fromkeys([*names, *(p.weights for p in allowed())]))
 
 
 def lacking() -> tuple[list[str], list[str]]:
